@@ -1,0 +1,122 @@
+"""Typed settings read once from the environment (DESIGN.md §4.4).
+
+Every command and the web app build one :class:`Settings` through :func:`load_settings`; an
+invalid value stops start-up with a :class:`SettingsError` that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+#: Repository root when running from a checkout; the default instance folder lives below it.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """Raised when an environment variable holds an invalid value; the message names it."""
+
+
+class Settings(BaseModel):
+    """Every knob frontdesk reads, one field per environment variable (upper-case name).
+
+    Unset vendor secrets switch that vendor off: its webhook answers 503 and the embedded
+    default takes its place (recording SMS gateway, local checkout, offline model).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str = ""
+    redis_url: str | None = None
+    instance_path: Path = ROOT / "instance"
+
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+
+    telnyx_api_key: str | None = None
+    telnyx_public_key: str | None = None
+    telnyx_messaging_profile_id: str | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+
+    square_access_token: str | None = None
+    square_environment: Literal["sandbox", "production"] = "sandbox"
+    square_location_id: str | None = None
+    square_webhook_signature_key: str | None = None
+
+    public_base_url: str = "http://localhost:8000"
+
+    #: Which gateway sends SMS: "auto" picks Telnyx/Twilio by the clinic number's carrier when
+    #: its key is set, else records; "recording" never calls a carrier (embedded default).
+    sms_provider: Literal["auto", "recording", "telnyx", "twilio"] = "auto"
+    #: Seconds a Telnyx signature timestamp may differ from now (Telnyx SDK uses 300 s).
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL: ``DATABASE_URL`` or a SQLite file under the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_path / 'frontdesk.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded default database."""
+        return self.effective_database_url.startswith("sqlite")
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, **overrides: object
+) -> Settings:
+    """Build :class:`Settings` from ``env`` (default: ``os.environ``) plus keyword overrides.
+
+    Args:
+        env: variables to read instead of the process environment (tests pass a dict).
+        **overrides: field values that win over the environment (``create_app(test_config)``).
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        SettingsError: a variable is invalid; the message names it, e.g. ``SQUARE_ENVIRONMENT``.
+    """
+    source = dict(os.environ if env is None else env)
+    values: dict[str, object] = {}
+    for name in Settings.model_fields:
+        key = name.upper()
+        if key in source and source[key] != "":
+            values[name] = source[key]
+    values.update(overrides)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{field.upper()}: {err['msg']}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None

@@ -1,0 +1,306 @@
+"""The clinic file (DESIGN.md §4.1): its schema, loading and validation.
+
+:func:`load_clinic_file` reads JSON or YAML and returns a :class:`ClinicFile`; every problem is
+reported at once in a :class:`ClinicFileError` whose lines name the field path, e.g.
+``services[2].duration_minutes: must be greater than 0``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class ClinicFileError(ValueError):
+    """The clinic file is unreadable or invalid. ``problems`` holds one line per bad field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid clinic file:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+def _e164(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number in E.164 form ({exc})") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError("not a possible phone number")
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if formatted != value:
+        raise ValueError(f"write it in E.164 form: {formatted}")
+    return value
+
+
+Interval = tuple[str, str]
+
+
+def _check_hours(hours: dict[str, list[Interval]]) -> dict[str, list[Interval]]:
+    for day, intervals in hours.items():
+        if day not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {day!r}; use {', '.join(WEEKDAYS)}")
+        for start, end in intervals:
+            for t in (start, end):
+                if not _HHMM.match(t):
+                    raise ValueError(f"{day}: {t!r} is not a 24-hour HH:MM time")
+            if start >= end:
+                raise ValueError(f"{day}: {start}-{end} ends before it starts")
+        ordered = sorted(intervals)
+        for (_, end1), (start2, _) in zip(ordered, ordered[1:], strict=False):
+            if start2 < end1:
+                raise ValueError(f"{day}: intervals overlap")
+    return hours
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class BookingPolicy(_Strict):
+    """How the clinic books: hold length, default deposit, cancellation notice, slot grid."""
+
+    hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    new_patient_deposit_cents: int = Field(default=0, ge=0)
+    cancellation_notice_hours: int = Field(default=24, ge=0)
+    slot_interval_minutes: int = Field(default=15, ge=5, le=240)
+    max_days_ahead: int = Field(default=60, ge=1, le=365)
+    min_notice_minutes: int = Field(default=60, ge=0)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
+class EmrConfig(BaseModel):
+    """Which EMR adapter serves the clinic and its non-secret ids (secrets come from env)."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: str = "local"
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in ("local", "nextech"):
+            raise ValueError("must be 'local' or 'nextech'")
+        return value
+
+
+class ClinicInfo(_Strict):
+    """The ``clinic`` section: identity, numbers, hours, greetings and policies."""
+
+    id: str
+    name: str = Field(min_length=1)
+    timezone: str
+    phone_numbers: list[str] = Field(min_length=1)
+    address: str = ""
+    website: str = ""
+    hours: dict[str, list[Interval]] = Field(default_factory=dict)
+    greeting: str = ""
+    after_hours_greeting: str = ""
+    booking: BookingPolicy = Field(default_factory=BookingPolicy)
+    staff_alert_phone: str | None = None
+    staff_alert_email: str | None = None
+    emr: EmrConfig = Field(default_factory=EmrConfig)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("use lower-case letters, digits, '-' and '_' (max 64)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _numbers(cls, value: list[str]) -> list[str]:
+        return [_e164(v) for v in value]
+
+    @field_validator("staff_alert_phone")
+    @classmethod
+    def _staff_phone(cls, value: str | None) -> str | None:
+        return None if value is None else _e164(value)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, list[Interval]]) -> dict[str, list[Interval]]:
+        return _check_hours(value)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clinic's IANA zone."""
+        return ZoneInfo(self.timezone)
+
+
+class ProviderInfo(_Strict):
+    """A practitioner with weekly hours (clinic-local) and the EMR's id for them."""
+
+    id: str
+    name: str = Field(min_length=1)
+    title: str = ""
+    hours: dict[str, list[Interval]] = Field(default_factory=dict)
+    emr_id: str | None = None
+    bio: str = ""
+
+    _id = field_validator("id")(ClinicInfo._id.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, list[Interval]]) -> dict[str, list[Interval]]:
+        return _check_hours(value)
+
+
+class ServiceInfo(_Strict):
+    """A service on the menu.
+
+    ``deposit_cents`` None means the clinic's ``new_patient_deposit_cents`` applies; 0 means no
+    deposit. ``price`` is the clinic's own wording, shown to patients as written.
+    """
+
+    id: str
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    description: str = ""
+    duration_minutes: int = Field(gt=0, le=12 * 60)
+    buffer_minutes: int = Field(default=0, ge=0, le=240)
+    price: str = ""
+    deposit_cents: int | None = Field(default=None, ge=0)
+    provider_ids: list[str] = Field(min_length=1)
+    bookable: bool = True
+    emr: dict[str, Any] = Field(default_factory=dict)
+
+    _id = field_validator("id")(ClinicInfo._id.__func__)  # type: ignore[attr-defined]
+
+
+class Document(_Strict):
+    """A clinic document (policy, aftercare, directions) retrieved by the agent."""
+
+    title: str = Field(min_length=1)
+    content: str = Field(min_length=1)
+
+
+class Faq(_Strict):
+    """A question the clinic answers the same way every time."""
+
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+
+
+class ClinicFile(_Strict):
+    """A whole clinic file. Cross-checks: unique ids, providers named by services exist."""
+
+    clinic: ClinicInfo
+    providers: list[ProviderInfo] = Field(min_length=1)
+    services: list[ServiceInfo] = Field(min_length=1)
+    documents: list[Document] = Field(default_factory=list)
+    faqs: list[Faq] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> ClinicFile:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for i, p in enumerate(self.providers):
+            if p.id in seen:
+                problems.append(f"providers[{i}].id: duplicate id {p.id!r}")
+            seen.add(p.id)
+        service_ids: set[str] = set()
+        for i, s in enumerate(self.services):
+            if s.id in service_ids:
+                problems.append(f"services[{i}].id: duplicate id {s.id!r}")
+            service_ids.add(s.id)
+            for j, pid in enumerate(s.provider_ids):
+                if pid not in seen:
+                    problems.append(f"services[{i}].provider_ids[{j}]: no provider {pid!r}")
+        if problems:
+            raise ClinicFileError(problems)
+        return self
+
+    def service(self, service_id: str) -> ServiceInfo:
+        """The service with ``service_id``. Raises ``KeyError`` if none."""
+        for s in self.services:
+            if s.id == service_id:
+                return s
+        raise KeyError(service_id)
+
+    def provider(self, provider_id: str) -> ProviderInfo:
+        """The provider with ``provider_id``. Raises ``KeyError`` if none."""
+        for p in self.providers:
+            if p.id == provider_id:
+                return p
+        raise KeyError(provider_id)
+
+    def deposit_cents(self, service: ServiceInfo) -> int:
+        """The deposit for ``service`` in cents: its own, else the clinic's default."""
+        if service.deposit_cents is not None:
+            return service.deposit_cents
+        return self.clinic.booking.new_patient_deposit_cents
+
+    def local_now(self, now: dt.datetime) -> dt.datetime:
+        """``now`` in the clinic's zone."""
+        return now.astimezone(self.clinic.zone)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(file)"
+
+
+def parse_clinic_file(data: Any) -> ClinicFile:
+    """Validate already-parsed clinic data.
+
+    Raises:
+        ClinicFileError: one line per problem, each naming the field path.
+    """
+    try:
+        return ClinicFile.model_validate(data)
+    except ClinicFileError:
+        raise
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            inner = err.get("ctx", {}).get("error")
+            if isinstance(inner, ClinicFileError):
+                problems.extend(inner.problems)
+                continue
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{_path(tuple(err['loc']))}: {msg}")
+        raise ClinicFileError(problems) from None
+
+
+def load_clinic_file(path: str | Path) -> ClinicFile:
+    """Read a clinic file (``.json``, ``.yaml`` or ``.yml``) and validate it.
+
+    Raises:
+        ClinicFileError: the file is missing, unparsable, or invalid (lines name field paths).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ClinicFileError([f"(file): cannot read {p}: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ClinicFileError([f"(file): not valid {p.suffix.lstrip('.') or 'JSON'}: {exc}"]) from None
+    return parse_clinic_file(data)

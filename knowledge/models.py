@@ -1,0 +1,73 @@
+"""Tables for a clinic's records and its knowledge chunks (DESIGN.md §4.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+
+
+class Clinic(Base):
+    """One clinic; ``profile`` holds the validated ``clinic`` section of its clinic file."""
+
+    __tablename__ = "clinics"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ClinicNumber(Base):
+    """A clinic phone number in E.164; routes inbound texts and calls to their clinic."""
+
+    __tablename__ = "clinic_numbers"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+
+
+class Provider(Base):
+    """A practitioner (FHIR ``Practitioner``) with weekly hours in clinic-local wall time."""
+
+    __tablename__ = "providers"
+
+    clinic_id: Mapped[str] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Service(Base):
+    """A bookable service from the clinic's menu; ``data`` is its validated clinic-file entry."""
+
+    __tablename__ = "services"
+
+    clinic_id: Mapped[str] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class KnowledgeChunk(Base):
+    """A retrievable passage of a clinic document or FAQ, with the title it came from."""
+
+    __tablename__ = "knowledge_chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), index=True
+    )
+    source_kind: Mapped[str] = mapped_column(String(16))  # "document" | "faq"
+    source_title: Mapped[str] = mapped_column(String(300))
+    heading: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    content: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    embedding: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,96 @@
+"""Tables for SMS conversations, messages, opt-outs and staff alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+
+
+class Conversation(Base):
+    """The SMS thread between one patient number and one clinic.
+
+    ``ai_paused`` is set on handoff: the agent stays silent until staff resume it.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("clinic_id", "patient_phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    patient_phone: Mapped[str] = mapped_column(String(20))
+    clinic_phone: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(16), default="recording")
+    ai_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Message(Base):
+    """One SMS, inbound or outbound; an outbound row exists before the carrier is called.
+
+    Inbound ``status``: received -> processed. Outbound: queued -> sending -> sent ->
+    delivered | failed (carrier error code and detail stored), or blocked (opted out).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_event_id"),
+        Index("ix_messages_conversation_direction_status", "conversation_id", "direction", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    from_number: Mapped[str] = mapped_column(String(32))
+    to_number: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OptOut(Base):
+    """A number that revoked consent for one clinic; nothing is sent to it until it opts in."""
+
+    __tablename__ = "opt_outs"
+
+    clinic_id: Mapped[str] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # keyword | free_text | carrier
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffAlert(Base):
+    """Something staff must know: ``kind`` "alert" needs a human; "notice" is informational."""
+
+    __tablename__ = "staff_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
