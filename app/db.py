@@ -86,8 +86,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
 
 
@@ -136,3 +137,26 @@ def import_all_models() -> None:
 def utcnow() -> dt.datetime:
     """The current instant, aware, in UTC. Code that needs "now" takes a clock instead."""
     return dt.datetime.now(dt.UTC)
+
+
+def insert_or_ignore(
+    session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
+) -> bool:
+    """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` on Postgres and SQLite.
+
+    Safe under concurrency where a check-then-insert is not (two webhooks for one new
+    patient). Returns True when a row was inserted.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = (
+            pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        )
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    result = session.execute(stmt)
+    return bool(result.rowcount)

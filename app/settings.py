@@ -90,9 +90,7 @@ class Settings(BaseModel):
         return self.effective_database_url.startswith("sqlite")
 
 
-def load_settings(
-    env: Mapping[str, str] | None = None, **overrides: object
-) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build :class:`Settings` from ``env`` (default: ``os.environ``) plus keyword overrides.
 
     Args:

@@ -49,7 +49,9 @@ class Appointment(Base):
     """
 
     __tablename__ = "appointments"
-    __table_args__ = (Index("ix_appointments_provider_time", "clinic_id", "provider_id", "start_at"),)
+    __table_args__ = (
+        Index("ix_appointments_provider_time", "clinic_id", "provider_id", "start_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clinic_id: Mapped[str] = mapped_column(String(64))
@@ -60,11 +62,16 @@ class Appointment(Base):
     patient_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     service_id: Mapped[str] = mapped_column(String(64))
     provider_id: Mapped[str] = mapped_column(String(64))
+    # What the patient was told, kept so every later text words it the same way.
+    service_name: Mapped[str] = mapped_column(String(200), default="")
+    provider_name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20))
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    slot_token: Mapped[str | None] = mapped_column(Text, nullable=True)
     emr_patient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     emr_appointment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     emr_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -104,7 +111,7 @@ _ACTIVE_SQL = "('held', 'awaiting_deposit', 'booked')"
 #: DDL that makes overlapping active appointments of one provider impossible, per dialect.
 OVERLAP_DDL: dict[str, list[str]] = {
     "postgresql": [
-        "CREATE EXTENSION IF NOT EXISTS btree_gist",
+        "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public",
         "ALTER TABLE appointments ADD CONSTRAINT appointments_no_overlap EXCLUDE USING gist "
         "(clinic_id WITH =, provider_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&) "
         f"WHERE (status IN {_ACTIVE_SQL})",
@@ -127,6 +134,4 @@ OVERLAP_DDL: dict[str, list[str]] = {
 
 for _dialect, _statements in OVERLAP_DDL.items():
     for _sql in _statements:
-        event.listen(
-            Appointment.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect)
-        )
+        event.listen(Appointment.__table__, "after_create", DDL(_sql).execute_if(dialect=_dialect))

@@ -99,7 +99,10 @@ class EMRClient(Protocol):
         ...
 
     def create_patient(
-        self, phone: str, given_name: str | None = None, family_name: str | None = None,
+        self,
+        phone: str,
+        given_name: str | None = None,
+        family_name: str | None = None,
         email: str | None = None,
     ) -> EMRPatient:
         """Create a patient. Raises :class:`DuplicatePatient` when one exists."""

@@ -302,5 +302,7 @@ def load_clinic_file(path: str | Path) -> ClinicFile:
     try:
         data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ClinicFileError([f"(file): not valid {p.suffix.lstrip('.') or 'JSON'}: {exc}"]) from None
+        raise ClinicFileError(
+            [f"(file): not valid {p.suffix.lstrip('.') or 'JSON'}: {exc}"]
+        ) from None
     return parse_clinic_file(data)

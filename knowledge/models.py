@@ -42,6 +42,7 @@ class Provider(Base):
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Service(Base):
@@ -54,17 +55,18 @@ class Service(Base):
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class KnowledgeChunk(Base):
     """A retrievable passage of a clinic document or FAQ, with the title it came from."""
 
     __tablename__ = "knowledge_chunks"
+    # Ids are never reused (SQLite too), so (count, max id) versions a clinic's chunk set.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    clinic_id: Mapped[str] = mapped_column(
-        ForeignKey("clinics.id", ondelete="CASCADE"), index=True
-    )
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     source_kind: Mapped[str] = mapped_column(String(16))  # "document" | "faq"
     source_title: Mapped[str] = mapped_column(String(300))
     heading: Mapped[str | None] = mapped_column(String(300), nullable=True)

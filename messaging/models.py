@@ -40,13 +40,17 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("provider", "provider_event_id"),
-        Index("ix_messages_conversation_direction_status", "conversation_id", "direction", "status"),
+        Index(
+            "ix_messages_conversation_direction_status", "conversation_id", "direction", "status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    # None only for texts to staff (alerts), which belong to no patient conversation.
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True, nullable=True
     )
+    clinic_id: Mapped[str] = mapped_column(String(64), index=True)
     direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
     kind: Mapped[str] = mapped_column(String(16), default="reply")
     provider: Mapped[str] = mapped_column(String(16))
@@ -94,3 +98,20 @@ class StaffAlert(Base):
     reason: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CallSession(Base):
+    """An inbound call to a clinic number, tracked to tell a missed call from an answered one."""
+
+    __tablename__ = "call_sessions"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # carrier's session id
+    provider: Mapped[str] = mapped_column(String(16))
+    clinic_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    from_number: Mapped[str] = mapped_column(String(32))
+    to_number: Mapped[str] = mapped_column(String(32))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    textback_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -51,7 +51,12 @@ class DepositProvider(Protocol):
         ...
 
     def refund(
-        self, *, idempotency_key: str, payment_id: str, amount_cents: int, currency: str,
+        self,
+        *,
+        idempotency_key: str,
+        payment_id: str,
+        amount_cents: int,
+        currency: str,
         reason: str,
     ) -> Refund:
         """Refund ``amount_cents`` of ``payment_id``. Raises :class:`PaymentError`."""

@@ -1,0 +1,444 @@
+"""``ChatModel`` backend for OpenAI and any OpenAI-compatible server, via Chat Completions.
+
+API reference: https://platform.openai.com/docs/api-reference/chat/create
+
+The only module that imports the ``openai`` SDK (DESIGN.md §1). It converts our
+:class:`~agent.models.base.ChatMessage` history to the API's message shape and the answer back
+to a :class:`~agent.models.base.ChatResponse`, and retries transient failures itself (429,
+5xx, timeouts, connection errors) with tenacity; the SDK's own retries are switched off so that
+ours are the only ones. The request's ``context`` is ignored: this backend reads the prompt.
+
+Malformed tool-call arguments: when the model sends arguments that are not a JSON object, the
+call is still returned, with ``arguments == {"_raw": <text>, "_error": <why>}`` (the keys are
+:data:`agent.toolspec.RAW_ARGUMENTS_KEY` and :data:`agent.toolspec.ARGUMENTS_ERROR_KEY`);
+:func:`agent.toolspec.parse_arguments` raises ``ToolArgumentError`` for it, so the engine returns
+an error to the model like for any other bad arguments.
+
+Privacy: nothing here logs message content, tool arguments or the API key; errors carry the
+HTTP status and the API's error code/type, plus its (truncated, key-redacted) error message.
+Note that the SDK itself logs request bodies when ``OPENAI_LOG=debug`` is set; leave it unset
+in production.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+import openai
+import structlog
+import tenacity
+from openai.types.chat import ChatCompletion
+
+from agent.models.base import (
+    ChatMessage,
+    ChatRequest,
+    ChatResponse,
+    ModelError,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+from agent.toolspec import ARGUMENTS_ERROR_KEY, RAW_ARGUMENTS_KEY
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_MAX_ERROR_TEXT = 200
+_SECRET_RE = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]+")
+
+
+class OpenAIChatModel:
+    """Chat Completions backend (OpenAI or any OpenAI-compatible server).
+
+    Args:
+        api_key: the API key (``OPENAI_API_KEY``); any non-empty string for servers that
+            ignore it. Never logged.
+        model: model name sent as ``model`` (``OPENAI_MODEL``); also this backend's ``name``.
+        base_url: API base URL (``OPENAI_BASE_URL``), e.g. ``http://localhost:11434/v1``;
+            None means ``https://api.openai.com/v1``. The environment is not consulted here:
+            settings pass it in.
+        timeout_seconds: per-attempt HTTP timeout.
+        max_attempts: total attempts per completion, including the first (>= 1).
+        temperature: sampling temperature; None omits it (some reasoning models reject it).
+        wait: tenacity wait strategy between attempts; default exponential backoff with jitter
+            (0.5 s doubling, at most 8 s), stretched to the server's ``Retry-After`` hint when
+            given. Tests pass ``tenacity.wait_none()``.
+        sleep: the sleep function tenacity calls between attempts (default ``time.sleep``).
+        http_client: optional ``httpx.Client`` / ``httpx2.Client`` for the SDK (proxies, tests:
+            the SDK's default transport is ``httpx2``, which ``respx`` does not intercept).
+
+    Raises:
+        ValueError: ``api_key`` is empty or ``max_attempts`` < 1.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        model: str = "gpt-4o-mini",
+        base_url: str | None = None,
+        timeout_seconds: float = 20.0,
+        max_attempts: int = 3,
+        temperature: float | None = 0.2,
+        *,
+        wait: tenacity.wait.wait_base | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        http_client: Any | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("api_key must be non-empty")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
+        self.name = model
+        self.model = model
+        self.base_url = base_url or DEFAULT_BASE_URL
+        self.temperature = temperature
+        self.max_attempts = max_attempts
+        self._wait: tenacity.wait.wait_base = wait if wait is not None else RetryAfterWait()
+        self._sleep = sleep
+        self._client = openai.OpenAI(
+            api_key=api_key,
+            base_url=self.base_url,
+            timeout=timeout_seconds,
+            max_retries=0,  # ours (tenacity) are the only retries
+            http_client=cast(Any, http_client),
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatModel(model={self.model!r}, base_url={self.base_url!r})"
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        """Run one Chat Completion for ``request`` and convert the answer.
+
+        Sends ``model``, ``messages`` (in the given order, so a static prompt prefix stays
+        cacheable), ``temperature`` and, when ``request.tools`` is non-empty, ``tools`` (as
+        function tools), ``tool_choice="auto"`` and ``parallel_tool_calls=True``.
+        See https://platform.openai.com/docs/api-reference/chat/create.
+
+        Args:
+            request: messages and tools; ``request.context`` is ignored.
+
+        Returns:
+            ``ChatResponse`` with the assistant text (a refusal counts as text), every
+            function tool call (arguments parsed; see the module docstring for malformed
+            ones) and token usage (zeros when the server reports none).
+
+        Raises:
+            ModelError: a non-retryable API error (400, 401, 403, 404, ...), retries exhausted
+                on 429/5xx/timeouts/connection errors, or an answer with no choice, or with
+                neither text nor tool calls.
+        """
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_api_messages(request.messages),
+        }
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if request.tools:
+            # parallel_tool_calls / tool_choice are rejected by the API without tools.
+            kwargs["tools"] = to_api_tools(request.tools)
+            kwargs["tool_choice"] = "auto"
+            kwargs["parallel_tool_calls"] = True
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(is_retryable),
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        started = time.monotonic()
+        try:
+            completion: ChatCompletion = retrying(self._client.chat.completions.create, **kwargs)
+        except openai.OpenAIError as exc:
+            log.warning(
+                "chat_completion_failed",
+                model=self.model,
+                error=type(exc).__name__,
+                status=getattr(exc, "status_code", None),
+                seconds=round(time.monotonic() - started, 3),
+            )
+            raise ModelError(describe_error(exc)) from None
+        response = from_api_completion(completion)
+        log.info(
+            "chat_completion",
+            model=self.model,
+            seconds=round(time.monotonic() - started, 3),
+            tool_calls=len(response.tool_calls),
+            prompt_tokens=response.usage.prompt_tokens,
+            completion_tokens=response.usage.completion_tokens,
+        )
+        return response
+
+
+# --- retry policy ----------------------------------------------------------------------------
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for transient failures: 429 (except ``insufficient_quota``), 5xx, timeouts and
+    connection errors."""
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code == 429:
+            return exc.code != "insufficient_quota"  # out of credits: retrying cannot help
+        return exc.status_code >= 500
+    return False
+
+
+class RetryAfterWait(tenacity.wait.wait_base):
+    """Exponential backoff with jitter, stretched to the server's Retry-After hint.
+
+    Args:
+        initial: first wait in seconds (doubles each attempt, plus up to ``jitter`` s).
+        maximum: cap on any single wait, hint included.
+        jitter: maximum random extra seconds.
+    """
+
+    def __init__(self, initial: float = 0.5, maximum: float = 8.0, jitter: float = 0.5) -> None:
+        # exponential + random rather than wait_exponential_jitter, whose arguments changed
+        # across tenacity releases.
+        self._backoff = tenacity.wait_exponential(
+            multiplier=initial, max=maximum
+        ) + tenacity.wait_random(0, jitter)
+        self._maximum = maximum
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        """Seconds to wait before the next attempt."""
+        wait = float(self._backoff(retry_state))
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        hint = retry_after_seconds(exc) if exc is not None else None
+        if hint is not None:
+            wait = max(wait, hint)
+        return min(wait, self._maximum)
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's ``retry-after-ms`` / ``retry-after`` (seconds) hint of an API error, if any."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue  # an HTTP-date: fall back to our own backoff
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+    """tenacity ``before_sleep`` hook: one line per retry, no content."""
+    outcome = retry_state.outcome
+    exc = outcome.exception() if outcome is not None else None
+    log.info(
+        "chat_completion_retry",
+        attempt=retry_state.attempt_number,
+        error=type(exc).__name__ if exc is not None else None,
+        status=getattr(exc, "status_code", None),
+        wait_seconds=round(retry_state.upcoming_sleep, 3),
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    """A ModelError message for an SDK error: kind, HTTP status, API error code/type and a
+    truncated, key-redacted error message. Never includes request content."""
+    if isinstance(exc, openai.APITimeoutError):
+        return "chat completion failed: request timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return "chat completion failed: connection error"
+    if isinstance(exc, openai.APIStatusError):
+        parts = [f"chat completion failed: HTTP {exc.status_code}"]
+        label = exc.code or exc.type
+        if label:
+            parts.append(f"({label})")
+        body = exc.body
+        message = body.get("message") if isinstance(body, dict) else None
+        if isinstance(message, str) and message:
+            text = _SECRET_RE.sub(r"\1***", message)[:_MAX_ERROR_TEXT]
+            parts.append(f": {text}")
+        return " ".join(parts).replace(" :", ":")
+    return f"chat completion failed: {type(exc).__name__}"
+
+
+# --- conversions -----------------------------------------------------------------------------
+
+
+def to_api_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """Convert our history to Chat Completions ``messages``, keeping the order.
+
+    Shapes (https://platform.openai.com/docs/api-reference/chat/create):
+    ``{"role": "system"|"developer"|"user", "content": str}``;
+    ``{"role": "assistant", "content": str|None, "tool_calls": [{"id", "type": "function",
+    "function": {"name", "arguments": <JSON string>}}]}`` (``tool_calls`` only when present);
+    ``{"role": "tool", "tool_call_id": str, "content": str}``.
+
+    Raises:
+        ModelError: unknown role, or a tool message without ``tool_call_id``.
+    """
+    out: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        role = message.role
+        if role not in _ROLES:
+            raise ModelError(f"message {index}: unsupported role {role!r}")
+        if role == "tool":
+            if not message.tool_call_id:
+                raise ModelError(f"message {index}: tool message without tool_call_id")
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message.tool_call_id,
+                    "content": message.content or "",
+                }
+            )
+        elif role == "assistant":
+            item: dict[str, Any] = {"role": "assistant", "content": message.content}
+            if message.tool_calls:
+                item["tool_calls"] = [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {
+                            "name": call.name,
+                            "arguments": json.dumps(call.arguments, ensure_ascii=False),
+                        },
+                    }
+                    for call in message.tool_calls
+                ]
+            elif message.content is None:
+                item["content"] = ""
+            out.append(item)
+        else:
+            out.append({"role": role, "content": message.content or ""})
+    return out
+
+
+def to_api_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    """``[{"type": "function", "function": {"name", "description", "parameters"}}]``."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            },
+        }
+        for tool in tools
+    ]
+
+
+def from_api_completion(completion: ChatCompletion) -> ChatResponse:
+    """Convert a ``chat.completion`` object to a :class:`ChatResponse` (first choice).
+
+    Raises:
+        ModelError: no choices, or the first choice has neither content, refusal nor
+            function tool calls.
+    """
+    if not completion.choices:
+        raise ModelError("chat completion had no choices")
+    message = completion.choices[0].message
+    calls: list[ToolCall] = []
+    for index, raw_call in enumerate(message.tool_calls or []):
+        function = getattr(raw_call, "function", None)
+        if getattr(raw_call, "type", "function") != "function" or function is None:
+            continue  # only function tools are offered; ignore anything else
+        call_id = getattr(raw_call, "id", None) or f"call_{index}"
+        calls.append(
+            ToolCall(
+                id=call_id, name=function.name, arguments=parse_tool_arguments(function.arguments)
+            )
+        )
+    content = message.content if message.content else None
+    if content is None and message.refusal:
+        content = message.refusal
+    if content is None and not calls:
+        finish = completion.choices[0].finish_reason
+        raise ModelError(
+            f"chat completion had neither text nor tool calls (finish_reason={finish})"
+        )
+    usage = completion.usage
+    return ChatResponse(
+        content=content,
+        tool_calls=tuple(calls),
+        usage=Usage(
+            prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+            completion_tokens=(usage.completion_tokens or 0) if usage else 0,
+        ),
+    )
+
+
+def parse_tool_arguments(text: str | None) -> dict[str, Any]:
+    """Parse a tool call's ``arguments`` JSON string.
+
+    Returns:
+        The JSON object; ``{}`` for an empty string (some compatible servers send that for
+        no-argument calls); otherwise ``{"_raw": text, "_error": reason}`` when ``text`` is
+        not valid JSON or not a JSON object (see the module docstring).
+    """
+    if text is None or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return {
+            RAW_ARGUMENTS_KEY: text,
+            ARGUMENTS_ERROR_KEY: f"arguments were not valid JSON ({exc.msg})",
+        }
+    if not isinstance(value, dict):
+        return {
+            RAW_ARGUMENTS_KEY: text,
+            ARGUMENTS_ERROR_KEY: f"arguments were JSON {type(value).__name__}, not an object",
+        }
+    return value
+
+
+# --- cost --------------------------------------------------------------------------------------
+
+# USD per 1M tokens, (input, output), Standard tier, from https://openai.com/api/pricing/
+# (platform.openai.com/docs/pricing) as published with GPT-4.1 on 2025-04-14 and unchanged
+# through early 2026. Cached-input discounts are not applied (Usage has no cached count), so
+# estimates err high. Verify before relying on them for billing.
+_PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4o-2024-05-13": (5.00, 15.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+_SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def estimate_cost_cents(model: str, usage: Usage) -> float | None:
+    """Estimated cost in US cents of one completion.
+
+    Args:
+        model: model name; dated snapshots (``gpt-4o-mini-2024-07-18``) price as their alias
+            unless listed separately.
+        usage: token counts.
+
+    Returns:
+        Cents as a float (e.g. ``0.0195``), or None for a model not in the table (including
+        models on OpenAI-compatible servers, whose price we cannot know).
+    """
+    prices = _PRICES_PER_MILLION.get(model) or _PRICES_PER_MILLION.get(
+        _SNAPSHOT_SUFFIX.sub("", model)
+    )
+    if prices is None:
+        return None
+    input_price, output_price = prices
+    dollars = (usage.prompt_tokens * input_price + usage.completion_tokens * output_price) / 1e6
+    return dollars * 100

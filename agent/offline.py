@@ -1,0 +1,270 @@
+"""The offline rule-based ``ChatModel``: books through the same tools, with no LLM.
+
+It is a scripted model in the openai-agents-python sense: it reads the history (the patient's
+texts and earlier tool results) and answers with tool calls or a final text. It understands
+patients through :mod:`agent.nlu` (services by name/alias/typo, day and time wishes, slot
+picks, yes/no, intents) and states only what the clinic records or a tool returned.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.models.base import ChatMessage, ChatRequest, ChatResponse, ToolCall
+from agent.nlu.intents import detect_intents, yes_no
+from agent.nlu.picks import Option, parse_pick
+from agent.nlu.providers import match_provider
+from agent.nlu.services import match_services
+from agent.nlu.when import TimePreference, parse_when
+from agent.offline_replies import Replies
+from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
+
+_ids = itertools.count(1)
+
+#: Two service matches closer than this are treated as "the patient could mean either".
+AMBIGUITY_MARGIN = 0.08
+
+
+def _call(name: str, **arguments: Any) -> ChatResponse:
+    return ChatResponse(content=None, tool_calls=(ToolCall(f"call_{next(_ids)}", name, arguments),))
+
+
+def _say(text: str) -> ChatResponse:
+    return ChatResponse(content=text)
+
+
+@dataclass
+class DialogState:
+    """What the history says so far (derived fresh every call; the model keeps no memory).
+
+    Attributes:
+        service_id: the service last asked about or searched.
+        offers: the options of the latest offer still open for picking (none after a hold).
+        held: True when a hold was made after the latest offer.
+        preference: the patient's latest stated day/time wish (before the latest offer).
+        provider_id: a provider the patient asked for.
+        asked_service: the assistant last asked which service.
+        offered_search: the assistant last offered to look for openings.
+    """
+
+    service_id: str | None = None
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    held: bool = False
+    preference: TimePreference | None = None
+    provider_id: str | None = None
+    asked_service: bool = False
+    offered_search: bool = False
+
+
+def _tool_results(messages: list[ChatMessage]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(tool name, arguments, parsed result) for every tool exchange in ``messages``."""
+    calls: dict[str, ToolCall] = {}
+    out = []
+    for m in messages:
+        for c in m.tool_calls:
+            calls[c.id] = c
+        if m.role == "tool" and m.tool_call_id in calls:
+            call = calls[m.tool_call_id]
+            try:
+                result = json.loads(m.content or "{}")
+            except json.JSONDecodeError:
+                result = {"error": "unreadable tool result"}
+            out.append((call.name, call.arguments, result))
+    return out
+
+
+class OfflineModel:
+    """A deterministic ``ChatModel`` for the embedded default (no API key needed)."""
+
+    name = "offline"
+
+    def complete(self, request: ChatRequest) -> ChatResponse:
+        """Answer with the next tool call or the final SMS text. Never raises ModelError."""
+        clinic = request.context.clinic
+        now_local = request.context.now.astimezone(clinic.clinic.zone)
+        messages = [m for m in request.messages if m.role != "system"]
+        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
+        before, turn = messages[:last_user], messages[last_user + 1 :]
+        text = messages[last_user].content or "" if last_user >= 0 else ""
+        state = self._state(clinic, before, now_local)
+        replies = Replies(clinic, now_local)
+        if turn:
+            return self._after_tools(clinic, state, text, _tool_results(turn), replies)
+        return self._on_text(clinic, state, text, now_local, replies)
+
+    # --- reading the history -------------------------------------------------------------
+    def _state(self, clinic: ClinicFile, history: list[ChatMessage], now_local: Any) -> DialogState:
+        state = DialogState()
+        for name, args, result in _tool_results(history):
+            if name == "find_slots" and result.get("slots"):
+                state.service_id = result.get("service_id") or args.get("service_id")
+                state.offers, state.held = result["slots"], False
+            elif name == "hold_slot":
+                if result.get("held"):
+                    state.held, state.offers = True, []
+                elif result.get("alternatives"):
+                    state.offers = result["alternatives"]
+        for m in history:
+            if m.role == "user" and m.content:
+                matches = match_services(m.content, clinic.services)
+                if matches:
+                    state.service_id = matches[0].service_id
+                when = parse_when(m.content, now_local)
+                if when is not None:
+                    state.preference = when
+                provider = match_provider(m.content, clinic.providers)
+                if provider:
+                    state.provider_id = provider
+        last_assistant = next(
+            (m for m in reversed(history) if m.role == "assistant" and m.content), None
+        )
+        if last_assistant is not None:
+            state.asked_service = Replies.ASK_SERVICE_MARK in last_assistant.content
+            state.offered_search = Replies.OFFER_SEARCH_MARK in last_assistant.content
+        return state
+
+    # --- a new patient text ---------------------------------------------------------------
+    def _on_text(
+        self, clinic: ClinicFile, state: DialogState, text: str, now_local: Any, replies: Replies
+    ) -> ChatResponse:
+        intents = detect_intents(text)
+        if not text.strip():
+            return _say(replies.empty())
+        if intents.emergency:
+            return _call(
+                "handoff_to_staff",
+                reason="emergency",
+                summary="Patient describes possible emergency symptoms after treatment.",
+            )
+        if intents.wants_human:
+            return _call(
+                "handoff_to_staff",
+                reason="patient_request",
+                summary="Patient asked to speak with a person.",
+            )
+        if intents.medical_concern:
+            return _call(
+                "handoff_to_staff",
+                reason="medical",
+                summary="Patient has a medical question or post-treatment concern.",
+            )
+
+        matches = match_services(text, clinic.services)
+        when = parse_when(text, now_local)
+        provider_id = match_provider(text, clinic.providers) or state.provider_id
+        answer = yes_no(text)
+
+        # Picking one of the offered slots.
+        if state.offers and not matches:
+            options = [_option(o) for o in state.offers]
+            pick = parse_pick(text, options)
+            if pick is None and answer is True and len(options) == 1:
+                pick = options[0].position
+            if pick is not None:
+                return _call("hold_slot", option=pick)
+
+        if len(matches) > 1 and matches[0].score - matches[1].score < AMBIGUITY_MARGIN:
+            names = [clinic.service(m.service_id).name for m in matches[:4]]
+            return _say(replies.which_of(names))
+        service = clinic.service(matches[0].service_id) if matches else None
+
+        if (
+            service is not None
+            and intents.asks_price
+            and when is None
+            and not intents.wants_booking
+        ):
+            return _say(replies.price(service))
+
+        known = service or (clinic.service(state.service_id) if state.service_id else None)
+        wants_slots = (
+            when is not None
+            or intents.wants_booking
+            or (answer is True and (state.offered_search or bool(state.offers)))
+            or (state.asked_service and service is not None)
+            or (provider_id is not None and known is not None and bool(state.offers))
+        )
+        if wants_slots and known is not None:
+            preference = when or (
+                state.preference if service is None or state.asked_service else None
+            )
+            return _call("find_slots", **_slot_args(known, preference, provider_id))
+        if wants_slots:
+            return _say(replies.ask_service())
+        if service is not None:
+            return _say(replies.service_info(service))
+        if state.offers and answer is False:
+            return _say(replies.other_times())
+        if intents.asks_hours:
+            return _say(replies.hours())
+        if intents.asks_services:
+            return _say(replies.menu())
+        if intents.greeting and not intents.is_question:
+            return _say(replies.greeting())
+        if intents.thanks and not intents.is_question:
+            return _say(replies.thanks())
+        if intents.asks_location or intents.is_question or len(text.split()) >= 3:
+            return _call("search_knowledge", query=text)
+        return _say(replies.fallback())
+
+    # --- after tool results -------------------------------------------------------------------
+    def _after_tools(
+        self,
+        clinic: ClinicFile,
+        state: DialogState,
+        text: str,
+        results: list[tuple[str, dict[str, Any], dict[str, Any]]],
+        replies: Replies,
+    ) -> ChatResponse:
+        name, args, result = results[-1]
+        if "error" in result:
+            return _say(replies.tool_error(name, result["error"]))
+        if name == "find_slots":
+            asks_price = detect_intents(text).asks_price
+            return _say(replies.slots(result, args, clinic, with_price=asks_price))
+        if name == "hold_slot":
+            if result.get("held"):
+                return _call("send_deposit_link")
+            return _say(replies.taken(result))
+        if name == "send_deposit_link":
+            return _say(replies.deposit(result))
+        if name == "search_knowledge":
+            return _say(replies.knowledge(result, text))
+        if name == "handoff_to_staff":
+            return _say(replies.handoff(args.get("reason", "other")))
+        return _say(replies.fallback())
+
+
+def _option(view: dict[str, Any]) -> Option:
+    import datetime as dt
+
+    return Option(
+        position=int(view["option"]),
+        start_local=dt.datetime.fromisoformat(view["start"]),
+        provider_id=view.get("provider_id", ""),
+        provider_name=view.get("provider", ""),
+    )
+
+
+def _slot_args(
+    service: ServiceInfo, preference: TimePreference | None, provider_id: str | None
+) -> dict[str, Any]:
+    args: dict[str, Any] = {"service_id": service.id}
+    if provider_id and provider_id in service.provider_ids:
+        args["provider_id"] = provider_id
+    if preference is None:
+        return args
+    if preference.date_from:
+        args["date_from"] = preference.date_from.isoformat()
+    if preference.date_to:
+        args["date_to"] = preference.date_to.isoformat()
+    if preference.weekdays:
+        args["weekdays"] = [WEEKDAYS[d] for d in sorted(preference.weekdays)]
+    if preference.after:
+        args["after"] = preference.after.strftime("%H:%M")
+    if preference.before:
+        args["before"] = preference.before.strftime("%H:%M")
+    return args

@@ -1,0 +1,333 @@
+"""The agent's tools: typed functions the model calls; results go back to it as JSON text.
+
+Each tool validates its arguments with a pydantic model (the same model generates the JSON
+schema the GPT backend sees) and never raises into the turn: a failure is returned to the
+model as ``{"error": "..."}`` text, in the style of openai-agents-python's tool errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
+from pydantic import BaseModel, Field
+
+from agent.toolspec import ToolArgumentError, parse_arguments, tool_spec
+from app.db import Database
+from booking.deposits import book_without_deposit, request_deposit
+from booking.holds import HoldFailed, hold_offer
+from booking.models import Appointment, SlotOffer
+from booking.slots import latest_offers, offer_slots
+from booking.terms import ClinicTerms, ServiceTerms, SlotFilter, format_when
+from emr.base import EMRClient, EMRError
+from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
+from payments.base import DepositProvider, PaymentError
+from payments.money import format_money
+
+log = structlog.get_logger(__name__)
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass
+class AgentDeps:
+    """What tools work with during one turn.
+
+    Attributes:
+        db, clinic (records), terms (booking view), emr, deposits: live dependencies.
+        conversation_id, patient_phone: whose turn this is.
+        now: the turn's instant (aware). alert: callback ``(reason, summary) -> None`` that
+        pauses the AI and alerts staff (set by the app).
+    """
+
+    db: Database
+    clinic: ClinicFile
+    terms: ClinicTerms
+    emr: EMRClient
+    deposits: DepositProvider
+    conversation_id: int
+    patient_phone: str
+    now: dt.datetime
+    handoff: Callable[[str, str], None]
+
+
+class SearchKnowledgeArgs(BaseModel):
+    """Search the clinic's documents and FAQs."""
+
+    query: str = Field(description="The patient's question in a few words.")
+
+
+class FindSlotsArgs(BaseModel):
+    """Find real openings for a service."""
+
+    service_id: str = Field(description="The service's id from the menu.")
+    date_from: dt.date | None = Field(None, description="Earliest local date, YYYY-MM-DD.")
+    date_to: dt.date | None = Field(None, description="Latest local date, inclusive.")
+    weekdays: list[Weekday] = Field(default_factory=list, description="Allowed weekdays.")
+    after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
+    before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
+    provider_id: str | None = Field(None, description="Only this provider's openings.")
+
+
+class HoldSlotArgs(BaseModel):
+    """Hold one of the openings last offered, by its option number."""
+
+    option: int = Field(ge=1, description="The option number the patient chose.")
+
+
+class SendDepositLinkArgs(BaseModel):
+    """Send the deposit link for the slot being held (or book it if no deposit applies)."""
+
+
+class HandoffArgs(BaseModel):
+    """Pause the assistant and ask staff to take over the conversation."""
+
+    reason: Literal["patient_request", "medical", "emergency", "complaint", "other"]
+    summary: str = Field(description="One or two sentences for staff; no medical details.")
+
+
+def _hhmm(value: str | None) -> dt.time | None:
+    if not value:
+        return None
+    return dt.time.fromisoformat(value)
+
+
+def service_terms(clinic: ClinicFile, service: ServiceInfo) -> ServiceTerms:
+    """The booking package's view of ``service``."""
+    return ServiceTerms(
+        service_id=service.id,
+        name=service.name,
+        duration_minutes=service.duration_minutes,
+        provider_ids=tuple(service.provider_ids),
+        deposit_cents=clinic.deposit_cents(service),
+        buffer_minutes=service.buffer_minutes,
+    )
+
+
+def _offer_view(deps: AgentDeps, offer: SlotOffer) -> dict[str, Any]:
+    provider = deps.clinic.provider(offer.provider_id)
+    return {
+        "option": offer.position,
+        "when": format_when(offer.start_at, deps.terms.timezone),
+        "start": offer.start_at.astimezone(deps.terms.zone).isoformat(),
+        "provider_id": provider.id,
+        "provider": provider.name,
+    }
+
+
+def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, Any]:
+    """Passages from the clinic's documents and FAQs, best first, with their titles."""
+    from knowledge.retrieval import best_answer, search
+
+    with deps.db.session() as session:
+        passages = search(session, deps.terms.clinic_id, args.query, k=3)
+    best = best_answer(passages, args.query)
+    return {
+        "passages": [
+            {"title": p.title, "text": p.text, "score": round(p.score, 3)} for p in passages
+        ],
+        "confident": best is not None,
+    }
+
+
+def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
+    """Openings for a service matching the patient's preferences, recorded as numbered offers.
+
+    When nothing matches, the nearest openings regardless of day and time are offered
+    instead (``matched_preferences`` false).
+    """
+    try:
+        service = deps.clinic.service(args.service_id)
+    except KeyError:
+        return {"error": f"unknown service_id {args.service_id!r}"}
+    if not service.bookable:
+        return {"error": f"{service.name} is not booked by text; offer a call with the team"}
+    if args.provider_id and args.provider_id not in service.provider_ids:
+        names = ", ".join(deps.clinic.provider(p).name for p in service.provider_ids)
+        return {"error": f"that provider does not perform {service.name}; who does: {names}"}
+    wanted = SlotFilter(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        weekdays=frozenset(WEEKDAYS.index(d) for d in args.weekdays),
+        after=_hhmm(args.after),
+        before=_hhmm(args.before),
+        provider_ids=(args.provider_id,) if args.provider_id else (),
+    )
+    terms = service_terms(deps.clinic, service)
+    common = {
+        "clinic": deps.terms,
+        "conversation_id": deps.conversation_id,
+        "service": terms,
+        "now": deps.now,
+        "max_days_ahead": deps.clinic.clinic.booking.max_days_ahead,
+    }
+    offers = offer_slots(deps.db, deps.emr, wanted=wanted, **common)
+    matched = bool(offers)
+    if not offers:
+        fallback = SlotFilter(provider_ids=wanted.provider_ids)
+        offers = offer_slots(deps.db, deps.emr, wanted=fallback, **common)
+    views = [_offer_view(deps, o) for o in offers]
+    return {
+        "service_id": service.id,
+        "service": service.name,
+        "deposit": format_money(terms.deposit_cents) if terms.deposit_cents else None,
+        "matched_preferences": matched,
+        "slots": views,
+    }
+
+
+def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
+    """Hold the offered option for ``hold_minutes``; if it was just taken, offer the nearest
+    alternatives instead."""
+    with deps.db.session() as session:
+        offers = latest_offers(session, deps.conversation_id)
+    chosen = next((o for o in offers if o.position == args.option), None)
+    if chosen is None:
+        return {"error": f"there is no option {args.option}; options are 1-{len(offers)}"}
+    service = deps.clinic.service(chosen.service_id)
+    provider = deps.clinic.provider(chosen.provider_id)
+    deposit = deps.clinic.deposit_cents(service)
+    try:
+        held = hold_offer(
+            deps.db,
+            deps.emr,
+            clinic=deps.terms,
+            offer=chosen,
+            patient_phone=deps.patient_phone,
+            service_name=service.name,
+            provider_name=provider.name,
+            deposit_cents=deposit,
+            now=deps.now,
+        )
+    except HoldFailed as exc:
+        if exc.reason != "taken":
+            return {"error": "the calendar could not be reached; offer to have the team follow up"}
+        alternatives = find_slots(deps, FindSlotsArgs(service_id=service.id))
+        return {
+            "held": False,
+            "reason": "that time was just taken",
+            "alternatives": alternatives.get("slots", []),
+        }
+    return {
+        "held": True,
+        "appointment_id": held.appointment_id,
+        "service": service.name,
+        "provider": provider.name,
+        "when": format_when(chosen.start_at, deps.terms.timezone),
+        "hold_minutes": deps.terms.hold_minutes,
+        "deposit": format_money(deposit) if deposit else None,
+    }
+
+
+def _current_hold(deps: AgentDeps) -> Appointment | None:
+    from sqlalchemy import select
+
+    with deps.db.session() as session:
+        return (
+            session.execute(
+                select(Appointment)
+                .where(
+                    Appointment.conversation_id == deps.conversation_id,
+                    Appointment.status.in_(("held", "awaiting_deposit")),
+                )
+                .order_by(Appointment.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+
+
+def send_deposit_link(deps: AgentDeps, args: SendDepositLinkArgs) -> dict[str, Any]:
+    """The deposit link for the current hold, or the booking itself when no deposit applies."""
+    appt = _current_hold(deps)
+    if appt is None:
+        return {"error": "nothing is being held; offer openings first"}
+    when = format_when(appt.start_at, appt.timezone)
+    if appt.deposit_cents <= 0:
+        booked = book_without_deposit(
+            deps.db,
+            deps.emr,
+            clinic=deps.terms,
+            appointment_id=appt.id,
+            now=deps.now,
+            tell_patient_too=False,
+        )
+        return {
+            "booked": True,
+            "service": booked.service_name,
+            "provider": booked.provider_name,
+            "when": when,
+        }
+    try:
+        link = request_deposit(
+            deps.db, deps.deposits, clinic=deps.terms, appointment_id=appt.id, now=deps.now
+        )
+    except PaymentError:
+        deps.handoff("other", "The deposit link could not be created; please follow up.")
+        return {"error": "the payment system is down; staff were asked to follow up"}
+    minutes = max(1, int(((appt.hold_expires_at or deps.now) - deps.now).total_seconds() // 60))
+    return {
+        "link": link.url,
+        "amount": format_money(link.amount_cents),
+        "service": appt.service_name,
+        "provider": appt.provider_name,
+        "when": when,
+        "hold_minutes": minutes,
+    }
+
+
+def handoff_to_staff(deps: AgentDeps, args: HandoffArgs) -> dict[str, Any]:
+    """Pause the assistant on this conversation and alert staff with ``summary``."""
+    deps.handoff(args.reason, args.summary)
+    return {"handed_off": True}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool: its name, argument model, implementation and description."""
+
+    name: str
+    args: type[BaseModel]
+    run: Callable[[AgentDeps, Any], dict[str, Any]]
+
+    @property
+    def description(self) -> str:
+        """The argument model's docstring, shown to the model."""
+        return (self.args.__doc__ or self.name).strip()
+
+
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in (
+        Tool("search_knowledge", SearchKnowledgeArgs, search_knowledge),
+        Tool("find_slots", FindSlotsArgs, find_slots),
+        Tool("hold_slot", HoldSlotArgs, hold_slot),
+        Tool("send_deposit_link", SendDepositLinkArgs, send_deposit_link),
+        Tool("handoff_to_staff", HandoffArgs, handoff_to_staff),
+    )
+}
+
+
+def specs() -> list[Any]:
+    """Tool specs (JSON schemas) for every tool, in a stable order."""
+    return [tool_spec(t.name, t.description, t.args) for t in TOOLS.values()]
+
+
+def execute(deps: AgentDeps, name: str, arguments: dict[str, Any]) -> str:
+    """Run tool ``name`` and return its result as JSON text; errors come back as text too."""
+    tool = TOOLS.get(name)
+    if tool is None:
+        return json.dumps({"error": f"unknown tool {name!r}; tools: {', '.join(TOOLS)}"})
+    try:
+        args = parse_arguments(tool.args, arguments)
+        result = tool.run(deps, args)
+    except ToolArgumentError as exc:
+        result = {"error": str(exc)}
+    except EMRError as exc:
+        log.warning("tool_emr_error", tool=name, error=type(exc).__name__)
+        result = {"error": "the calendar could not be reached right now"}
+    return json.dumps(result, default=str)

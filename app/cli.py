@@ -1,0 +1,210 @@
+"""The ``frontdesk`` command line (DESIGN.md §4.3).
+
+Every command reads the same settings (DESIGN.md §4.4). A user mistake (bad file, bad
+setting) prints one clear message to stderr and exits 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+
+from app.settings import ROOT, SettingsError, load_settings
+
+DEMO_SCENARIO = ROOT / "testdata" / "demo-scenario.yaml"
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed without a traceback."""
+
+
+def _context():  # type: ignore[no-untyped-def]
+    from app.context import build_context
+    from app.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return build_context(settings)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply every Alembic migration to the configured database."""
+    from app.migrate import upgrade
+
+    settings = load_settings()
+    if settings.is_sqlite:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    print(f"database is up to date ({settings.effective_database_url.split('@')[-1]})")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Validate and upsert a clinic file (and a folder of documents)."""
+    from knowledge.clinic_file import load_clinic_file
+    from knowledge.seed import load_docs_dir, seed_clinic
+
+    clinic = load_clinic_file(args.file)
+    docs = load_docs_dir(args.docs) if args.docs else []
+    ctx = _context()
+    report = seed_clinic(ctx.db, clinic, docs)
+    print(f"seeded {clinic.clinic.id}: {report.summary()}")
+    return 0
+
+
+def _print_result(result, transcript: bool) -> None:  # type: ignore[no-untyped-def]
+    if transcript:
+        for step in result.steps:
+            if step.action == "text":
+                print(f"  {step.patient:>8} > {step.text}")
+            else:
+                print(
+                    f"  {'':>8} * {step.action.replace('_', ' ')}"
+                    + (f": {step.text}" if step.text else "")
+                )
+            for reply in step.replies:
+                lines = reply.splitlines() or [""]
+                print(f"  {'clinic':>8} < {lines[0]}")
+                for line in lines[1:]:
+                    print(f"  {'':>8}   {line}")
+            for failure in step.failures:
+                print(f"  {'':>8} ! {failure}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run scenario files; print a pass/fail table (and pass^k, and JSON on request)."""
+    from app.evaluation import run_eval
+
+    return run_eval(
+        args.paths, trials=args.trials, as_json=args.json, transcript=args.transcript, tags=args.tag
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """One whole conversation on the embedded default, printed; non-zero if nothing booked."""
+    from app.scenario_runner import run_scenario
+    from app.scenario_spec import load_scenario
+
+    scenario = load_scenario(args.scenario or DEMO_SCENARIO)
+    print(
+        f"frontdesk demo: {scenario.name} (clinic file {scenario.clinic}, clock frozen at "
+        f"{scenario.now.isoformat()})\n"
+    )
+    result = run_scenario(scenario)
+    _print_result(result, transcript=True)
+    booked = [a for a in result.appointments if a["status"] == "booked"]
+    print()
+    for a in booked:
+        print(
+            f"BOOKED: {a['service_name']} with {a['provider_name']} on {a['when']} "
+            f"(appointment #{a['id']}, status {a['status']})"
+        )
+    if not result.passed:
+        print("\ndemo FAILED:\n  " + "\n  ".join(result.failures), file=sys.stderr)
+        return 1
+    if not booked:
+        print("\ndemo FAILED: no appointment was booked", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Play the patient in the terminal against a clinic file, with either backend."""
+    from app.chat import chat_loop
+
+    return chat_loop(clinic_file=args.clinic, phone=args.phone)
+
+
+def cmd_eval_knowledge(args: argparse.Namespace) -> int:
+    """Retrieval quality over a questions file: recall@1, recall@3, MRR."""
+    from knowledge.eval import format_report, run_knowledge_eval
+
+    result = run_knowledge_eval(args.file)
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web app with gunicorn."""
+    from app.server import serve
+
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run an RQ worker (needs ``REDIS_URL``), with the periodic sweeper."""
+    from app.worker import run_worker
+
+    return run_worker()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``frontdesk``."""
+    parser = argparse.ArgumentParser(prog="frontdesk", description="SMS front desk for medspas")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="run one whole conversation on the embedded default")
+    p.add_argument("--scenario", help="scenario file to run instead of the built-in demo")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("chat", help="be the patient in the terminal")
+    p.add_argument("--clinic", default=str(ROOT / "testdata" / "demo-clinic.json"))
+    p.add_argument("--phone", default="+15125550142", help="your (fake) patient number")
+    p.set_defaults(func=cmd_chat)
+    p = sub.add_parser("seed", help="validate and load a clinic file")
+    p.add_argument("file")
+    p.add_argument("--docs", help="folder of .md/.txt documents to index too")
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("serve", help="run the web app (gunicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run a job worker (RQ on REDIS_URL)")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("db", help="database commands")
+    dbsub = p.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="apply migrations")
+    up.set_defaults(func=cmd_db_upgrade)
+    p = sub.add_parser("eval", help="run conversation scenarios")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--trials", type=int, default=1, help="runs per scenario (pass^k)")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.add_argument("--transcript", action="store_true", help="print each conversation")
+    p.add_argument("--tag", action="append", help="only scenarios with this tag")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("eval-knowledge", help="measure retrieval on a questions file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_knowledge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``frontdesk`` console script."""
+    from app.scenario_spec import ScenarioError
+    from knowledge.clinic_file import ClinicFileError
+    from knowledge.seed import SeedError
+
+    args = build_parser().parse_args(argv)
+    from app.logging import configure_logging
+
+    # Conversations print their own transcript; logs go to stderr, warnings and up.
+    quiet = args.command in ("demo", "eval", "eval-knowledge", "chat")
+    configure_logging("WARNING" if quiet else load_settings({}).log_level)
+    try:
+        return int(args.func(args))
+    except (UserError, SettingsError, ClinicFileError, ScenarioError, SeedError) as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"frontdesk: no such file: {exc.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

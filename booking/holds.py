@@ -1,0 +1,187 @@
+"""Holding an offered slot and turning a hold into a booked appointment.
+
+Every step saves our row before the EMR is called and stores the EMR's answer after, each in
+its own transaction, so a crash between the two leaves a row that says what was attempted:
+    1. insert the appointment as ``held`` (the database refuses an overlap: one winner);
+    2. match or create the patient in the EMR, write the appointment there as proposed;
+    3. store the EMR ids, or release the hold when the EMR says the slot is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from app.db import Database
+from booking.models import ACTIVE_STATUSES, Appointment, SlotOffer
+from booking.terms import ClinicTerms
+from emr.base import EMRClient, EMRError, Slot, SlotUnavailable
+
+log = structlog.get_logger(__name__)
+
+
+class HoldFailed(Exception):
+    """The slot could not be held. ``reason``: taken | expired_offer | emr_error."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class HeldSlot:
+    """A successful hold: our appointment id and when the hold lapses unpaid."""
+
+    appointment_id: int
+    expires_at: dt.datetime
+
+
+def hold_offer(
+    db: Database,
+    emr: EMRClient,
+    *,
+    clinic: ClinicTerms,
+    offer: SlotOffer,
+    patient_phone: str,
+    service_name: str,
+    provider_name: str,
+    deposit_cents: int,
+    now: dt.datetime,
+    patient_name: str | None = None,
+) -> HeldSlot:
+    """Hold ``offer`` for ``patient_phone`` for ``clinic.hold_minutes``.
+
+    Args:
+        offer: a saved :class:`SlotOffer` (its EMR token is used; no new search).
+        deposit_cents: the deposit the booking will need (0: none).
+
+    Returns:
+        :class:`HeldSlot`.
+
+    Raises:
+        HoldFailed: ``taken`` (another hold or appointment overlaps, or the EMR refused the
+        slot) or ``emr_error`` (the EMR failed otherwise; the hold is released).
+    """
+    expires = now + dt.timedelta(minutes=clinic.hold_minutes)
+    try:
+        with db.session() as session:
+            appointment = Appointment(
+                clinic_id=clinic.clinic_id,
+                conversation_id=offer.conversation_id,
+                patient_phone=patient_phone,
+                patient_name=patient_name,
+                service_id=offer.service_id,
+                provider_id=offer.provider_id,
+                service_name=service_name,
+                provider_name=provider_name,
+                timezone=clinic.timezone,
+                start_at=offer.start_at,
+                end_at=offer.end_at,
+                status="held",
+                hold_expires_at=expires,
+                deposit_cents=deposit_cents,
+                slot_token=offer.token,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(appointment)
+            session.flush()
+            appointment_id = appointment.id
+    except IntegrityError as exc:
+        log.info("hold_refused_overlap", provider=offer.provider_id)
+        raise HoldFailed("taken", "another hold or appointment overlaps") from exc
+
+    slot = Slot(
+        service_id=offer.service_id,
+        provider_id=offer.provider_id,
+        start=offer.start_at,
+        end=offer.end_at,
+        token=offer.token,
+    )
+    try:
+        patients = emr.find_patients(patient_phone)
+        patient = patients[0] if patients else emr.create_patient(patient_phone)
+        emr_appointment = emr.book(slot, patient.id)
+    except EMRError as exc:
+        with db.session() as session:
+            row = session.get(Appointment, appointment_id)
+            assert row is not None
+            row.status = "released"
+            row.emr_error = f"{type(exc).__name__}: {exc}"[:500]
+            row.updated_at = now
+        if isinstance(exc, SlotUnavailable):
+            raise HoldFailed("taken", "the EMR no longer offers this slot") from exc
+        log.warning("hold_emr_error", error=type(exc).__name__)
+        raise HoldFailed("emr_error", type(exc).__name__) from exc
+
+    with db.session() as session:
+        row = session.get(Appointment, appointment_id)
+        assert row is not None
+        row.emr_patient_id = patient.id
+        row.emr_appointment_id = emr_appointment.id
+        row.updated_at = now
+    return HeldSlot(appointment_id=appointment_id, expires_at=expires)
+
+
+def confirm_appointment(
+    db: Database, emr: EMRClient, appointment_id: int, now: dt.datetime
+) -> Appointment:
+    """Mark a held (or awaiting-deposit) appointment booked, here and in the EMR.
+
+    The EMR confirmation is attempted after our row says booked; an EMR failure is stored on
+    the row (``emr_error``) for staff and retried by the sweeper, never lost.
+
+    Raises:
+        ValueError: the appointment is not active.
+    """
+    with db.session() as session:
+        row = session.get(Appointment, appointment_id)
+        if row is None or row.status not in ACTIVE_STATUSES:
+            raise ValueError(f"appointment {appointment_id} is not active")
+        row.status = "booked"
+        row.hold_expires_at = None
+        row.updated_at = now
+        emr_id = row.emr_appointment_id
+    if emr_id is not None:
+        try:
+            emr.confirm(emr_id)
+        except EMRError as exc:
+            with db.session() as session:
+                failed = session.get(Appointment, appointment_id)
+                assert failed is not None
+                failed.emr_error = f"confirm: {type(exc).__name__}: {exc}"[:500]
+            log.warning("emr_confirm_failed", appointment_id=appointment_id)
+    with db.session() as session:
+        booked = session.get(Appointment, appointment_id)
+        assert booked is not None
+        return booked
+
+
+def release_appointment(
+    db: Database, emr: EMRClient, appointment_id: int, *, status: str, now: dt.datetime
+) -> bool:
+    """End an active appointment with ``status`` (expired | cancelled) and cancel it in the EMR.
+
+    Returns:
+        True when this call ended it; False when it was no longer active (idempotent).
+    """
+    with db.session() as session:
+        row = session.get(Appointment, appointment_id)
+        if row is None or row.status not in ACTIVE_STATUSES:
+            return False
+        row.status = status
+        row.updated_at = now
+        emr_id = row.emr_appointment_id
+    if emr_id is not None:
+        try:
+            emr.cancel(emr_id)
+        except EMRError as exc:
+            with db.session() as session:
+                failed = session.get(Appointment, appointment_id)
+                assert failed is not None
+                failed.emr_error = f"cancel: {type(exc).__name__}: {exc}"[:500]
+            log.warning("emr_cancel_failed", appointment_id=appointment_id)
+    return True

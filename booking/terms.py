@@ -1,0 +1,100 @@
+"""Plain values the booking package needs from the clinic's records.
+
+``booking`` does not read the clinic file itself (DESIGN.md §1: it imports only ``emr``,
+``payments`` and ``messaging``); the agent and the app build these from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class ClinicTerms:
+    """A clinic as booking sees it.
+
+    Attributes:
+        clinic_id, name, timezone (IANA), phone (E.164, the number texts come from).
+        hold_minutes: how long an unpaid hold lasts.
+        cancellation_notice_hours: cancel earlier than this before the start to be refunded.
+        currency: ISO 4217 code of deposits.
+        staff_alert_phone: where staff texts go (None: no staff texts).
+        sms_provider: the carrier the clinic's texts leave through.
+    """
+
+    clinic_id: str
+    name: str
+    timezone: str
+    phone: str
+    hold_minutes: int = 15
+    cancellation_notice_hours: int = 24
+    currency: str = "USD"
+    staff_alert_phone: str | None = None
+    sms_provider: str = "recording"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clinic's zone."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """A service as booking sees it: durations in minutes, deposit in cents (0 = none)."""
+
+    service_id: str
+    name: str
+    duration_minutes: int
+    provider_ids: tuple[str, ...]
+    deposit_cents: int
+    buffer_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class SlotFilter:
+    """Which openings a patient wants, in clinic-local terms.
+
+    Attributes:
+        date_from, date_to: inclusive local dates (None: from today / up to the clinic's limit).
+        weekdays: allowed weekdays, 0 = Monday (empty: any).
+        after: earliest local start time (inclusive). before: latest (exclusive).
+        provider_ids: only these providers (empty: anyone who performs the service).
+    """
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    weekdays: frozenset[int] = frozenset()
+    after: dt.time | None = None
+    before: dt.time | None = None
+    provider_ids: tuple[str, ...] = ()
+
+    def accepts(self, start_local: dt.datetime) -> bool:
+        """True when a clinic-local start time satisfies every filter."""
+        day = start_local.date()
+        if self.date_from and day < self.date_from:
+            return False
+        if self.date_to and day > self.date_to:
+            return False
+        if self.weekdays and start_local.weekday() not in self.weekdays:
+            return False
+        t = start_local.time().replace(tzinfo=None)
+        if self.after and t < self.after:
+            return False
+        return not (self.before and t >= self.before)
+
+
+def format_when(start: dt.datetime, timezone: str) -> str:
+    """``Thu Nov 26 at 4:30 PM CST``: a start instant in the clinic's zone, with abbreviation."""
+    local = start.astimezone(ZoneInfo(timezone))
+    hour = local.strftime("%I").lstrip("0")
+    minute = local.strftime("%M")
+    clock = f"{hour}:{minute} {local.strftime('%p')}"
+    return f"{local.strftime('%a %b')} {local.day} at {clock} {local.strftime('%Z')}"
+
+
+def format_time(start: dt.datetime, timezone: str) -> str:
+    """``4:30 PM``: the local clock time only."""
+    local = start.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M')} {local.strftime('%p')}"

@@ -1,0 +1,157 @@
+"""Knowledge-question evaluation (``frontdesk eval-knowledge FILE``, DESIGN.md §4.5).
+
+The YAML names a clinic file and questions, each with ``answer_in``: a document title or an
+FAQ's question text exactly as written in the clinic file (or a list of them, any of which is
+right). The clinic is seeded into a fresh temporary SQLite database, each question retrieved,
+and recall@1, recall@3 and MRR (over the top :data:`MRR_DEPTH`) reported, lexical alone and
+fused when an embedder is given.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.db import Database
+from knowledge.clinic_file import load_clinic_file
+from knowledge.retrieval import Embedder, best_answer, search
+from knowledge.seed import load_docs_dir, seed_clinic
+
+MRR_DEPTH = 10
+
+
+class KnowledgeEvalError(ValueError):
+    """The questions file is unreadable or malformed (the message names the problem)."""
+
+
+def _resolve(base: Path, name: str) -> Path:
+    candidate = (base / name).resolve()
+    if candidate.exists():
+        return candidate
+    for parent in (base, *base.parents):
+        if (parent / name).exists():
+            return (parent / name).resolve()
+    return candidate
+
+
+def _load(path: Path) -> tuple[Path, Path | None, list[tuple[str, list[str]]]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KnowledgeEvalError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise KnowledgeEvalError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise KnowledgeEvalError(f"{path}: expected a mapping with clinic and questions")
+    unknown = set(data) - {"clinic", "docs", "questions"}
+    if unknown:
+        raise KnowledgeEvalError(f"{path}: unknown keys {sorted(unknown)}")
+    if not isinstance(data.get("clinic"), str):
+        raise KnowledgeEvalError(f"{path}: clinic: a path to the clinic file is required")
+    clinic = _resolve(path.parent, data["clinic"])
+    docs = _resolve(path.parent, data["docs"]) if isinstance(data.get("docs"), str) else None
+    questions: list[tuple[str, list[str]]] = []
+    for i, q in enumerate(data.get("questions") or []):
+        if not isinstance(q, dict) or set(q) - {"question", "answer_in"}:
+            raise KnowledgeEvalError(f"questions[{i}]: expected keys question and answer_in")
+        answer = q.get("answer_in")
+        answers = [answer] if isinstance(answer, str) else answer
+        if not isinstance(q.get("question"), str) or not (
+            isinstance(answers, list) and answers and all(isinstance(a, str) for a in answers)
+        ):
+            raise KnowledgeEvalError(f"questions[{i}]: question and answer_in must be text")
+        questions.append((q["question"], answers))
+    if not questions:
+        raise KnowledgeEvalError(f"{path}: questions: at least one question is required")
+    return clinic, docs, questions
+
+
+def _metrics(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    return {
+        "recall@1": sum(1 for r in ranks if r is not None and r <= 1) / n,
+        "recall@3": sum(1 for r in ranks if r is not None and r <= 3) / n,
+        "mrr": sum(1.0 / r for r in ranks if r is not None) / n,
+    }
+
+
+def run_knowledge_eval(path: str | Path, *, embedder: Embedder | None = None) -> dict[str, Any]:
+    """Run the knowledge questions in ``path``.
+
+    Returns:
+        ``{"clinic": id, "questions": n, "lexical": {"recall@1", "recall@3", "mrr"},
+        "fused": same or None, "answered": share of questions where best_answer is not None,
+        "results": [{"question", "answer_in", "rank", "fused_rank", "top"}]}``; ranks are
+        1-based, None when the answer is not in the top :data:`MRR_DEPTH`.
+
+    Raises:
+        KnowledgeEvalError: malformed questions file, or an ``answer_in`` naming no document
+            title or FAQ question of the clinic.
+        ClinicFileError: the clinic file is invalid.
+    """
+    p = Path(path)
+    clinic_path, docs_path, questions = _load(p)
+    clinic = load_clinic_file(clinic_path)
+    extra = load_docs_dir(docs_path) if docs_path else []
+    known = {d.title for d in (*clinic.documents, *extra)} | {f.question for f in clinic.faqs}
+    for i, (_, answers) in enumerate(questions):
+        for a in answers:
+            if a not in known:
+                raise KnowledgeEvalError(
+                    f"questions[{i}].answer_in: {a!r} is no document title or FAQ question"
+                )
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="frontdesk-keval-") as tmp:
+        db = Database(f"sqlite:///{tmp}/knowledge.db")
+        try:
+            db.create_all()
+            seed_clinic(db, clinic, extra, embedder=embedder)
+            with db.session() as session:
+                for question, answers in questions:
+                    row: dict[str, Any] = {"question": question, "answer_in": answers}
+                    modes: list[tuple[str, Embedder | None]] = [("rank", None)]
+                    if embedder is not None:
+                        modes.append(("fused_rank", embedder))
+                    for key, emb in modes:
+                        found = search(
+                            session, clinic.clinic.id, question, k=MRR_DEPTH, embedder=emb
+                        )
+                        titles = [x.title for x in found]
+                        row[key] = next((i + 1 for i, t in enumerate(titles) if t in answers), None)
+                        if emb is None:
+                            row["top"] = titles[:3]
+                            row["answered"] = best_answer(found, question) is not None
+                    results.append(row)
+        finally:
+            db.dispose()
+    return {
+        "clinic": clinic.clinic.id,
+        "questions": len(results),
+        "lexical": _metrics([r["rank"] for r in results]),
+        "fused": _metrics([r["fused_rank"] for r in results]) if embedder is not None else None,
+        "answered": sum(1 for r in results if r["answered"]) / len(results),
+        "results": results,
+    }
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """A plain-text table of :func:`run_knowledge_eval`'s result: misses, then the metrics."""
+    lines = [f"knowledge eval: clinic {result['clinic']}, {result['questions']} questions", ""]
+    misses = [r for r in result["results"] if r["rank"] != 1]
+    if misses:
+        lines.append(f"{'rank':>4}  question -> expected | got")
+        for r in misses:
+            rank = "-" if r["rank"] is None else str(r["rank"])
+            got = r["top"][0] if r["top"] else "(nothing)"
+            lines.append(f"{rank:>4}  {r['question']} -> {' / '.join(r['answer_in'])} | {got}")
+        lines.append("")
+    lines.append(f"{'mode':<8} {'recall@1':>9} {'recall@3':>9} {'MRR':>7}")
+    for mode in ("lexical", "fused"):
+        m = result.get(mode)
+        if m:
+            lines.append(f"{mode:<8} {m['recall@1']:>9.3f} {m['recall@3']:>9.3f} {m['mrr']:>7.3f}")
+    lines.append(f"best_answer found an answer for {result['answered']:.0%} of questions")
+    return "\n".join(lines)

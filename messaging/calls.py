@@ -1,0 +1,156 @@
+"""Missed-call text-back (DESIGN.md §2, missed call).
+
+Telnyx sends ``call.initiated`` (direction incoming), maybe ``call.answered``, then
+``call.hangup``. A hangup for a session never answered is a missed call: the caller gets the
+clinic's greeting (or after-hours greeting, by the clinic's hours) at most once per window,
+and that text opens a conversation the agent continues.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import select
+
+from messaging.inbound import get_or_create_conversation
+from messaging.models import CallSession, Message
+from messaging.outbound import reply_in_conversation
+from messaging.phones import mask, to_e164
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from messaging.telnyx import TelnyxCallEvent
+
+log = structlog.get_logger(__name__)
+
+#: Default: at most one text-back per caller per 12 hours.
+TEXTBACK_WINDOW = dt.timedelta(hours=12)
+#: Hangup causes that mean nobody picked up when the call's start was never seen.
+_UNANSWERED_CAUSES = frozenset(
+    {"originator_cancel", "timeout", "no_answer", "user_busy", "call_rejected"}
+)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def is_open(hours: dict[str, list[tuple[str, str]]], local: dt.datetime) -> bool:
+    """True when ``local`` (clinic-local, aware) falls inside the weekly ``hours``."""
+    now = local.strftime("%H:%M")
+    return any(a <= now < b for a, b in hours.get(_WEEKDAYS[local.weekday()], []))
+
+
+def on_telnyx_call_event(ctx: AppContext, event: TelnyxCallEvent) -> str:
+    """Track a call and text back when it ends unanswered.
+
+    Returns:
+        What happened: tracked | answered | textback | throttled | ignored.
+    """
+    session_id = event.call_session_id or event.call_control_id
+    if not session_id:
+        return "ignored"
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        call = session.get(CallSession, session_id)
+        if event.event_type == "call.initiated":
+            if event.direction not in (None, "incoming") or call is not None:
+                return "ignored"
+            if not event.from_number or not event.to_number:
+                return "ignored"
+            session.add(
+                CallSession(
+                    id=session_id,
+                    provider="telnyx",
+                    from_number=event.from_number,
+                    to_number=event.to_number,
+                    started_at=now,
+                )
+            )
+            return "tracked"
+        if event.event_type == "call.answered":
+            if call is not None:
+                call.answered = True
+            return "answered"
+        if event.event_type != "call.hangup":
+            return "ignored"
+        if call is None:
+            if event.hangup_cause not in _UNANSWERED_CAUSES:
+                return "ignored"
+            if not event.from_number or not event.to_number:
+                return "ignored"
+            call = CallSession(
+                id=session_id,
+                provider="telnyx",
+                from_number=event.from_number,
+                to_number=event.to_number,
+                started_at=now,
+            )
+            session.add(call)
+        if call.answered or call.missed:
+            call.ended_at = call.ended_at or now
+            return "answered" if call.answered else "ignored"
+        call.missed = True
+        call.ended_at = now
+        caller, clinic_number = call.from_number, call.to_number
+    return text_back(ctx, session_id, caller, clinic_number, "telnyx")
+
+
+def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, provider: str) -> str:
+    """Send the missed-call greeting unless this caller got one within the window.
+
+    Returns:
+        textback | throttled | ignored (unknown clinic number or invalid caller).
+    """
+    now = ctx.clock.now()
+    try:
+        caller, clinic_number = to_e164(caller), to_e164(clinic_number)
+    except ValueError:
+        return "ignored"
+    with ctx.db.session() as session:
+        clinic_id = ctx.clinic_for_number(session, clinic_number)
+    if clinic_id is None:
+        return "ignored"
+    clinic = ctx.clinic(clinic_id)
+    if clinic is None:
+        return "ignored"
+    info = clinic.clinic
+    local = now.astimezone(info.zone)
+    if is_open(info.hours, local):
+        greeting = (
+            info.greeting or f"Hi, this is {info.name}. Sorry we missed your call! How can we help?"
+        )
+    else:
+        greeting = (
+            info.after_hours_greeting
+            or info.greeting
+            or (
+                f"Hi, this is {info.name}. We're closed right now, but text us here and we'll help."
+            )
+        )
+    with ctx.db.session() as session:
+        recent = session.execute(
+            select(Message.id).where(
+                Message.clinic_id == clinic_id,
+                Message.to_number == caller,
+                Message.kind == "textback",
+                Message.created_at > now - TEXTBACK_WINDOW,
+            )
+        ).first()
+        if recent is not None:
+            log.info("textback_throttled", caller=mask(caller))
+            return "throttled"
+        conversation = get_or_create_conversation(
+            session,
+            clinic_id=clinic_id,
+            patient_phone=caller,
+            clinic_phone=clinic_number,
+            provider=provider,
+            now=now,
+        )
+        message = reply_in_conversation(session, conversation, greeting, now=now, kind="textback")
+        call = session.get(CallSession, call_id)
+        if call is not None:
+            call.clinic_id = clinic_id
+            call.textback_message_id = message.id
+    log.info("textback_queued", caller=mask(caller))
+    return "textback"

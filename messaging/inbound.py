@@ -1,0 +1,155 @@
+"""Storing a patient's text before anything else happens (DESIGN.md §2, inbound flow).
+
+The webhook calls :func:`store_inbound` inside one transaction: the conversation is found or
+created (concurrency-safe), the message is inserted with the carrier's event id unique, so a
+retried webhook stores nothing twice. The caller acknowledges and enqueues the turn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import insert_or_ignore
+from messaging.base import InboundMessage
+from messaging.models import Conversation, Message
+
+
+@dataclass(frozen=True)
+class StoredInbound:
+    """Where a stored text went: its conversation, and whether it was new (not a retry)."""
+
+    conversation_id: int
+    message_id: int | None
+    created: bool
+
+
+def get_or_create_conversation(
+    session: Session,
+    *,
+    clinic_id: str,
+    patient_phone: str,
+    clinic_phone: str,
+    provider: str,
+    now: dt.datetime,
+) -> Conversation:
+    """The conversation of ``patient_phone`` with ``clinic_id``, created if missing.
+
+    Uses ``INSERT ... ON CONFLICT DO NOTHING`` so two simultaneous first texts make one row.
+    The clinic number and carrier are refreshed to the latest the patient used.
+    """
+    insert_or_ignore(
+        session,
+        Conversation,
+        {
+            "clinic_id": clinic_id,
+            "patient_phone": patient_phone,
+            "clinic_phone": clinic_phone,
+            "provider": provider,
+            "ai_paused": False,
+            "created_at": now,
+        },
+        ["clinic_id", "patient_phone"],
+    )
+    conversation = session.execute(
+        select(Conversation).where(
+            Conversation.clinic_id == clinic_id, Conversation.patient_phone == patient_phone
+        )
+    ).scalar_one()
+    conversation.clinic_phone = clinic_phone
+    conversation.provider = provider
+    return conversation
+
+
+def store_inbound(
+    session: Session,
+    message: InboundMessage,
+    *,
+    clinic_id: str,
+    patient_phone: str,
+    clinic_phone: str,
+    now: dt.datetime,
+) -> StoredInbound:
+    """Insert ``message`` once (deduplicated on carrier + event id).
+
+    Args:
+        patient_phone, clinic_phone: the sender and recipient, already normalised to E.164.
+
+    Returns:
+        :class:`StoredInbound`; ``created`` is False when this event id was stored before.
+    """
+    conversation = get_or_create_conversation(
+        session,
+        clinic_id=clinic_id,
+        patient_phone=patient_phone,
+        clinic_phone=clinic_phone,
+        provider=message.provider,
+        now=now,
+    )
+    inserted = insert_or_ignore(
+        session,
+        Message,
+        {
+            "conversation_id": conversation.id,
+            "clinic_id": clinic_id,
+            "direction": "in",
+            "kind": "patient",
+            "provider": message.provider,
+            "provider_event_id": message.event_id,
+            "provider_message_id": message.provider_message_id,
+            "from_number": patient_phone,
+            "to_number": clinic_phone,
+            "body": message.body,
+            "media": [
+                {"url": m.url, "content_type": m.content_type, "size": m.size}
+                for m in message.media
+            ],
+            "segments": 0,
+            "status": "received",
+            "attempts": 0,
+            "created_at": now,
+        },
+        ["provider", "provider_event_id"],
+    )
+    if not inserted:
+        return StoredInbound(conversation.id, None, created=False)
+    conversation.last_inbound_at = now
+    row_id = session.execute(
+        select(Message.id).where(
+            Message.provider == message.provider, Message.provider_event_id == message.event_id
+        )
+    ).scalar_one()
+    return StoredInbound(conversation.id, row_id, created=True)
+
+
+def take_unprocessed(session: Session, conversation_id: int, now: dt.datetime) -> list[Message]:
+    """Mark every received-but-unprocessed inbound text of a conversation processed.
+
+    Returns them oldest first: a burst of texts becomes one turn.
+    """
+    rows = list(
+        session.execute(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "in",
+                Message.status == "received",
+            )
+            .order_by(Message.id)
+        ).scalars()
+    )
+    for row in rows:
+        row.status = "processed"
+        row.processed_at = now
+    return rows
+
+
+def lock_conversation(session: Session, conversation_id: int) -> Conversation | None:
+    """Load a conversation with a row lock (Postgres ``FOR UPDATE``), so one worker at a time
+    runs its turn; on SQLite the write transaction already serialises."""
+    return session.execute(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    ).scalar_one_or_none()

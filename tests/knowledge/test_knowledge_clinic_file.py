@@ -1,0 +1,91 @@
+"""The clinic file: validation errors name field paths; the demo clinic is consistent."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.clinic_file import ClinicFile, ClinicFileError, load_clinic_file, parse_clinic_file
+
+
+def _problems(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ClinicFileError) as info:
+        parse_clinic_file(data)
+    return info.value.problems
+
+
+def test_bad_fields_are_named_by_path(demo_data: dict[str, Any]) -> None:
+    demo_data["clinic"]["timezone"] = "America/Austin"
+    demo_data["services"][1]["duration_minutes"] = 0
+    demo_data["providers"][0]["hours"] = {"tue": [["10:00", "25:00"]]}
+    demo_data["clinic"]["colour"] = "pink"
+    problems = _problems(demo_data)
+    text = "\n".join(problems)
+    assert "clinic.timezone:" in text
+    assert "services[1].duration_minutes:" in text
+    assert "providers[0].hours:" in text
+    assert "clinic.colour:" in text
+    assert len(problems) == 4
+
+
+def test_unknown_provider_named(demo_data: dict[str, Any]) -> None:
+    demo_data["services"][2]["provider_ids"] = ["dr-nobody"]
+    assert _problems(demo_data) == ["services[2].provider_ids[0]: no provider 'dr-nobody'"]
+
+
+def test_phone_not_e164(demo_data: dict[str, Any]) -> None:
+    demo_data["clinic"]["phone_numbers"] = ["(512) 555-0100"]
+    assert _problems(demo_data)[0].startswith("clinic.phone_numbers")
+
+
+def test_unreadable_and_unparsable_files(tmp_path: Path) -> None:
+    with pytest.raises(ClinicFileError, match=r"\(file\): cannot read"):
+        load_clinic_file(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ClinicFileError, match=r"\(file\): not valid json"):
+        load_clinic_file(bad)
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def test_demo_clinic_is_complete_and_consistent(demo_clinic: ClinicFile) -> None:
+    c = demo_clinic
+    assert c.clinic.id == "glow-austin" and c.clinic.timezone == "America/Chicago"
+    numbers = [*c.clinic.phone_numbers, c.clinic.staff_alert_phone or ""]
+    assert all(re.fullmatch(r"\+1\d{3}55501\d\d", n) for n in numbers)
+    assert len(c.services) >= 12 and len(c.providers) == 3
+    assert len(c.documents) >= 6 and len(c.faqs) >= 12
+    assert any(s.deposit_cents == 0 for s in c.services)
+    assert sum(1 for s in c.services if s.deposit_cents is None) >= 2
+    assert all(s.aliases for s in c.services)
+    b = c.clinic.booking
+    assert (b.hold_minutes, b.new_patient_deposit_cents, b.cancellation_notice_hours) == (
+        15,
+        5000,
+        24,
+    )
+    for p in c.providers:
+        for day, intervals in p.hours.items():
+            for start, end in intervals:
+                assert any(
+                    _minutes(cs) <= _minutes(start) and _minutes(end) <= _minutes(ce)
+                    for cs, ce in c.clinic.hours.get(day, [])
+                ), f"{p.id} {day} {start}-{end} outside clinic hours"
+    for s in c.services:
+        assert all(any(p.id == pid for p in c.providers) for pid in s.provider_ids)
+    titles = [d.title for d in c.documents] + [f.question for f in c.faqs]
+    assert len(titles) == len(set(titles))
+
+
+def test_demo_clinic_file_round_trips(tmp_path: Path, demo_data: dict[str, Any]) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(demo_data), encoding="utf-8")
+    assert load_clinic_file(path) == parse_clinic_file(demo_data)

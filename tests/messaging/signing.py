@@ -1,0 +1,19 @@
+"""Signing helpers for tests (re-exported from ``messaging.testing``, where the runner uses them)."""
+
+from messaging.testing import (
+    TEST_TELNYX_PUBLIC_KEY,
+    TEST_TELNYX_SEED,
+    sign_telnyx,
+    sign_twilio,
+    telnyx_headers,
+    telnyx_public_key,
+)
+
+__all__ = [
+    "TEST_TELNYX_PUBLIC_KEY",
+    "TEST_TELNYX_SEED",
+    "sign_telnyx",
+    "sign_twilio",
+    "telnyx_headers",
+    "telnyx_public_key",
+]
