@@ -158,18 +158,23 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
         provider_ids=(args.provider_id,) if args.provider_id else (),
     )
     terms = service_terms(deps.clinic, service)
-    common = {
-        "clinic": deps.terms,
-        "conversation_id": deps.conversation_id,
-        "service": terms,
-        "now": deps.now,
-        "max_days_ahead": deps.clinic.clinic.booking.max_days_ahead,
-    }
-    offers = offer_slots(deps.db, deps.emr, wanted=wanted, **common)
+
+    def offer(filters: SlotFilter) -> list[SlotOffer]:
+        return offer_slots(
+            deps.db,
+            deps.emr,
+            clinic=deps.terms,
+            conversation_id=deps.conversation_id,
+            service=terms,
+            wanted=filters,
+            now=deps.now,
+            max_days_ahead=deps.clinic.clinic.booking.max_days_ahead,
+        )
+
+    offers = offer(wanted)
     matched = bool(offers)
     if not offers:
-        fallback = SlotFilter(provider_ids=wanted.provider_ids)
-        offers = offer_slots(deps.db, deps.emr, wanted=fallback, **common)
+        offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]
     return {
         "service_id": service.id,
@@ -206,7 +211,7 @@ def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
     except HoldFailed as exc:
         if exc.reason != "taken":
             return {"error": "the calendar could not be reached; offer to have the team follow up"}
-        alternatives = find_slots(deps, FindSlotsArgs(service_id=service.id))
+        alternatives = find_slots(deps, FindSlotsArgs.model_validate({"service_id": service.id}))
         return {
             "held": False,
             "reason": "that time was just taken",

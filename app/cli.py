@@ -11,7 +11,6 @@ import json
 import sys
 from collections.abc import Sequence
 
-
 from app.settings import ROOT, SettingsError, load_settings
 
 DEMO_SCENARIO = ROOT / "testdata" / "demo-scenario.yaml"

@@ -159,4 +159,4 @@ def insert_or_ignore(
 
         stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     result = session.execute(stmt)
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))

@@ -59,7 +59,7 @@ def run_eval(
 
 
 def _report(results: dict[str, list[ScenarioResult]], trials: int) -> dict[str, Any]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     by_tag: dict[str, list[bool]] = defaultdict(list)
     for path, runs in results.items():
         first = runs[0]

@@ -8,6 +8,7 @@ body (https://developer.squareup.com/docs/webhooks/step3validate); an event id i
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import structlog
 from flask import Blueprint, Response, current_app, redirect, request
@@ -132,7 +133,7 @@ def checkout_page(link_id: str) -> Response:
         return _text(404, "no such payment link")
     deposit, appt = found
     clinic = ctx.clinic(deposit.clinic_id)
-    state = (
+    state: Literal["open", "paid", "closed"] = (
         "paid"
         if deposit.status in ("paid", "refunded")
         else ("open" if deposit.status in PAYABLE else "closed")

@@ -226,9 +226,9 @@ def check_outcome(run: ScenarioRun, scenario: Scenario) -> tuple[list[str], list
         if actual != sorted(out.opted_out):
             failures.append(f"outcome: opted_out is {actual}, expected {sorted(out.opted_out)}")
     if out.deposits is not None:
-        for want in out.deposits:
+        for dep in out.deposits:
             if not any(
-                phone == phones[want.patient] and d.status == want.status for d, phone in deposits
+                phone == phones[dep.patient] and d.status == dep.status for d, phone in deposits
             ):
-                failures.append(f"outcome: no {want.status} deposit for {want.patient}")
+                failures.append(f"outcome: no {dep.status} deposit for {dep.patient}")
     return failures, described

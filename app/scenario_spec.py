@@ -100,7 +100,7 @@ class Step(_Strict):
     advance: Advance | None = None
     staff_reply: StaffReply | None = None
     cancel_by_clinic: dict[str, Any] | None = None
-    expect: Expect = Field(default_factory=Expect)
+    expect: Expect = Field(default_factory=lambda: Expect())
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:

@@ -30,6 +30,7 @@ def run_worker() -> int:
     from rq import SimpleWorker
 
     from app.context import build_context
+    from app.jobs import RQQueue
     from app.logging import configure_logging
     from app.settings import load_settings
     from app.tasks import set_worker_context
@@ -42,7 +43,9 @@ def run_worker() -> int:
     set_worker_context(ctx)
     stop = threading.Event()
     threading.Thread(target=_sweeper, args=(ctx, stop), daemon=True).start()
-    worker = SimpleWorker([ctx.jobs.queue], connection=ctx.jobs.redis)
+    jobs = ctx.jobs
+    assert isinstance(jobs, RQQueue)
+    worker = SimpleWorker([jobs.queue], connection=jobs.redis)
     try:
         worker.work(with_scheduler=False)
     finally:

@@ -1,0 +1,153 @@
+"""Tests for agent.nlu.intents: yes/no, intents, safety flags, names."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.nlu.intents import detect_intents, extract_name, yes_no
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes",
+        "Yes!",
+        "yep",
+        "ya",
+        "yesss",
+        "yeah that works",
+        "sure",
+        "ok",
+        "k",
+        "Sounds good!",
+        "perfect",
+        "👍",
+        "that works",
+        "yes please",
+        "for sure",
+        "lets do it",
+        "yes but can we do 3",
+    ],
+)
+def test_yes(text: str) -> None:
+    assert yes_no(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no",
+        "No.",
+        "nope",
+        "nah",
+        "noooo",
+        "not really",
+        "none of those work",
+        "neither",
+        "no thanks",
+        "that doesn't work",
+        "no that doesnt work for me",
+        "im good thanks",
+        "👎",
+    ],
+)
+def test_no(text: str) -> None:
+    assert yes_no(text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not sure",
+        "maybe",
+        "hmm",
+        "is that a yes",
+        "what time",
+        "no problem",
+        "thursday after 4",
+        "",
+    ],
+)
+def test_neither_yes_nor_no(text: str) -> None:
+    assert yes_no(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        ("can i book botox thursday", {"wants_booking", "is_question"}),
+        ("i want to schedule an appt", {"wants_booking"}),
+        ("any openings tomorrow", {"wants_booking", "is_question"}),
+        ("do you have anything friday", {"wants_booking", "is_question"}),
+        ("can i get in this week", {"wants_booking", "is_question"}),
+        ("how much is botox", {"asks_price", "is_question"}),
+        ("whats the pricing on filler", {"asks_price", "is_question"}),
+        ("what do you charge for lips", {"asks_price", "is_question"}),
+        ("is it $13 a unit", {"asks_price", "is_question"}),
+        ("what are your hours", {"asks_hours", "is_question"}),
+        ("are you open saturday", {"asks_hours", "is_question"}),
+        ("what time do you close", {"asks_hours", "is_question"}),
+        ("do you need 24 hours notice to cancel?", {"is_question", "wants_cancel"}),
+        ("where are you located", {"asks_location", "is_question"}),
+        ("is there parking", {"asks_location", "is_question"}),
+        ("whats the address", {"asks_location", "is_question"}),
+        ("i need to cancel my appt", {"wants_cancel"}),
+        ("cant make it tomorrow", {"wants_cancel"}),
+        ("whats your cancellation policy", {"is_question"}),
+        ("can i reschedule", {"wants_reschedule", "is_question"}),
+        ("i need to move my appointment", {"wants_reschedule"}),
+        ("can i talk to a real person", {"wants_human", "is_question"}),
+        ("pls call me", {"wants_human"}),
+        ("is this a bot", {"wants_human", "is_question"}),
+        ("hi there", {"greeting"}),
+        ("Good morning!", {"greeting"}),
+        ("thank you!!", {"thanks"}),
+        ("thx 🙏", {"thanks"}),
+        ("what services do you offer", {"asks_services", "is_question"}),
+        ("do you have a menu", {"asks_services", "is_question"}),
+        ("does botox hurt", {"is_question"}),
+        ("how much does it hurt", {"is_question"}),
+        ("i have swelling after filler", {"medical_concern"}),
+        ("is botox safe while breastfeeding", {"medical_concern", "is_question"}),
+        ("im on blood thinners", {"medical_concern"}),
+        ("some bruising near my lip", {"medical_concern"}),
+        ("can filler cause blurry vision?", {"medical_concern", "is_question"}),
+        ("my lip is turning white", {"medical_concern", "emergency"}),
+        ("the skin looks dusky and blotchy after filler", {"medical_concern", "emergency"}),
+        ("i cant see out of my left eye", {"medical_concern", "emergency"}),
+        ("having trouble breathing after my shot", {"medical_concern", "emergency"}),
+        ("severe pain in my cheek", {"medical_concern", "emergency"}),
+        ("i fainted", {"medical_concern", "emergency"}),
+        ("chest pain", {"medical_concern", "emergency"}),
+        ("ok", set()),
+    ],
+)
+def test_detect_intents(text: str, flags: set[str]) -> None:
+    got = {k for k, v in vars(detect_intents(text)).items() if v}
+    assert got == flags
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("it's Jane Smith", "Jane Smith"),
+        ("its jane smith", "Jane Smith"),
+        ("jane", "Jane"),
+        ("my name is jane doe", "Jane Doe"),
+        ("Jane here", "Jane"),
+        ("this is Omar", "Omar"),
+        ("call me Will", "Will"),
+        ("McKenzie", "McKenzie"),
+        ("sure it's Ana-Maria Lopez", "Ana-Maria Lopez"),
+        ("im good", None),
+        ("friday", None),
+        ("i'm interested in getting botox", None),
+        ("this is great", None),
+        ("thanks", None),
+        ("yes", None),
+        ("can i book for thursday after 4", None),
+        ("2", None),
+    ],
+)
+def test_extract_name(text: str, name: str | None) -> None:
+    assert extract_name(text) == name

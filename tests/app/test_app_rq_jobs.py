@@ -1,0 +1,74 @@
+"""Jobs on the real Redis: a webhook enqueues, an RQ worker runs the turn and sends the reply."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+from redis import Redis
+from sqlalchemy import select
+
+from app.context import AppContext
+from app.jobs import RQQueue
+from app.tasks import set_worker_context
+from app.web import create_app
+from messaging.models import Message
+from messaging.testing import telnyx_headers
+from tests.conftest import REDIS_URL
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def rq_queue() -> RQQueue:
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"Redis not reachable: {type(exc).__name__}")
+    queue = RQQueue(REDIS_URL, queue_name=f"frontdesk-test-{uuid.uuid4().hex[:8]}")
+    yield queue
+    queue.queue.delete(delete_jobs=True)
+
+
+def _text(body: str, event_id: str, ts: int) -> tuple[bytes, dict[str, str]]:
+    payload = {
+        "data": {
+            "event_type": "message.received",
+            "id": event_id,
+            "payload": {
+                "id": event_id,
+                "text": body,
+                "from": {"phone_number": "+15125550123"},
+                "to": [{"phone_number": "+15125550100"}],
+            },
+        }
+    }
+    raw = json.dumps(payload).encode()
+    return raw, {**telnyx_headers(raw, ts), "content-type": "application/json"}
+
+
+def test_webhook_enqueues_on_redis_and_a_worker_answers(
+    make_ctx: Callable[..., AppContext], database_url: str, rq_queue: RQQueue
+) -> None:
+    from rq import SimpleWorker
+
+    ctx = make_ctx(database_url, jobs=rq_queue)
+    client = create_app(context=ctx).test_client()
+    ts = int(ctx.clock.now().timestamp())
+    raw, headers = _text("how much is botox", "evt-rq-1", ts)
+    assert client.post("/webhooks/telnyx", data=raw, headers=headers).status_code == 200
+    with ctx.db.session() as s:  # acknowledged: stored, not yet answered
+        assert s.execute(select(Message.direction)).scalars().all() == ["in"]
+    assert rq_queue.queue.count == 1
+
+    set_worker_context(ctx)
+    try:
+        SimpleWorker([rq_queue.queue], connection=rq_queue.redis).work(burst=True)
+    finally:
+        set_worker_context(None)
+    with ctx.db.session() as s:
+        out = s.execute(select(Message).where(Message.direction == "out")).scalars().all()
+    assert len(out) == 1 and "$13" in out[0].body and out[0].status == "sent"
+    assert [m.body for m in ctx.recording.sent] == [out[0].body]
