@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from agent.toolspec import ToolArgumentError, parse_arguments, tool_spec
 from app.db import Database
+from booking.changes import cancel_by_patient, reschedule, upcoming
 from booking.deposits import book_without_deposit, request_deposit
 from booking.holds import HoldFailed, hold_offer
 from booking.models import Appointment, SlotOffer
@@ -81,6 +82,24 @@ class HoldSlotArgs(BaseModel):
 
 class SendDepositLinkArgs(BaseModel):
     """Send the deposit link for the slot being held (or book it if no deposit applies)."""
+
+
+class MyAppointmentsArgs(BaseModel):
+    """List the patient's upcoming appointments (to answer "when is my appointment")."""
+
+
+class CancelAppointmentArgs(BaseModel):
+    """Cancel one of the patient's upcoming appointments (the clinic's notice policy applies:
+    a paid deposit is refunded only with enough notice)."""
+
+    appointment_id: int = Field(description="The id from my_appointments.")
+
+
+class RescheduleAppointmentArgs(BaseModel):
+    """Move an upcoming appointment to one of the openings last offered by find_slots."""
+
+    appointment_id: int = Field(description="The id from my_appointments.")
+    option: int = Field(ge=1, description="The option number the patient chose.")
 
 
 class HandoffArgs(BaseModel):
@@ -285,6 +304,94 @@ def send_deposit_link(deps: AgentDeps, args: SendDepositLinkArgs) -> dict[str, A
     }
 
 
+def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]:
+    """The patient's upcoming appointments with ids, times and deposit status."""
+    rows = upcoming(deps.db, deps.patient_phone, deps.terms.clinic_id, deps.now)
+    notice = deps.terms.cancellation_notice_hours
+    return {
+        "appointments": [
+            {
+                "appointment_id": r.appointment_id,
+                "service_id": r.service_id,
+                "service": r.service,
+                "provider": r.provider,
+                "when": r.when,
+                "status": r.status,
+                "deposit_paid": format_money(r.deposit_paid_cents)
+                if r.deposit_paid_cents
+                else None,
+                "inside_notice_window": (r.start - deps.now).total_seconds() < notice * 3600,
+            }
+            for r in rows
+        ],
+        "cancellation_notice_hours": notice,
+    }
+
+
+def _own(deps: AgentDeps, appointment_id: int) -> bool:
+    return any(
+        r.appointment_id == appointment_id
+        for r in upcoming(deps.db, deps.patient_phone, deps.terms.clinic_id, deps.now)
+    )
+
+
+def cancel_appointment(deps: AgentDeps, args: CancelAppointmentArgs) -> dict[str, Any]:
+    """Cancel the patient's appointment; refund or keep the deposit by the notice policy."""
+    if not _own(deps, args.appointment_id):
+        return {"error": "no such upcoming appointment for this patient; call my_appointments"}
+    done = cancel_by_patient(
+        deps.db,
+        deps.emr,
+        deps.deposits,
+        clinic=deps.terms,
+        appointment_id=args.appointment_id,
+        now=deps.now,
+    )
+    return {
+        "cancelled": True,
+        "service": done.service,
+        "when": done.when,
+        "deposit": done.deposit,
+        "amount": format_money(done.amount_cents),
+        "late": done.late,
+        "cancellation_notice_hours": deps.terms.cancellation_notice_hours,
+    }
+
+
+def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> dict[str, Any]:
+    """Move the patient's appointment to an offered option (new time booked before the old
+    one is cancelled)."""
+    if not _own(deps, args.appointment_id):
+        return {"error": "no such upcoming appointment for this patient; call my_appointments"}
+    with deps.db.session() as session:
+        offers = latest_offers(session, deps.conversation_id)
+    chosen = next((o for o in offers if o.position == args.option), None)
+    if chosen is None:
+        return {"error": f"there is no option {args.option}; options are 1-{len(offers)}"}
+    try:
+        moved = reschedule(
+            deps.db,
+            deps.emr,
+            clinic=deps.terms,
+            appointment_id=args.appointment_id,
+            offer=chosen,
+            provider_name=deps.clinic.provider(chosen.provider_id).name,
+            now=deps.now,
+        )
+    except HoldFailed:
+        return {"rescheduled": False, "reason": "that time was just taken"}
+    except ValueError as exc:
+        return {"error": str(exc)}
+    return {
+        "rescheduled": True,
+        "service": moved.service,
+        "provider": moved.provider,
+        "old_when": moved.old_when,
+        "when": moved.new_when,
+        "status": moved.status,
+    }
+
+
 def handoff_to_staff(deps: AgentDeps, args: HandoffArgs) -> dict[str, Any]:
     """Pause the assistant on this conversation and alert staff with ``summary``."""
     deps.handoff(args.reason, args.summary)
@@ -312,6 +419,9 @@ TOOLS: dict[str, Tool] = {
         Tool("find_slots", FindSlotsArgs, find_slots),
         Tool("hold_slot", HoldSlotArgs, hold_slot),
         Tool("send_deposit_link", SendDepositLinkArgs, send_deposit_link),
+        Tool("my_appointments", MyAppointmentsArgs, my_appointments),
+        Tool("cancel_appointment", CancelAppointmentArgs, cancel_appointment),
+        Tool("reschedule_appointment", RescheduleAppointmentArgs, reschedule_appointment),
         Tool("handoff_to_staff", HandoffArgs, handoff_to_staff),
     )
 }

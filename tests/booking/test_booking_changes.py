@@ -1,0 +1,169 @@
+"""Cancel and reschedule by the patient: the notice window decides the deposit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from agent.tools import service_terms
+from app.clock import FrozenClock
+from app.context import AppContext
+from booking.changes import cancel_by_patient, reschedule, upcoming
+from booking.deposits import record_payment, request_deposit
+from booking.holds import hold_offer
+from booking.models import Appointment, Deposit
+from booking.slots import offer_slots
+from booking.terms import SlotFilter
+from knowledge.clinic_file import ClinicFile
+from messaging.inbound import get_or_create_conversation
+from messaging.models import StaffAlert
+
+JANE = "+15125550123"
+
+
+def _booked(ctx: AppContext, clinic: ClinicFile, weekday: int) -> tuple[int, int]:
+    """A paid, booked Botox appointment on the next ``weekday``; (conversation, appointment)."""
+    with ctx.db.session() as s:
+        conv = get_or_create_conversation(
+            s,
+            clinic_id="glow-austin",
+            patient_phone=JANE,
+            clinic_phone="+15125550100",
+            provider="telnyx",
+            now=ctx.clock.now(),
+        ).id
+    terms = ctx.clinic_terms(clinic)
+    emr = ctx.emr_for(clinic)
+    offer = offer_slots(
+        ctx.db,
+        emr,
+        clinic=terms,
+        conversation_id=conv,
+        service=service_terms(clinic, clinic.service("botox")),
+        wanted=SlotFilter(weekdays=frozenset({weekday})),
+        now=ctx.clock.now(),
+    )[0]
+    appt = hold_offer(
+        ctx.db,
+        emr,
+        clinic=terms,
+        offer=offer,
+        patient_phone=JANE,
+        service_name="Botox",
+        provider_name="Dr. Maya Lee",
+        deposit_cents=5000,
+        now=ctx.clock.now(),
+    ).appointment_id
+    link = request_deposit(
+        ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
+    )
+    with ctx.db.session() as s:
+        order = s.get(Deposit, link.deposit_id).order_id  # type: ignore[union-attr]
+    record_payment(
+        ctx.db,
+        emr,
+        ctx.deposits,
+        clinic=terms,
+        order_id=order or "",
+        payment_id="pay-1",
+        now=ctx.clock.now(),
+    )
+    return conv, appt
+
+
+def _deposit_status(ctx: AppContext) -> str:
+    with ctx.db.session() as s:
+        return s.execute(select(Deposit.status)).scalar_one()
+
+
+def test_early_cancellation_refunds_the_deposit(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    _, appt = _booked(ctx, demo_clinic, weekday=3)  # Thursday, days away
+    done = cancel_by_patient(
+        ctx.db,
+        ctx.emr_for(demo_clinic),
+        ctx.deposits,
+        clinic=ctx.clinic_terms(demo_clinic),
+        appointment_id=appt,
+        now=ctx.clock.now(),
+    )
+    assert (done.deposit, done.late, done.amount_cents) == ("refunded", False, 5000)
+    assert _deposit_status(ctx) == "refunded"
+    assert upcoming(ctx.db, JANE, "glow-austin", ctx.clock.now()) == []
+    with ctx.db.session() as s:
+        reasons = s.execute(select(StaffAlert.reason)).scalars().all()
+    assert reasons == ["booked", "cancelled"]
+
+
+def test_late_cancellation_keeps_the_deposit(
+    make_ctx: Callable[..., AppContext],
+    database_url: str,
+    demo_clinic: ClinicFile,
+    clock: FrozenClock,
+) -> None:
+    ctx = make_ctx(database_url)
+    _, appt = _booked(ctx, demo_clinic, weekday=3)
+    with ctx.db.session() as s:
+        start = s.get(Appointment, appt).start_at  # type: ignore[union-attr]
+    clock.set(start - dt.timedelta(hours=5))  # inside the 24 h notice window
+    done = cancel_by_patient(
+        ctx.db,
+        ctx.emr_for(demo_clinic),
+        ctx.deposits,
+        clinic=ctx.clinic_terms(demo_clinic),
+        appointment_id=appt,
+        now=clock.now(),
+    )
+    assert (done.deposit, done.late) == ("kept", True)
+    assert _deposit_status(ctx) == "paid"
+
+
+def test_reschedule_books_the_new_time_first_and_moves_the_paid_deposit(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    conv, appt = _booked(ctx, demo_clinic, weekday=3)
+    terms = ctx.clinic_terms(demo_clinic)
+    emr = ctx.emr_for(demo_clinic)
+    new_offer = offer_slots(
+        ctx.db,
+        emr,
+        clinic=terms,
+        conversation_id=conv,
+        service=service_terms(demo_clinic, demo_clinic.service("botox")),
+        wanted=SlotFilter(weekdays=frozenset({4})),
+        now=ctx.clock.now(),
+    )[0]
+    moved = reschedule(
+        ctx.db,
+        emr,
+        clinic=terms,
+        appointment_id=appt,
+        offer=new_offer,
+        provider_name="Dr. Maya Lee",
+        now=ctx.clock.now(),
+    )
+    assert moved.status == "booked" and moved.new_when.startswith("Fri")
+    with ctx.db.session() as s:
+        old = s.get(Appointment, appt)
+        deposit = s.execute(select(Deposit)).scalar_one()
+        assert old is not None and old.status == "cancelled"
+        assert deposit.appointment_id == moved.new_appointment_id and deposit.status == "paid"
+    [only] = upcoming(ctx.db, JANE, "glow-austin", ctx.clock.now())
+    assert only.appointment_id == moved.new_appointment_id
+
+
+def test_cancelling_an_inactive_appointment_is_refused(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    _, appt = _booked(ctx, demo_clinic, weekday=3)
+    args = {"clinic": ctx.clinic_terms(demo_clinic), "appointment_id": appt, "now": ctx.clock.now()}
+    cancel_by_patient(ctx.db, ctx.emr_for(demo_clinic), ctx.deposits, **args)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        cancel_by_patient(ctx.db, ctx.emr_for(demo_clinic), ctx.deposits, **args)  # type: ignore[arg-type]
