@@ -19,7 +19,7 @@ from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import match_services
 from agent.nlu.when import TimePreference, parse_when
-from agent.offline_replies import Replies
+from agent.offline_replies import Replies, unknown_words
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
 
 _ids = itertools.count(1)
@@ -122,8 +122,9 @@ class OfflineModel:
             (m for m in reversed(history) if m.role == "assistant" and m.content), None
         )
         if last_assistant is not None:
-            state.asked_service = Replies.ASK_SERVICE_MARK in last_assistant.content
-            state.offered_search = Replies.OFFER_SEARCH_MARK in last_assistant.content
+            said = last_assistant.content or ""
+            state.asked_service = Replies.ASK_SERVICE_MARK in said
+            state.offered_search = Replies.OFFER_SEARCH_MARK in said
         return state
 
     # --- a new patient text ---------------------------------------------------------------
@@ -145,16 +146,20 @@ class OfflineModel:
                 reason="patient_request",
                 summary="Patient asked to speak with a person.",
             )
-        if intents.medical_concern:
+        if intents.medical_concern and not intents.health_policy:
             return _call(
                 "handoff_to_staff",
                 reason="medical",
                 summary="Patient has a medical question or post-treatment concern.",
             )
+        if intents.health_policy:
+            # pregnancy, medications...: the clinic's written policy if it has one, else staff
+            return _call("search_knowledge", query=text)
 
         matches = match_services(text, clinic.services)
         when = parse_when(text, now_local)
-        provider_id = match_provider(text, clinic.providers) or state.provider_id
+        named_provider = match_provider(text, clinic.providers)
+        provider_id = named_provider or state.provider_id
         answer = yes_no(text)
 
         # Picking one of the offered slots.
@@ -179,6 +184,14 @@ class OfflineModel:
         ):
             return _say(replies.price(service))
 
+        in_booking = bool(state.offers or state.asked_service or state.offered_search)
+        if service is None and not intents.wants_booking and not in_booking:
+            if intents.asks_hours:
+                return _say(replies.hours(_days_of(when)))
+            if when is not None and intents.is_question and unknown_words(clinic, text):
+                # "whats the weather tmrw": a day, but about something other than a visit
+                return _call("search_knowledge", query=text)
+
         known = service or (clinic.service(state.service_id) if state.service_id else None)
         wants_slots = (
             when is not None
@@ -186,9 +199,11 @@ class OfflineModel:
             or (answer is True and (state.offered_search or bool(state.offers)))
             or (state.asked_service and service is not None)
             or (provider_id is not None and known is not None and bool(state.offers))
+            or (named_provider is not None and service is not None)
         )
         if wants_slots and known is not None:
-            preference = when or (
+            same_service = service is None or service.id == state.service_id
+            preference = _refine(when, state.preference if same_service else None) or (
                 state.preference if service is None or state.asked_service else None
             )
             return _call("find_slots", **_slot_args(known, preference, provider_id))
@@ -232,6 +247,14 @@ class OfflineModel:
         if name == "send_deposit_link":
             return _say(replies.deposit(result))
         if name == "search_knowledge":
+            if detect_intents(text).health_policy and not replies.answerable(result, text):
+                return _call(
+                    "handoff_to_staff",
+                    reason="medical",
+                    summary="Patient asked a health question the clinic's records do not cover.",
+                )
+            if not replies.answerable(result, text) and not detect_intents(text).is_question:
+                return _say(replies.fallback())
             return _say(replies.knowledge(result, text))
         if name == "handoff_to_staff":
             return _say(replies.handoff(args.get("reason", "other")))
@@ -246,6 +269,35 @@ def _option(view: dict[str, Any]) -> Option:
         start_local=dt.datetime.fromisoformat(view["start"]),
         provider_id=view.get("provider_id", ""),
         provider_name=view.get("provider", ""),
+    )
+
+
+def _days_of(when: TimePreference | None) -> set[int] | None:
+    """The weekdays a wish names ("sundays", "tomorrow"), or None."""
+    if when is None:
+        return None
+    if when.weekdays:
+        return set(when.weekdays)
+    if when.date_from and when.date_from == when.date_to:
+        return {when.date_from.weekday()}
+    return None
+
+
+def _refine(when: TimePreference | None, prior: TimePreference | None) -> TimePreference | None:
+    """A time-only wish ("the 3pm", "after 2") narrows the days asked for before; a wish
+    that names days replaces the earlier one."""
+    if when is None or prior is None:
+        return when
+    if when.date_from or when.date_to or when.weekdays or not (when.after or when.before):
+        return when
+    return TimePreference(
+        prior.date_from,
+        prior.date_to,
+        prior.weekdays,
+        when.after,
+        when.before,
+        when.asap,
+        f"{prior.text} {when.text}".strip(),
     )
 
 

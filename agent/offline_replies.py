@@ -12,14 +12,55 @@ import datetime as dt
 import re
 from typing import Any
 
+from agent.nlu._lexicon import COMMON_WORDS, FILLER_WORDS
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
+from knowledge.retrieval import content_stems
 from payments.money import format_money
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP = frozenset(
-    "a an the is are do does i my me you your we our can to for of in on at it and or with "
-    "what how when where who u ur be have has any there this that".split()
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "do",
+        "does",
+        "i",
+        "my",
+        "me",
+        "you",
+        "your",
+        "we",
+        "our",
+        "can",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "at",
+        "it",
+        "and",
+        "or",
+        "with",
+        "what",
+        "how",
+        "when",
+        "where",
+        "who",
+        "u",
+        "ur",
+        "be",
+        "have",
+        "has",
+        "any",
+        "there",
+        "this",
+        "that",
+    ]
 )
 
 
@@ -162,7 +203,7 @@ class Replies:
     def knowledge(self, result: dict[str, Any], question: str) -> str:
         """Answer from the best passage, or promise to check with the team."""
         passages = result.get("passages") or []
-        if not result.get("confident") or not passages:
+        if not self.answerable(result, question):
             return (
                 "Good question! I don't want to guess, so I'll check with the team and "
                 "get back to you. Anything else I can help with, like booking?"
@@ -172,15 +213,38 @@ class Replies:
             return text.split("\nA:", 1)[1].strip()[:450]
         return _best_sentences(text, question)
 
-    def hours(self) -> str:
-        """The clinic's opening hours from its records."""
+    def answerable(self, result: dict[str, Any], question: str) -> bool:
+        """True when retrieval is confident and every topic word of the question appears
+        in the retrieved passages or the clinic's profile ("wifi" in a clinic that never wrote
+        about wifi means the records cannot answer, whatever passage scored best)."""
+        passages = result.get("passages") or []
+        if not passages:
+            return False
+        # the retrieved passages and the clinic's profile must cover the question's topic
+        topic = set(content_stems(question)) - _GENERAL
+        top = passages[0]
+        covered = topic <= set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
+        if not result.get("confident") and not (len(topic) >= 2 and covered):
+            return False
+        extra = [f"{p.get('title', '')} {p.get('text', '')}" for p in result["passages"]]
+        return not unknown_words(self.clinic, question, extra)
+
+    def hours(self, days: set[int] | None = None) -> str:
+        """The clinic's opening hours from its records (only ``days``, 0=Monday, if given)."""
         hours = self.clinic.clinic.hours
-        parts = []
+        parts, closed = [], []
         for i, day in enumerate(WEEKDAYS):
+            if days and i not in days:
+                continue
             spans = hours.get(day)
             if spans:
                 span = ", ".join(f"{_clock(a)}-{_clock(b)}" for a, b in spans)
                 parts.append(f"{WEEKDAYS_FULL[i][:3]} {span}")
+            else:
+                closed.append(WEEKDAYS_FULL[i])
+        if days and closed:
+            shut = f"We're closed on {' and '.join(closed)}."
+            return f"{shut} We're open {'; '.join(parts)}." if parts else f"{shut} {self.hours()}"
         if not parts:
             return "Please call us for our hours."
         return f"We're open {'; '.join(parts)}."
@@ -232,6 +296,33 @@ class Replies:
         )
 
 
+_GENERAL = frozenset(content_stems(" ".join(COMMON_WORDS | FILLER_WORDS)))
+
+
+def clinic_vocabulary(clinic: ClinicFile, extra: list[str] | None = None) -> frozenset[str]:
+    """Every content stem of the clinic's profile, providers and services, plus ``extra``
+    texts (retrieved passages)."""
+    c = clinic.clinic
+    texts = [c.name, c.address, c.website, c.greeting]
+    texts += [f"{p.name} {p.title} {p.bio}" for p in clinic.providers]
+    texts += [f"{s.name} {' '.join(s.aliases)} {s.description} {s.price}" for s in clinic.services]
+    texts += [f"{d.title} {d.content}" for d in clinic.documents]
+    texts += [f"{f.question} {f.answer}" for f in clinic.faqs]
+    texts += extra or []
+    return frozenset(content_stems(" ".join(texts)))
+
+
+def unknown_words(clinic: ClinicFile, question: str, extra: list[str] | None = None) -> list[str]:
+    """Topic words of ``question`` (4+ letters) that neither the clinic's records nor the
+    ``extra`` texts use."""
+    vocab = clinic_vocabulary(clinic, extra)
+    return [
+        w
+        for w in content_stems(question)
+        if len(w) >= 4 and w not in vocab and w not in _GENERAL and not w.isdigit()
+    ]
+
+
 WEEKDAYS_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -241,8 +332,10 @@ def _best_sentences(text: str, question: str, limit: int = 320) -> str:
     sentences = [s.strip() for s in _SENTENCE.split(body.replace("\n", " ")) if s.strip()]
     if not sentences:
         return body[:limit]
-    words = {w for w in _WORD.findall(question.lower()) if w not in _STOP}
-    scored = [(len(words & set(_WORD.findall(s.lower()))), -i, i) for i, s in enumerate(sentences)]
+    words = set(content_stems(question)) or {
+        w for w in _WORD.findall(question.lower()) if w not in _STOP
+    }
+    scored = [(len(words & set(content_stems(x))), -i, i) for i, x in enumerate(sentences)]
     _, _, best = max(scored)
     answer = sentences[best]
     if best + 1 < len(sentences) and len(answer) + len(sentences[best + 1]) < limit:

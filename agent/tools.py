@@ -26,6 +26,8 @@ from booking.slots import latest_offers, offer_slots
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter, format_when
 from emr.base import EMRClient, EMRError
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
+from knowledge.embeddings import EmbeddingError
+from knowledge.retrieval import Embedder
 from payments.base import DepositProvider, PaymentError
 from payments.money import format_money
 
@@ -54,6 +56,7 @@ class AgentDeps:
     patient_phone: str
     now: dt.datetime
     handoff: Callable[[str, str], None]
+    embedder: Embedder | None = None
 
 
 class SearchKnowledgeArgs(BaseModel):
@@ -143,7 +146,13 @@ def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, An
     from knowledge.retrieval import best_answer, search
 
     with deps.db.session() as session:
-        passages = search(session, deps.terms.clinic_id, args.query, k=3)
+        try:
+            passages = search(
+                session, deps.terms.clinic_id, args.query, k=3, embedder=deps.embedder
+            )
+        except EmbeddingError:  # the embeddings service is down: keyword search still works
+            log.warning("embedding_failed_lexical_fallback")
+            passages = search(session, deps.terms.clinic_id, args.query, k=3)
     best = best_answer(passages, args.query)
     return {
         "passages": [
@@ -230,7 +239,14 @@ def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
     except HoldFailed as exc:
         if exc.reason != "taken":
             return {"error": "the calendar could not be reached; offer to have the team follow up"}
-        alternatives = find_slots(deps, FindSlotsArgs.model_validate({"service_id": service.id}))
+        # Nearest to what the patient chose: that day onwards (find_slots widens if empty).
+        local_day = chosen.start_at.astimezone(deps.terms.zone).date()
+        alternatives = find_slots(
+            deps,
+            FindSlotsArgs.model_validate(
+                {"service_id": service.id, "date_from": local_day.isoformat()}
+            ),
+        )
         return {
             "held": False,
             "reason": "that time was just taken",

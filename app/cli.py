@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,15 +43,49 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    """Validate and upsert a clinic file (and a folder of documents)."""
+    """Validate and upsert a clinic file; ``--docs DIR`` replaces the uploaded documents."""
+    from knowledge.api import replace_documents, seed_with_uploads
     from knowledge.clinic_file import load_clinic_file
-    from knowledge.seed import load_docs_dir, seed_clinic
+    from knowledge.seed import load_docs_dir
 
     clinic = load_clinic_file(args.file)
-    docs = load_docs_dir(args.docs) if args.docs else []
+    docs = load_docs_dir(args.docs) if args.docs else None
     ctx = _context()
-    report = seed_clinic(ctx.db, clinic, docs)
+    embedder = ctx.embedder
+    report = seed_with_uploads(ctx.db, clinic, embedder=embedder)
     print(f"seeded {clinic.clinic.id}: {report.summary()}")
+    if docs is not None:
+        print(replace_documents(ctx.db, clinic.clinic.id, docs, embedder=embedder).summary())
+    return 0
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    """Create, list or revoke a clinic's knowledge API keys."""
+    from knowledge.apikeys import create_key, list_keys, revoke_key
+
+    ctx = _context()
+    if args.key_command == "create":
+        key = create_key(ctx.db, args.clinic, args.label)
+        print(
+            f"API key for {args.clinic}, shown once (frontdesk keeps only its hash):",
+            file=sys.stderr,
+        )
+        print(key)
+    elif args.key_command == "list":
+        with ctx.db.sessions() as session:
+            keys = list_keys(session, args.clinic)
+        for k in keys:
+            state = "active" if k.active else f"revoked {k.revoked_at:%Y-%m-%d}"
+            used = f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never"
+            print(
+                f"{k.key_id}  {state:<18} created {k.created_at:%Y-%m-%d}  used {used}  {k.label}"
+            )
+        if not keys:
+            print(f"no API keys for clinic {args.clinic}")
+    else:
+        if not revoke_key(ctx.db, args.clinic, args.key_id):
+            raise UserError(f"no active API key {args.key_id!r} for clinic {args.clinic!r}")
+        print(f"revoked API key {args.key_id} of clinic {args.clinic}")
     return 0
 
 
@@ -121,7 +156,7 @@ def cmd_eval_knowledge(args: argparse.Namespace) -> int:
     """Retrieval quality over a questions file: recall@1, recall@3, MRR."""
     from knowledge.eval import format_report, run_knowledge_eval
 
-    result = run_knowledge_eval(args.file)
+    result = run_knowledge_eval(args.file, env=os.environ)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0
 
@@ -174,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transcript", action="store_true", help="print each conversation")
     p.add_argument("--tag", action="append", help="only scenarios with this tag")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("api-key", help="manage a clinic's knowledge API keys")
+    keys = p.add_subparsers(dest="key_command", required=True)
+    k = keys.add_parser("create", help="create a key (printed once)")
+    k.add_argument("clinic")
+    k.add_argument("--label", default="", help="a note, e.g. 'owner laptop'")
+    k.set_defaults(func=cmd_api_key)
+    k = keys.add_parser("list", help="list a clinic's keys (ids only)")
+    k.add_argument("clinic")
+    k.set_defaults(func=cmd_api_key)
+    k = keys.add_parser("revoke", help="revoke a key by its id (or the whole key)")
+    k.add_argument("clinic")
+    k.add_argument("key_id")
+    k.set_defaults(func=cmd_api_key)
     p = sub.add_parser("eval-knowledge", help="measure retrieval on a questions file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
@@ -184,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``frontdesk`` console script."""
     from app.scenario_spec import ScenarioError
+    from knowledge.api import DocumentsError
+    from knowledge.apikeys import ApiKeyError
     from knowledge.clinic_file import ClinicFileError
     from knowledge.seed import SeedError
 
@@ -195,7 +245,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("WARNING" if quiet else load_settings({}).log_level)
     try:
         return int(args.func(args))
-    except (UserError, SettingsError, ClinicFileError, ScenarioError, SeedError) as exc:
+    except (
+        UserError,
+        SettingsError,
+        ClinicFileError,
+        ScenarioError,
+        SeedError,
+        DocumentsError,
+        ApiKeyError,
+    ) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

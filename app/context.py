@@ -25,6 +25,7 @@ from app.settings import Settings
 from booking.terms import ClinicTerms
 from emr.base import EMRClient
 from knowledge.clinic_file import ClinicFile
+from knowledge.retrieval import Embedder
 from messaging.base import SmsGateway
 from messaging.outbound import PENDING_KEY
 from messaging.recording import RecordingGateway
@@ -54,6 +55,7 @@ class AppContext:
     chat_model: ChatModel
     deposits: DepositProvider
     recording: RecordingGateway = field(default_factory=RecordingGateway)
+    embedder: Embedder | None = None
     _gateways: dict[str, SmsGateway] = field(default_factory=dict)
     _emrs: dict[str, EMRClient] = field(default_factory=dict)
     _locks: dict[int, threading.Lock] = field(default_factory=dict)
@@ -124,25 +126,42 @@ class AppContext:
         )
 
     def emr_for(self, clinic: ClinicFile) -> EMRClient:
-        """The clinic's EMR adapter (``local`` today; ``nextech`` joins with its adapter)."""
+        """The clinic's EMR adapter: ``local`` or ``nextech`` (availability cached in Redis
+        when ``REDIS_URL`` is set). Adapters are built once per clinic configuration."""
         info = clinic.clinic
-        key = f"{info.id}:{hash(clinic.model_dump_json(include={'clinic', 'providers'}))}"
+        dump = clinic.model_dump_json(include={"clinic", "providers", "services"})
+        key = f"{info.id}:{hash(dump)}"
         if key in self._emrs:
             return self._emrs[key]
-        if info.emr.kind != "local":
-            raise NotImplementedError(f"EMR adapter {info.emr.kind!r} is not available yet")
-        from emr.local import LocalCalendar, LocalEMR
+        emr: EMRClient
+        if info.emr.kind == "nextech":
+            from emr.nextech import nextech_from_env
 
-        calendar = LocalCalendar(
-            clinic_id=info.id,
-            timezone=info.timezone,
-            provider_hours={p.id: p.hours for p in clinic.providers},
-            slot_interval_minutes=info.booking.slot_interval_minutes,
-            max_days_ahead=info.booking.max_days_ahead,
-            min_notice_minutes=info.booking.min_notice_minutes,
-            clinic_hours=info.hours or None,
-        )
-        emr = LocalEMR(self.db, calendar, self.clock)
+            section = info.emr.model_dump()
+            section.setdefault("prospect_email", info.staff_alert_email)
+            emr = nextech_from_env(
+                section,
+                {p.id: p.emr_id for p in clinic.providers},
+                {s.id: s.emr for s in clinic.services},
+            )
+            redis = getattr(self.jobs, "redis", None)
+            if redis is not None:
+                from emr.cache import CachedEMR
+
+                emr = CachedEMR(emr, redis, ttl_seconds=60, namespace=f"frontdesk:emr:{info.id}")
+        else:
+            from emr.local import LocalCalendar, LocalEMR
+
+            calendar = LocalCalendar(
+                clinic_id=info.id,
+                timezone=info.timezone,
+                provider_hours={p.id: p.hours for p in clinic.providers},
+                slot_interval_minutes=info.booking.slot_interval_minutes,
+                max_days_ahead=info.booking.max_days_ahead,
+                min_notice_minutes=info.booking.min_notice_minutes,
+                clinic_hours=info.hours or None,
+            )
+            emr = LocalEMR(self.db, calendar, self.clock)
         self._emrs[key] = emr
         return emr
 
@@ -255,6 +274,14 @@ def build_context(
     )
     if inline is not None:
         inline.ctx = ctx
+    if settings.openai_api_key and settings.openai_embedding_model.lower() not in ("none", "off"):
+        from knowledge.embeddings import OpenAIEmbedder
+
+        ctx.embedder = OpenAIEmbedder(
+            settings.openai_api_key,
+            model=settings.openai_embedding_model,
+            base_url=settings.openai_base_url,
+        )
     _enqueue_after_commit(ctx)
     return ctx
 

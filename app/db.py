@@ -139,13 +139,24 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def insert_or_ignore(
-    session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
-) -> bool:
-    """``INSERT ... ON CONFLICT (conflict) DO NOTHING`` on Postgres and SQLite.
+def insert_returning(
+    session: Session,
+    model: type[Base],
+    values: dict[str, Any],
+    conflict: list[str],
+    returning: Any,
+) -> Any | None:
+    """``INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING returning`` (Postgres, SQLite).
 
     Safe under concurrency where a check-then-insert is not (two webhooks for one new
-    patient). Returns True when a row was inserted.
+    patient). ``RETURNING`` says reliably whether *this* statement inserted the row (psycopg 3
+    reports ``rowcount`` -1 for such inserts).
+
+    Returns:
+        The ``returning`` column of the new row, or None when the row already existed.
+
+    Sources: https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT,
+    https://www.sqlite.org/lang_returning.html (SQLite >= 3.35).
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -158,5 +169,12 @@ def insert_or_ignore(
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    return session.execute(stmt.returning(returning)).scalar()
+
+
+def insert_or_ignore(
+    session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
+) -> bool:
+    """:func:`insert_returning` that answers only whether a row was inserted."""
+    key = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
+    return insert_returning(session, model, values, conflict, key) is not None

@@ -21,7 +21,11 @@ JOB_NAMES = frozenset({"handle_conversation", "send_message", "run_due"})
 
 
 class JobQueue(Protocol):
-    """Where work goes. ``enqueue`` never raises for a known job name."""
+    """Where work goes. ``enqueue`` never raises for a known job name.
+
+    Queues that can run a job later set ``delays = True`` and offer
+    ``enqueue_in(seconds, name, *args)``; the inline queue runs everything at once.
+    """
 
     def enqueue(self, name: str, *args: Any) -> None:
         """Queue job ``name`` (one of :data:`JOB_NAMES`) with positional JSON-able ``args``."""
@@ -34,6 +38,9 @@ class InlineQueue:
     A job's own errors are logged and, unless ``raise_errors``, swallowed as a worker would:
     the row it works on keeps the state that lets the sweeper retry it.
     """
+
+    #: Jobs run at once: burst coalescing happens only through what is already stored.
+    delays = False
 
     def __init__(self, *, raise_errors: bool = False) -> None:
         self._local = threading.local()
@@ -61,13 +68,23 @@ class InlineQueue:
         finally:
             self._local.pending = None
 
+    def enqueue_in(self, seconds: float, name: str, *args: Any) -> None:
+        """Inline mode has no scheduler: run at once (same as :meth:`enqueue`)."""
+        self.enqueue(name, *args)
+
 
 class RQQueue:
     """Enqueues on RQ's default queue; ``frontdesk worker`` runs the jobs.
 
-    https://python-rq.org/docs/ — jobs reference ``app.tasks.run_job`` by import path, so the
-    worker needs only this package installed.
+    https://python-rq.org/docs/ — jobs reference ``app.tasks.rq_entry`` by import path, so the
+    worker needs only this package installed. Failed jobs are retried by RQ after 1, 5 and 15
+    seconds (``Retry``; https://python-rq.org/docs/exceptions/#retrying-failed-jobs), and
+    delayed jobs (``enqueue_in``, https://python-rq.org/docs/scheduling/) need a worker started
+    with ``with_scheduler=True``, which ``frontdesk worker`` is. Whatever RQ drops, the sweeper
+    (``run_due``) finds again from the database rows.
     """
+
+    delays = True
 
     def __init__(self, redis_url: str, queue_name: str = "frontdesk") -> None:
         from redis import Redis
@@ -84,6 +101,22 @@ class RQQueue:
             raise ValueError(f"unknown job {name!r}")
         self.queue.enqueue(
             "app.tasks.rq_entry", name, *args, retry=Retry(max=3, interval=[1, 5, 15])
+        )
+
+    def enqueue_in(self, seconds: float, name: str, *args: Any) -> None:
+        """Schedule ``name(*args)`` to run ``seconds`` from now (RQ's scheduler)."""
+        import datetime as dt
+
+        from rq import Retry
+
+        if name not in JOB_NAMES:
+            raise ValueError(f"unknown job {name!r}")
+        self.queue.enqueue_in(
+            dt.timedelta(seconds=seconds),
+            "app.tasks.rq_entry",
+            name,
+            *args,
+            retry=Retry(max=3, interval=[1, 5, 15]),
         )
 
 

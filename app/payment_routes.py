@@ -84,7 +84,7 @@ def square_webhook() -> Response:
         log.warning("square_malformed", reason=str(exc)[:200])
         return _text(400, "malformed payload")
     with ctx.db.session() as session:
-        fresh = insert_or_ignore(
+        insert_or_ignore(
             session,
             PaymentEvent,
             {
@@ -96,8 +96,11 @@ def square_webhook() -> Response:
             },
             ["event_id"],
         )
-    if not fresh:
-        return _text(200, "duplicate")
+        row = session.get(PaymentEvent, event.event_id)
+        if row is not None and row.processed_at is not None:
+            return _text(200, "duplicate")
+    # Applying is idempotent on the deposit's own status, so a redelivery after a failure
+    # (Square retries on non-2xx) applies it; only success marks the event processed.
     if event.is_payment_completed and event.order_id and event.payment_id:
         apply_payment(ctx, event.order_id, event.payment_id)
     elif event.refund_id and event.payment_id:
@@ -109,6 +112,10 @@ def square_webhook() -> Response:
                 deposit.refund_id = event.refund_id
                 if event.refund_status == "COMPLETED":
                     deposit.status = "refunded"
+    with ctx.db.session() as session:
+        done = session.get(PaymentEvent, event.event_id)
+        if done is not None:
+            done.processed_at = ctx.clock.now()
     return _text(200, "ok")
 
 

@@ -37,6 +37,8 @@ class Settings(BaseModel):
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
+    #: Embeddings for retrieval when OPENAI_API_KEY is set; "none"/"off" keeps lexical only.
+    openai_embedding_model: str = "text-embedding-3-small"
 
     telnyx_api_key: str | None = None
     telnyx_public_key: str | None = None

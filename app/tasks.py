@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.context import AppContext
 from messaging.models import Message
-from messaging.outbound import deliver
+from messaging.outbound import MAX_SEND_ATTEMPTS, deliver
 
 log = structlog.get_logger(__name__)
 
@@ -24,7 +24,7 @@ _worker_context: AppContext | None = None
 STALE_INBOUND = dt.timedelta(seconds=60)
 #: Outbound texts still queued after this long are retried by the sweeper.
 STALE_OUTBOUND = dt.timedelta(seconds=30)
-MAX_SEND_ATTEMPTS = 5
+__all__ = ["MAX_SEND_ATTEMPTS", "STALE_INBOUND", "STALE_OUTBOUND", "run_due", "send_message"]
 
 
 def set_worker_context(ctx: AppContext | None) -> None:
@@ -52,7 +52,13 @@ class TransientSendError(RuntimeError):
 
 
 def send_message(ctx: AppContext, message_id: int) -> str:
-    """Deliver one queued outbound row (the only caller of a gateway)."""
+    """Deliver one queued outbound row (the only caller of a gateway).
+
+    On RQ a transient carrier failure raises :class:`TransientSendError` so RQ retries the
+    job (1 s, 5 s, 15 s); the row keeps ``queued`` with a backoff in ``send_after``, so the
+    sweeper retries it after that too, up to ``MAX_SEND_ATTEMPTS`` carrier attempts in all.
+    Every attempt uses the idempotency key ``msg-<id>``.
+    """
     with ctx.db.session() as session:
         status = deliver(session, message_id, ctx.gateway_for, ctx.clock.now())
     if status == "queued" and getattr(ctx.jobs, "redis", None) is not None:
@@ -62,6 +68,12 @@ def send_message(ctx: AppContext, message_id: int) -> str:
 
 def run_due(ctx: AppContext) -> dict[str, int]:
     """Periodic work: expire unpaid holds, re-enqueue stranded inbound and outbound texts.
+
+    - inbound texts still ``received`` a minute after they arrived (the worker that should
+      have run the turn died, or the job was lost): their conversation's turn is enqueued
+      again - the turn takes them exactly once;
+    - outbound rows still ``queued``: due quiet-hours deferrals and backoffs
+      (``send_after <= now``) and rows never attempted for 30 s are enqueued for delivery.
 
     Returns:
         Counts of what it did, by kind.

@@ -37,10 +37,12 @@ def create_app(
     app.extensions["frontdesk"] = context
 
     from app.payment_routes import bp as payments_bp
+    from knowledge.api import bp as knowledge_bp
     from messaging.webhooks import bp as carrier_bp
 
     app.register_blueprint(carrier_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(knowledge_bp)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -1,16 +1,21 @@
 """``frontdesk worker``: an RQ worker plus the periodic sweeper (hold expiry, retries).
 
 Uses RQ's ``SimpleWorker`` (no fork per job) so the database pool built at start-up is
-reused safely (https://python-rq.org/docs/workers/).
+reused safely (https://python-rq.org/docs/workers/), with RQ's scheduler on so delayed jobs
+(burst-coalesced turns, retry intervals) run (https://python-rq.org/docs/scheduling/).
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import structlog
 
 from app.cli import UserError
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger(__name__)
 
@@ -18,8 +23,9 @@ log = structlog.get_logger(__name__)
 SWEEP_SECONDS = 30
 
 
-def _sweeper(ctx, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
-    redis = ctx.jobs.redis
+def _sweeper(ctx: AppContext, stop: threading.Event) -> None:
+    """Every ``SWEEP_SECONDS``, enqueue one ``run_due`` for all workers (Redis ``SET NX``)."""
+    redis = ctx.jobs.redis  # type: ignore[attr-defined]
     while not stop.wait(SWEEP_SECONDS):
         if redis.set("frontdesk:sweeper", "1", nx=True, ex=SWEEP_SECONDS - 1):
             ctx.jobs.enqueue("run_due")
@@ -47,7 +53,7 @@ def run_worker() -> int:
     assert isinstance(jobs, RQQueue)
     worker = SimpleWorker([jobs.queue], connection=jobs.redis)
     try:
-        worker.work(with_scheduler=False)
+        worker.work(with_scheduler=True)
     finally:
         stop.set()
     return 0

@@ -120,6 +120,15 @@ class EMRClient(Protocol):
         """Cancel. Raises :class:`NotCancellable`."""
         ...
 
+    def reschedule(self, appointment_id: str, new_slot: Slot) -> EMRAppointment:
+        """Book ``new_slot`` for the same patient, then cancel ``appointment_id``.
+
+        The new appointment keeps the old one's status (proposed or booked). Raises
+        :class:`SlotUnavailable` (the old appointment is left untouched) or
+        :class:`NotCancellable`.
+        """
+        ...
+
     def get_appointment(self, appointment_id: str) -> EMRAppointment:
         """Read one appointment. Raises :class:`EMRError` when it does not exist."""
         ...

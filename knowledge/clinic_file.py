@@ -110,6 +110,15 @@ class ClinicInfo(_Strict):
     staff_alert_phone: str | None = None
     staff_alert_email: str | None = None
     emr: EmrConfig = Field(default_factory=EmrConfig)
+    #: The line a Twilio voice call to the clinic number is forwarded to (E.164); None: no
+    #: forwarding, every call is treated as missed and texted back.
+    forward_calls_to: str | None = None
+    #: At most one missed-call text-back per caller within this many hours.
+    textback_window_hours: int = Field(default=12, ge=0, le=24 * 30)
+    #: Texts from one patient arriving within this many seconds are answered as one turn.
+    burst_window_seconds: float = Field(default=4.0, ge=0, le=60)
+    #: Billed SMS segments one agent reply may use; longer replies are split or shortened.
+    segment_budget: int = Field(default=3, ge=1, le=10)
 
     @field_validator("id")
     @classmethod
@@ -132,7 +141,7 @@ class ClinicInfo(_Strict):
     def _numbers(cls, value: list[str]) -> list[str]:
         return [_e164(v) for v in value]
 
-    @field_validator("staff_alert_phone")
+    @field_validator("staff_alert_phone", "forward_calls_to")
     @classmethod
     def _staff_phone(cls, value: str | None) -> str | None:
         return None if value is None else _e164(value)

@@ -3,13 +3,16 @@
 The YAML names a clinic file and questions, each with ``answer_in``: a document title or an
 FAQ's question text exactly as written in the clinic file (or a list of them, any of which is
 right). The clinic is seeded into a fresh temporary SQLite database, each question retrieved,
-and recall@1, recall@3 and MRR (over the top :data:`MRR_DEPTH`) reported, lexical alone and
-fused when an embedder is given.
+and recall@1, recall@3 and MRR (over the top :data:`MRR_DEPTH`) reported, lexical alone and, when an
+embedder is given or configured in ``env`` (:func:`knowledge.embeddings.embedder_from_env`),
+fused too, so the two rows can be compared. An embedder that fails (no network, bad key) does
+not stop the run: the fused row is then missing and ``fused_error`` says why.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import yaml
 
 from app.db import Database
 from knowledge.clinic_file import load_clinic_file
+from knowledge.embeddings import EmbeddingError, embedder_from_env
 from knowledge.retrieval import Embedder, best_answer, search
 from knowledge.seed import load_docs_dir, seed_clinic
 
@@ -78,14 +82,45 @@ def _metrics(ranks: list[int | None]) -> dict[str, float]:
     }
 
 
-def run_knowledge_eval(path: str | Path, *, embedder: Embedder | None = None) -> dict[str, Any]:
+class _QueryCache:
+    """An embedder whose query vectors were computed in one batch up front."""
+
+    def __init__(self, embedder: Embedder, queries: list[str]) -> None:
+        self._embedder = embedder
+        unique = list(dict.fromkeys(queries))
+        vectors = embedder.embed(unique) if unique else []
+        if len(vectors) != len(unique):
+            raise EmbeddingError(f"embedder returned {len(vectors)} vectors for {len(unique)}")
+        self._vectors = dict(zip(unique, vectors, strict=True))
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in texts if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
+        return [self._vectors[t] for t in texts]
+
+
+def run_knowledge_eval(
+    path: str | Path,
+    *,
+    embedder: Embedder | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Run the knowledge questions in ``path``.
+
+    Args:
+        path: the questions file.
+        embedder: compute fused metrics with this embedder.
+        env: when ``embedder`` is None, take one from these environment variables
+            (``OPENAI_API_KEY`` ...; the CLI passes ``os.environ``); None means lexical only.
 
     Returns:
         ``{"clinic": id, "questions": n, "lexical": {"recall@1", "recall@3", "mrr"},
-        "fused": same or None, "answered": share of questions where best_answer is not None,
-        "results": [{"question", "answer_in", "rank", "fused_rank", "top"}]}``; ranks are
-        1-based, None when the answer is not in the top :data:`MRR_DEPTH`.
+        "fused": same or None, "fused_error": why fused is None despite an embedder (or
+        None), "embedding_model": the embedder's ``model`` attribute if any, "answered": share
+        of questions where best_answer is not None (lexical), "results": [{"question",
+        "answer_in", "rank", "fused_rank", "top", "answered"}]}``; ranks are 1-based, None
+        when the answer is not in the top :data:`MRR_DEPTH` (``fused_rank`` only when fused).
 
     Raises:
         KnowledgeEvalError: malformed questions file, or an ``answer_in`` naming no document
@@ -103,12 +138,25 @@ def run_knowledge_eval(path: str | Path, *, embedder: Embedder | None = None) ->
                 raise KnowledgeEvalError(
                     f"questions[{i}].answer_in: {a!r} is no document title or FAQ question"
                 )
+    if embedder is None and env is not None:
+        embedder = embedder_from_env(env)
+    model = getattr(embedder, "model", None) if embedder is not None else None
+    fused_error: str | None = None
+    if embedder is not None:
+        try:
+            embedder = _QueryCache(embedder, [q for q, _ in questions])
+        except EmbeddingError as exc:
+            fused_error, embedder = str(exc), None
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="frontdesk-keval-") as tmp:
         db = Database(f"sqlite:///{tmp}/knowledge.db")
         try:
             db.create_all()
-            seed_clinic(db, clinic, extra, embedder=embedder)
+            try:
+                seed_clinic(db, clinic, extra, embedder=embedder)
+            except EmbeddingError as exc:
+                fused_error, embedder = str(exc), None
+                seed_clinic(db, clinic, extra)
             with db.session() as session:
                 for question, answers in questions:
                     row: dict[str, Any] = {"question": question, "answer_in": answers}
@@ -132,26 +180,43 @@ def run_knowledge_eval(path: str | Path, *, embedder: Embedder | None = None) ->
         "questions": len(results),
         "lexical": _metrics([r["rank"] for r in results]),
         "fused": _metrics([r["fused_rank"] for r in results]) if embedder is not None else None,
+        "fused_error": fused_error,
+        "embedding_model": model,
         "answered": sum(1 for r in results if r["answered"]) / len(results),
         "results": results,
     }
 
 
+def _rank(rank: int | None) -> str:
+    return "-" if rank is None else str(rank)
+
+
 def format_report(result: dict[str, Any]) -> str:
     """A plain-text table of :func:`run_knowledge_eval`'s result: misses, then the metrics."""
     lines = [f"knowledge eval: clinic {result['clinic']}, {result['questions']} questions", ""]
-    misses = [r for r in result["results"] if r["rank"] != 1]
+    fused = bool(result.get("fused"))
+    misses = [
+        r for r in result["results"] if r["rank"] != 1 or (fused and r.get("fused_rank") != 1)
+    ]
     if misses:
-        lines.append(f"{'rank':>4}  question -> expected | got")
+        head = f"{'rank':>4}" + (f" {'fused':>5}" if fused else "")
+        lines.append(f"{head}  question -> expected | got")
         for r in misses:
-            rank = "-" if r["rank"] is None else str(r["rank"])
+            cols = f"{_rank(r['rank']):>4}" + (f" {_rank(r.get('fused_rank')):>5}" if fused else "")
             got = r["top"][0] if r["top"] else "(nothing)"
-            lines.append(f"{rank:>4}  {r['question']} -> {' / '.join(r['answer_in'])} | {got}")
+            lines.append(f"{cols}  {r['question']} -> {' / '.join(r['answer_in'])} | {got}")
         lines.append("")
     lines.append(f"{'mode':<8} {'recall@1':>9} {'recall@3':>9} {'MRR':>7}")
     for mode in ("lexical", "fused"):
         m = result.get(mode)
         if m:
             lines.append(f"{mode:<8} {m['recall@1']:>9.3f} {m['recall@3']:>9.3f} {m['mrr']:>7.3f}")
+    if result.get("fused"):
+        model = result.get("embedding_model")
+        lines.append(f"fused = lexical + embeddings{f' ({model})' if model else ''}, RRF")
+    elif result.get("fused_error"):
+        lines.append(f"fused: not measured, {result['fused_error']}")
+    else:
+        lines.append("fused: not measured (set OPENAI_API_KEY to compare with embeddings)")
     lines.append(f"best_answer found an answer for {result['answered']:.0%} of questions")
     return "\n".join(lines)

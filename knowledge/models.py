@@ -73,3 +73,40 @@ class KnowledgeChunk(Base):
     content: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     embedding: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+
+
+class ClinicApiKey(Base):
+    """A clinic's API key for ``POST /knowledge/<clinic_id>`` (see :mod:`knowledge.apikeys`).
+
+    The key itself is never stored: ``key_id`` is its public, random lookup part and
+    ``key_hash`` the hex SHA-256 of the whole key. A revoked key keeps its row (audit).
+    """
+
+    __tablename__ = "clinic_api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UploadedDocument(Base):
+    """A document a clinic uploaded through the knowledge API (``{"documents": [...]}``).
+
+    Kept apart from the clinic file so that re-seeding the file keeps them (see
+    :mod:`knowledge.api`); the set is replaced wholesale by each documents upload.
+    """
+
+    __tablename__ = "uploaded_documents"
+
+    clinic_id: Mapped[str] = mapped_column(
+        ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,19 +1,30 @@
 """Missed-call text-back (DESIGN.md §2, missed call).
 
 Telnyx sends ``call.initiated`` (direction incoming), maybe ``call.answered``, then
-``call.hangup``. A hangup for a session never answered is a missed call: the caller gets the
-clinic's greeting (or after-hours greeting, by the clinic's hours) at most once per window,
-and that text opens a conversation the agent continues.
+``call.hangup``. A hangup for a session never answered is a missed call.
+
+Twilio calls ``/webhooks/twilio/voice`` when the clinic number rings; we answer TwiML that
+forwards the call to the clinic's ``forward_calls_to`` line with
+``<Dial action=".../webhooks/twilio/voice/status" timeout="20">``, and Twilio posts the outcome
+(``DialCallStatus``) there; no-answer/busy/failed/canceled is a missed call
+(https://www.twilio.com/docs/voice/twiml/dial#action). A clinic without a forwarding line
+gets a short ``<Say>`` and a hang-up, and the call counts as missed at once.
+
+A missed call's caller gets the clinic's greeting (or after-hours greeting, by the clinic's
+hours) at most once per ``textback_window_hours`` (default 12), and that text opens a
+conversation the agent continues.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
 
+from messaging.base import MissedCall
 from messaging.inbound import get_or_create_conversation
 from messaging.models import CallSession, Message
 from messaging.outbound import reply_in_conversation
@@ -25,8 +36,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-#: Default: at most one text-back per caller per 12 hours.
+#: Default: at most one text-back per caller per 12 hours (clinic ``textback_window_hours``).
 TEXTBACK_WINDOW = dt.timedelta(hours=12)
+#: Seconds Twilio rings the forwarding line before reporting no-answer.
+DIAL_TIMEOUT_SECONDS = 20
 #: Hangup causes that mean nobody picked up when the call's start was never seen.
 _UNANSWERED_CAUSES = frozenset(
     {"originator_cancel", "timeout", "no_answer", "user_busy", "call_rejected"}
@@ -127,16 +140,17 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, pr
                 f"Hi, this is {info.name}. We're closed right now, but text us here and we'll help."
             )
         )
+    window = dt.timedelta(hours=info.textback_window_hours)
     with ctx.db.session() as session:
         recent = session.execute(
             select(Message.id).where(
                 Message.clinic_id == clinic_id,
                 Message.to_number == caller,
                 Message.kind == "textback",
-                Message.created_at > now - TEXTBACK_WINDOW,
+                Message.created_at > now - window,
             )
         ).first()
-        if recent is not None:
+        if window and recent is not None:
             log.info("textback_throttled", caller=mask(caller))
             return "throttled"
         conversation = get_or_create_conversation(
@@ -154,3 +168,84 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, pr
             call.textback_message_id = message.id
     log.info("textback_queued", caller=mask(caller))
     return "textback"
+
+
+@dataclass(frozen=True)
+class VoiceAnswer:
+    """What to tell Twilio when the clinic number rings: forward to ``forward_to`` (E.164),
+    or, when None, play ``say`` and hang up (``textback`` is then what the text-back did)."""
+
+    forward_to: str | None
+    say: str
+    textback: str | None = None
+
+
+def on_twilio_voice(ctx: AppContext, call_sid: str, caller: str, clinic_number: str) -> VoiceAnswer:
+    """Decide how to answer an inbound Twilio call to a clinic number.
+
+    The call is recorded (``CallSession``, id = ``CallSid``). With a ``forward_calls_to`` line
+    the call is forwarded and judged later by :func:`on_twilio_dial_status`; without one it is
+    missed now and texted back.
+    """
+    now = ctx.clock.now()
+    try:
+        number = to_e164(clinic_number)
+    except ValueError:
+        return VoiceAnswer(None, "Sorry, this number is not in service.")
+    with ctx.db.session() as session:
+        clinic_id = ctx.clinic_for_number(session, number)
+    clinic = ctx.clinic(clinic_id) if clinic_id else None
+    if clinic is None:
+        log.warning("voice_unknown_number", to=mask(number))
+        return VoiceAnswer(None, "Sorry, this number is not in service.")
+    info = clinic.clinic
+    with ctx.db.session() as session:
+        if session.get(CallSession, call_sid) is None:
+            session.add(
+                CallSession(
+                    id=call_sid,
+                    provider="twilio",
+                    clinic_id=info.id,
+                    from_number=caller[:32],
+                    to_number=number,
+                    started_at=now,
+                )
+            )
+    if info.forward_calls_to:
+        return VoiceAnswer(info.forward_calls_to, "")
+    say = f"Thanks for calling {info.name}. We can't take your call right now; we'll text you."
+    outcome = on_twilio_dial_status(
+        ctx, MissedCall("twilio", call_sid, caller, clinic_number, occurred_at=now)
+    )
+    return VoiceAnswer(None, say, outcome)
+
+
+def on_twilio_dial_status(ctx: AppContext, missed: MissedCall | None) -> str:
+    """Handle the ``<Dial action>`` outcome: text back a missed call once per call.
+
+    Args:
+        missed: ``twilio.parse_dial_action``'s answer; None when the forwarded call was
+            answered.
+
+    Returns:
+        answered | duplicate (this call was already handled) | what :func:`text_back` did.
+    """
+    if missed is None:
+        return "answered"
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        call = session.get(CallSession, missed.event_id)
+        if call is None:
+            call = CallSession(
+                id=missed.event_id,
+                provider="twilio",
+                from_number=missed.from_number[:32],
+                to_number=missed.to_number[:32],
+                started_at=now,
+            )
+            session.add(call)
+        if call.missed:
+            return "duplicate"
+        call.missed = True
+        call.ended_at = now
+    return text_back(ctx, missed.event_id, missed.from_number, missed.to_number, "twilio")

@@ -28,6 +28,16 @@ STOP_KEYWORDS = frozenset(
 )
 START_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+#: Opt-in and help words per carrier (the carrier acts on exactly these). Opt-out is always
+#: the union above: consent may be revoked by any reasonable means (FCC 24-24).
+CARRIER_START_KEYWORDS = {
+    "twilio": frozenset({"START", "YES", "UNSTOP"}),
+    "telnyx": frozenset({"START", "UNSTOP"}),
+}
+CARRIER_HELP_KEYWORDS = {
+    "twilio": frozenset({"HELP", "INFO"}),
+    "telnyx": frozenset({"HELP"}),
+}
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
 _TRAILING_PUNCT = re.compile(r"[\s.!?,;:)\"'*~]+$")
@@ -44,7 +54,7 @@ def _normalize_keyword(body: str) -> str:
     return text
 
 
-def classify_keyword(body: str) -> Keyword | None:
+def classify_keyword(body: str, provider: str | None = None) -> Keyword | None:
     """Classify a text that is *only* a carrier keyword.
 
     Matching is case-insensitive on the trimmed message with trailing punctuation ignored
@@ -56,6 +66,9 @@ def classify_keyword(body: str) -> Keyword | None:
 
     Args:
         body: the inbound message text.
+        provider: "twilio" or "telnyx" to use that carrier's opt-in and help words (Telnyx
+            has no YES or INFO); None (or another name) uses the union of both. Every
+            carrier's stop words count for every carrier.
 
     Returns:
         "stop", "start", "help", or None.
@@ -63,9 +76,9 @@ def classify_keyword(body: str) -> Keyword | None:
     text = _normalize_keyword(body)
     if text in STOP_KEYWORDS:
         return "stop"
-    if text in START_KEYWORDS:
+    if text in CARRIER_START_KEYWORDS.get(provider or "", START_KEYWORDS):
         return "start"
-    if text in HELP_KEYWORDS:
+    if text in CARRIER_HELP_KEYWORDS.get(provider or "", HELP_KEYWORDS):
         return "help"
     return None
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import insert_or_ignore
 from messaging.base import InboundMessage
 from messaging.models import Conversation, Message
+from messaging.sql import insert_returning
 
 
 @dataclass(frozen=True)
@@ -89,40 +91,68 @@ def store_inbound(
         provider=message.provider,
         now=now,
     )
-    inserted = insert_or_ignore(
+    row_id = insert_returning(
         session,
         Message,
-        {
-            "conversation_id": conversation.id,
-            "clinic_id": clinic_id,
-            "direction": "in",
-            "kind": "patient",
-            "provider": message.provider,
-            "provider_event_id": message.event_id,
-            "provider_message_id": message.provider_message_id,
-            "from_number": patient_phone,
-            "to_number": clinic_phone,
-            "body": message.body,
-            "media": [
-                {"url": m.url, "content_type": m.content_type, "size": m.size}
-                for m in message.media
-            ],
-            "segments": 0,
-            "status": "received",
-            "attempts": 0,
-            "created_at": now,
-        },
+        _inbound_values(message, clinic_id, patient_phone, clinic_phone, now)
+        | {"conversation_id": conversation.id, "status": "received"},
         ["provider", "provider_event_id"],
+        Message.id,
     )
-    if not inserted:
+    if row_id is None:
         return StoredInbound(conversation.id, None, created=False)
     conversation.last_inbound_at = now
-    row_id = session.execute(
-        select(Message.id).where(
-            Message.provider == message.provider, Message.provider_event_id == message.event_id
-        )
-    ).scalar_one()
-    return StoredInbound(conversation.id, row_id, created=True)
+    return StoredInbound(conversation.id, int(row_id), created=True)
+
+
+def store_invalid_sender(
+    session: Session,
+    message: InboundMessage,
+    *,
+    clinic_id: str,
+    clinic_phone: str,
+    now: dt.datetime,
+) -> bool:
+    """Keep a text whose sender is not a textable number ("anonymous", a short code, junk).
+
+    The row has no conversation and status ``invalid_sender``: staff can see it, nothing
+    answers it. Deduplicated on the carrier event id like any inbound text.
+
+    Returns:
+        True when stored now, False for a retried delivery.
+    """
+    values = _inbound_values(message, clinic_id, message.from_number[:32], clinic_phone, now)
+    values |= {"conversation_id": None, "status": "invalid_sender"}
+    return (
+        insert_returning(session, Message, values, ["provider", "provider_event_id"], Message.id)
+        is not None
+    )
+
+
+def _inbound_values(
+    message: InboundMessage,
+    clinic_id: str,
+    from_number: str,
+    clinic_phone: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "clinic_id": clinic_id,
+        "direction": "in",
+        "kind": "patient",
+        "provider": message.provider,
+        "provider_event_id": message.event_id,
+        "provider_message_id": message.provider_message_id,
+        "from_number": from_number,
+        "to_number": clinic_phone,
+        "body": message.body,
+        "media": [
+            {"url": m.url, "content_type": m.content_type, "size": m.size} for m in message.media
+        ],
+        "segments": 0,
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 def take_unprocessed(session: Session, conversation_id: int, now: dt.datetime) -> list[Message]:
@@ -145,6 +175,17 @@ def take_unprocessed(session: Session, conversation_id: int, now: dt.datetime) -
         row.status = "processed"
         row.processed_at = now
     return rows
+
+
+def latest_unprocessed_at(session: Session, conversation_id: int) -> dt.datetime | None:
+    """When the newest received-but-unprocessed inbound text of a conversation was stored."""
+    return session.execute(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "in",
+            Message.status == "received",
+        )
+    ).scalar()
 
 
 def lock_conversation(session: Session, conversation_id: int) -> Conversation | None:

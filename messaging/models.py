@@ -33,7 +33,8 @@ class Conversation(Base):
 class Message(Base):
     """One SMS, inbound or outbound; an outbound row exists before the carrier is called.
 
-    Inbound ``status``: received -> processed. Outbound: queued -> sending -> sent ->
+    Inbound ``status``: received -> processed, or invalid_sender (stored, never answered: the
+    sender is not a phone number we can text, e.g. "anonymous" or a short code). Outbound: queued -> sending -> sent ->
     delivered | failed (carrier error code and detail stored), or blocked (opted out).
     """
 
@@ -52,7 +53,8 @@ class Message(Base):
     )
     clinic_id: Mapped[str] = mapped_column(String(64), index=True)
     direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
-    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    # reply | help | opt_out_confirmation | opt_in_confirmation | textback | confirmation | ...
+    kind: Mapped[str] = mapped_column(String(32), default="reply")
     provider: Mapped[str] = mapped_column(String(16))
     provider_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)

@@ -4,6 +4,17 @@
 and registers it on the session; after the session commits, the app enqueues one
 ``send_message`` job per registered row (see ``app.context``). :func:`deliver` performs the
 carrier call for one row and records the answer on it. No other code calls a gateway.
+
+Rules applied here, for every caller:
+- GSM-7 normalisation of typographic punctuation (``messaging.segments``);
+- agent replies (kind ``reply``) kept within a segment budget: a longer reply becomes several
+  single-segment texts split at sentence boundaries (``split_to_budget``);
+- quiet hours for texts the patient did not just ask for (``messaging.quiet_hours``): saved
+  with ``send_after`` and sent by the sweeper, never dropped;
+- opt-outs checked when queued and again when sent; carrier opt-out errors (Telnyx 40300,
+  Twilio 21610) record the opt-out;
+- transient carrier failures (429, 5xx, timeouts) keep the row queued with a backoff in
+  ``send_after``, at most :data:`MAX_SEND_ATTEMPTS` attempts, then ``failed`` with the error.
 """
 
 from __future__ import annotations
@@ -12,13 +23,15 @@ import datetime as dt
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from messaging.base import OutboundSms, SendError, SmsGateway
 from messaging.models import Conversation, Message, OptOut
 from messaging.phones import mask
-from messaging.segments import count_segments, normalize_for_gsm
+from messaging.quiet_hours import DEFERRED_KINDS, defer_until, zone_for_number
+from messaging.segments import count_segments, normalize_for_gsm, split_to_budget
+from messaging.sql import insert_returning
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +40,28 @@ PENDING_KEY = "frontdesk_outbound_ids"
 
 #: Kinds that may reach an opted-out number: the one confirmation of the opt-out itself.
 OPT_OUT_EXEMPT = frozenset({"opt_out_confirmation"})
+#: Default billed segments per agent reply (a clinic's ``segment_budget`` overrides it).
+DEFAULT_SEGMENT_BUDGET = 3
+#: Kinds split to the segment budget: what the agent writes (other texts are fixed wording).
+BUDGETED_KINDS = frozenset({"reply"})
+#: Carrier attempts per outbound row before it is marked failed.
+MAX_SEND_ATTEMPTS = 5
+#: Wait before the next attempt after the n-th transient failure (seconds; last repeats).
+RETRY_BACKOFF_SECONDS = (2, 10, 30, 120, 600)
+
+_clinics = table("clinics", column("id"), column("timezone"))
+
+
+def _clinic_timezone(session: Session, clinic_id: str) -> str | None:
+    """The clinic's IANA zone (the ``clinics`` row messaging's tables already reference)."""
+    value = session.execute(select(_clinics.c.timezone).where(_clinics.c.id == clinic_id)).scalar()
+    return str(value) if value else None
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Backoff after ``attempts`` failed attempts (1-based)."""
+    index = min(max(attempts, 1), len(RETRY_BACKOFF_SECONDS)) - 1
+    return dt.timedelta(seconds=RETRY_BACKOFF_SECONDS[index])
 
 
 def is_opted_out(session: Session, clinic_id: str, phone: str) -> bool:
@@ -57,7 +92,9 @@ def queue_text(
         now: the current instant (aware).
         conversation_id: the patient conversation, None for texts to staff.
         kind: reply | confirmation | textback | staff | alert | opt_out_confirmation | ...
-        send_after: earliest send time (quiet hours); None sends now.
+        send_after: earliest send time; None sends now, except that kinds in
+            ``quiet_hours.DEFERRED_KINDS`` get the next 8am recipient-local when queued
+            between 9pm and 8am there.
 
     Returns:
         The new :class:`Message` row (``status`` "queued", or "blocked" when the recipient is
@@ -65,6 +102,13 @@ def queue_text(
     """
     text = normalize_for_gsm(body.strip())
     blocked = kind not in OPT_OUT_EXEMPT and is_opted_out(session, clinic_id, to_number)
+    if send_after is None and kind in DEFERRED_KINDS and not blocked:
+        zone_known = zone_for_number(to_number) is not None
+        send_after = defer_until(
+            kind, to_number, now, None if zone_known else _clinic_timezone(session, clinic_id)
+        )
+        if send_after is not None:
+            log.info("outbound_deferred_quiet_hours", to=mask(to_number), kind=kind)
     message = Message(
         conversation_id=conversation_id,
         clinic_id=clinic_id,
@@ -96,19 +140,54 @@ def reply_in_conversation(
     *,
     now: dt.datetime,
     kind: str = "reply",
+    max_segments: int | None = None,
 ) -> Message:
-    """Queue ``body`` from the clinic number to the patient of ``conversation``."""
-    return queue_text(
-        session,
-        clinic_id=conversation.clinic_id,
-        from_number=conversation.clinic_phone,
-        to_number=conversation.patient_phone,
-        body=body,
-        provider=conversation.provider,
-        now=now,
-        conversation_id=conversation.id,
-        kind=kind,
-    )
+    """Queue ``body`` from the clinic number to the patient of ``conversation``.
+
+    An agent ``reply`` over the segment budget is split into several texts (see
+    :func:`queue_reply_parts`); this returns the first of them.
+    """
+    return queue_reply_parts(
+        session, conversation, body, now=now, kind=kind, max_segments=max_segments
+    )[0]
+
+
+def queue_reply_parts(
+    session: Session,
+    conversation: Conversation,
+    body: str,
+    *,
+    now: dt.datetime,
+    kind: str = "reply",
+    max_segments: int | None = None,
+) -> list[Message]:
+    """Queue ``body`` to the patient, within the segment budget when ``kind`` is a reply.
+
+    Args:
+        max_segments: the clinic's ``segment_budget``; None means
+            :data:`DEFAULT_SEGMENT_BUDGET`. Applies to :data:`BUDGETED_KINDS` only.
+
+    Returns:
+        The queued rows in send order (one unless the reply was split).
+    """
+    text = normalize_for_gsm(body.strip())
+    parts = [text]
+    if kind in BUDGETED_KINDS:
+        parts = split_to_budget(text, max_segments or DEFAULT_SEGMENT_BUDGET) or [text]
+    return [
+        queue_text(
+            session,
+            clinic_id=conversation.clinic_id,
+            from_number=conversation.clinic_phone,
+            to_number=conversation.patient_phone,
+            body=part,
+            provider=conversation.provider,
+            now=now,
+            conversation_id=conversation.id,
+            kind=kind,
+        )
+        for part in parts
+    ]
 
 
 def deliver(
@@ -124,8 +203,10 @@ def deliver(
 
     Returns:
         The row's new status: sent | failed | blocked | skipped (not queued any more) |
-        queued (transient failure recorded on the row; the caller retries later with the
-        same idempotency key).
+        deferred (quiet hours: ``send_after`` set, the sweeper sends it) | queued (transient
+        failure recorded on the row and ``send_after`` set to the backoff; the caller retries
+        later with the same idempotency key). After :data:`MAX_SEND_ATTEMPTS` transient
+        failures the row is ``failed``.
     """
     message = session.execute(
         select(Message).where(Message.id == message_id).with_for_update()
@@ -137,6 +218,19 @@ def deliver(
     ):
         message.status = "blocked"
         return "blocked"
+    if message.attempts == 0 and message.send_after is not None and message.send_after > now:
+        return "deferred"
+    if message.kind in DEFERRED_KINDS:
+        zone_known = zone_for_number(message.to_number) is not None
+        later = defer_until(
+            message.kind,
+            message.to_number,
+            now,
+            None if zone_known else _clinic_timezone(session, message.clinic_id),
+        )
+        if later is not None:  # e.g. retried into the night: wait for the morning
+            message.send_after = later
+            return "deferred"
     message.attempts += 1
     gateway = gateway_for(message.provider)
     try:
@@ -160,6 +254,12 @@ def deliver(
             message.status = "failed"
             log.warning("send_failed_permanent", message_id=message.id, code=exc.code)
             return "failed"
+        if message.attempts >= MAX_SEND_ATTEMPTS:
+            message.status = "failed"
+            message.error_detail = f"gave up after {message.attempts} attempts: " + str(exc)[:400]
+            log.warning("send_failed_gave_up", message_id=message.id, code=exc.code)
+            return "failed"
+        message.send_after = now + retry_delay(message.attempts)
         log.warning("send_failed_transient", message_id=message.id, code=exc.code)
         return "queued"
     message.status = "sent"
@@ -171,14 +271,20 @@ def deliver(
 def record_opt_out(
     session: Session, clinic_id: str, phone: str, source: str, now: dt.datetime
 ) -> bool:
-    """Mark ``phone`` opted out of ``clinic_id``; True when it was not already."""
-    from app.db import insert_or_ignore
+    """Mark ``phone`` opted out of ``clinic_id``; True when it was not already.
 
-    return insert_or_ignore(
-        session,
-        OptOut,
-        {"clinic_id": clinic_id, "phone": phone, "source": source, "created_at": now},
-        ["clinic_id", "phone"],
+    Concurrency-safe (``INSERT ... ON CONFLICT DO NOTHING ... RETURNING``), so two STOPs
+    processed at once still report "new" exactly once.
+    """
+    return (
+        insert_returning(
+            session,
+            OptOut,
+            {"clinic_id": clinic_id, "phone": phone, "source": source, "created_at": now},
+            ["clinic_id", "phone"],
+            OptOut.phone,
+        )
+        is not None
     )
 
 
@@ -188,4 +294,5 @@ def clear_opt_out(session: Session, clinic_id: str, phone: str) -> bool:
     if row is None:
         return False
     session.delete(row)
+    session.flush()  # so the confirmation queued next in this session is not "blocked"
     return True

@@ -261,6 +261,19 @@ def dial_twiml(forward_to: str, action_url: str, timeout_seconds: int = 20) -> s
     return str(response)
 
 
+def say_and_hangup_twiml(text: str) -> str:
+    """Voice TwiML that speaks ``text`` and hangs up (``<Say>`` then ``<Hangup/>``)."""
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    return str(response)
+
+
+def empty_voice_twiml() -> str:
+    """Voice TwiML with no verbs (``<Response/>``): Twilio ends the call."""
+    return str(VoiceResponse())
+
+
 # --------------------------------------------------------------------------- sending
 
 

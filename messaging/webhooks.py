@@ -1,14 +1,18 @@
-"""Carrier webhooks: ``/webhooks/telnyx``, ``/webhooks/twilio/sms``, ``/webhooks/twilio/status``.
+"""Carrier webhooks: ``/webhooks/telnyx``, ``/webhooks/twilio/sms``, ``/webhooks/twilio/status``,
+``/webhooks/twilio/voice`` and its ``<Dial action>`` callback ``/webhooks/twilio/voice/status``.
 
-Each verifies the carrier's signature first (401 on failure, nothing stored; 503 when the
+Each verifies the carrier's signature first (401/403 on failure, nothing stored; 503 when the
 carrier's secret is unset), parses (400 on a malformed body, logged), stores the text before
-acknowledging, and enqueues the conversation's turn. Duplicates answer 200 and do nothing.
-Signature schemes: shared/reference/protocols.md (Telnyx Ed25519, Twilio HMAC-SHA1).
+acknowledging, and enqueues the conversation's turn after the clinic's burst window (texts
+arriving together become one turn; inline mode runs it at once). Duplicates answer 200 and do
+nothing. Signature schemes: shared/reference/protocols.md (Telnyx Ed25519, Twilio HMAC-SHA1).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -18,7 +22,7 @@ from sqlalchemy import select
 from messaging import telnyx, twilio
 from messaging.base import InboundMessage, StatusUpdate
 from messaging.errors import InvalidSignature, MalformedPayload
-from messaging.inbound import store_inbound
+from messaging.inbound import store_inbound, store_invalid_sender
 from messaging.models import Message
 from messaging.phones import mask, to_e164
 
@@ -28,6 +32,36 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 bp = Blueprint("carrier_webhooks", __name__)
+
+#: Burst window when a clinic sets none (``burst_window_seconds``).
+DEFAULT_BURST_SECONDS = 4.0
+_BURST_CACHE_SECONDS = 60.0
+_burst_cache: dict[str, tuple[float, float]] = {}
+_burst_guard = threading.Lock()
+
+
+def burst_window_seconds(ctx: AppContext, clinic_id: str) -> float:
+    """The clinic's burst window in seconds, cached for a minute per process (the webhook
+    must not load the clinic file on every text)."""
+    mono = time.monotonic()
+    with _burst_guard:
+        hit = _burst_cache.get(clinic_id)
+    if hit is not None and hit[0] > mono:
+        return hit[1]
+    clinic = ctx.clinic(clinic_id)
+    value = clinic.clinic.burst_window_seconds if clinic is not None else DEFAULT_BURST_SECONDS
+    with _burst_guard:
+        _burst_cache[clinic_id] = (mono + _BURST_CACHE_SECONDS, value)
+    return value
+
+
+def enqueue_turn(ctx: AppContext, clinic_id: str, conversation_id: int) -> None:
+    """Enqueue the conversation's turn after the burst window (at once on the inline queue)."""
+    delay = burst_window_seconds(ctx, clinic_id) if getattr(ctx.jobs, "delays", False) else 0.0
+    if delay > 0:
+        ctx.jobs.enqueue_in(delay, "handle_conversation", conversation_id)  # type: ignore[attr-defined]
+    else:
+        ctx.jobs.enqueue("handle_conversation", conversation_id)
 
 
 def _ctx() -> AppContext:
@@ -58,8 +92,11 @@ def accept_inbound(ctx: AppContext, message: InboundMessage) -> str:
         try:
             patient_phone = to_e164(message.from_number)
         except ValueError:
-            log.warning("inbound_invalid_sender", provider=message.provider)
-            return "invalid_sender"
+            created = store_invalid_sender(
+                session, message, clinic_id=clinic_id, clinic_phone=clinic_phone, now=now
+            )
+            log.warning("inbound_invalid_sender", provider=message.provider, stored=created)
+            return "invalid_sender" if created else "duplicate"
         stored = store_inbound(
             session,
             message,
@@ -77,7 +114,7 @@ def accept_inbound(ctx: AppContext, message: InboundMessage) -> str:
         sender=mask(patient_phone),
         conversation_id=stored.conversation_id,
     )
-    ctx.jobs.enqueue("handle_conversation", stored.conversation_id)
+    enqueue_turn(ctx, clinic_id, stored.conversation_id)
     return "stored"
 
 
@@ -181,3 +218,53 @@ def twilio_status() -> Response:
         return _plain(400, "malformed payload")
     apply_status(ctx, update)
     return _plain(200, "ok")
+
+
+def _voice_xml(xml: str) -> Response:
+    return Response(xml, mimetype="text/xml")
+
+
+@bp.post("/webhooks/twilio/voice")
+def twilio_voice() -> Response:
+    """An inbound call to a clinic number: forward it with ``<Dial action timeout=20>`` to the
+    clinic's ``forward_calls_to`` line, or ``<Say>`` + hang up (a missed call, texted back)
+    when it has none (https://www.twilio.com/docs/voice/twiml/dial)."""
+    from messaging.calls import DIAL_TIMEOUT_SECONDS, on_twilio_voice
+
+    checked = _twilio_check()
+    if isinstance(checked, Response):
+        return checked
+    ctx, form = checked
+    call_sid = (form.get("CallSid") or "").strip()
+    caller = (form.get("From") or "").strip()
+    to = (form.get("To") or "").strip()
+    if not call_sid or not to:
+        log.warning("twilio_voice_malformed", has_sid=bool(call_sid), has_to=bool(to))
+        return _plain(400, "malformed payload")
+    answer = on_twilio_voice(ctx, call_sid, caller, to)
+    if answer.forward_to is None:
+        log.info("twilio_voice_no_forward", caller=mask(caller), textback=answer.textback)
+        return _voice_xml(twilio.say_and_hangup_twiml(answer.say))
+    action = ctx.settings.public_base_url + "/webhooks/twilio/voice/status"
+    log.info("twilio_voice_forward", caller=mask(caller), to=mask(answer.forward_to))
+    return _voice_xml(twilio.dial_twiml(answer.forward_to, action, DIAL_TIMEOUT_SECONDS))
+
+
+@bp.post("/webhooks/twilio/voice/status")
+def twilio_voice_status() -> Response:
+    """The ``<Dial action>`` callback: DialCallStatus no-answer/busy/failed/canceled is a
+    missed call and gets the text-back; answers an empty ``<Response/>`` (call ends)."""
+    from messaging.calls import on_twilio_dial_status
+
+    checked = _twilio_check()
+    if isinstance(checked, Response):
+        return checked
+    ctx, form = checked
+    try:
+        missed = twilio.parse_dial_action(form)
+    except MalformedPayload as exc:
+        log.warning("twilio_dial_malformed", reason=str(exc)[:200])
+        return _plain(400, "malformed payload")
+    outcome = on_twilio_dial_status(ctx, missed)
+    log.info("twilio_dial_status", outcome=outcome)
+    return _voice_xml(twilio.empty_voice_twiml())

@@ -21,3 +21,5 @@ class PaymentEvent(Base):
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set once the event was applied; a redelivery of an unprocessed event is applied again.
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

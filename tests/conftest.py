@@ -42,7 +42,8 @@ def schema_url(schema: str) -> str:
 @pytest.fixture(scope="session")
 def pg_app_db() -> Iterator[Database]:
     """A Postgres database with every table, in this worker's own schema (session-wide)."""
-    schema = "app_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Per process: parallel pytest runs on one machine never truncate each other's rows.
+    schema = f"app_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
     admin = Database(PG_URL, connect_args={"connect_timeout": 3})
     try:
         with admin.engine.begin() as conn:
@@ -105,15 +106,14 @@ def make_ctx(
 
     def factory(database_url: str, **overrides: Any) -> AppContext:
         wiring = {k: overrides.pop(k) for k in ("chat_model", "deposits", "jobs") if k in overrides}
-        settings = load_settings(
-            {},
-            database_url=database_url,
-            instance_path=tmp_path,
-            telnyx_public_key=TEST_TELNYX_PUBLIC_KEY,
-            sms_provider="recording",
-            public_base_url="https://frontdesk.test",
-            **overrides,
-        )
+        fields: dict[str, Any] = {
+            "database_url": database_url,
+            "instance_path": tmp_path,
+            "telnyx_public_key": TEST_TELNYX_PUBLIC_KEY,
+            "sms_provider": "recording",
+            "public_base_url": "https://frontdesk.test",
+        }
+        settings = load_settings({}, **{**fields, **overrides})
         ctx = build_context(settings, clock=clock, raise_job_errors=True, **wiring)
         seed_clinic(ctx.db, demo_clinic)
         made.append(ctx)

@@ -64,6 +64,22 @@ COMMON_WORDS = frozenset(
     )
 )
 
+# Frequent English verbs, adjectives and texting fillers that carry no topic of their own.
+# A question whose remaining words are all known to the clinic's records is on a topic the
+# clinic wrote about; see :func:`agent.offline_replies.Replies.knowledge`.
+FILLER_WORDS = frozenset(
+    _w(
+        "said says saying tell told still done doing gonna wanna gotta kinda sorta guys yall "
+        "thing things stuff actually anyway honestly literally basically probably definitely "
+        "totally super pretty rn tbh btw lol omg idk pls plz thx hey hello also just maybe take "
+        "taking took make makes made give gives gave need needs needed know knew think thought "
+        "wondering wonder curious question questions asking ask asked quick real okay ok sure "
+        "allowed able possible okay fine safe usually normally typically generally still still "
+        "able offer offers provide provides accept accepts wait someone anyone everyone people "
+        "friend friends sister mom husband wife boyfriend girlfriend coworker"
+    )
+)
+
 _REPEATS = re.compile(r"(.)\1{2,}")
 
 

@@ -94,6 +94,7 @@ class Intents:
     asks_services: bool = False
     is_question: bool = False
     medical_concern: bool = False
+    health_policy: bool = False
     emergency: bool = False
 
 
@@ -159,7 +160,8 @@ _THANKS_EMOJI = re.compile("\U0001f64f")
 _SERVICES = _rx(
     r"\b(?:services|service menu|menu|treatments do you|offerings)\b",
     r"\bwhat (?:do|can) (?:you|u|yall) (?:guys )?(?:offer|do|have|provide)\b",
-    r"\bwhat (?:kind|kinds|type|types|sort) of (?:services|treatments|things|stuff|procedures)\b",
+    r"\bwhat (?:kind|kinds|type|types|sort|sorts)(?: of)? (?:services|treatments|things|stuff|procedures)\b",
+    r"\bwhat (?:kinda|sorta|types?|kinds?) (?:of )?(?:services|treatments|things|stuff|procedures)\b",
     r"\bwhat (?:services|treatments|procedures)\b|\bdo you (?:guys )?(?:offer|do|provide)\b",
 )
 _QUESTION_START = re.compile(
@@ -168,10 +170,14 @@ _QUESTION_START = re.compile(
 )
 _MEDICAL = _rx(
     r"\b(?:pain|painful|hurting|hurts a lot|sore|soreness|swelling|swollen|bruis\w*|allerg\w*|"
-    r"reaction|infect\w*|bleed\w*|blood thinners?|pregnan\w*|breast ?feeding|nursing|"
-    r"trying to conceive|medications?|meds|prescriptions?|antibiotics?|accutane|side effects?|"
-    r"lumps?|bumps?|rash|itch\w*|hives|fever|pus|oozing|numb\w*|droop\w*|asymmetr\w*|"
-    r"headaches?|blister\w*|burn(?:ed|t|ing)? (?:skin|face|mark))\b",
+    r"reaction|infect\w*|bleed\w*|lumps?|bumps?|rash|itch\w*|hives|fever|pus|oozing|"
+    r"numb|numbness|droop\w*|asymmetr\w*|headaches?|blister\w*|burn(?:ed|t|ing)? (?:skin|face|mark))\b",
+)
+# Health conditions that clinics answer with a written policy ("can I get filler while
+# pregnant?"): looked up in the clinic's records first, handed to staff when not covered.
+_CONDITION = _rx(
+    r"\b(?:pregnan\w*|breast ?feeding|nursing|trying to conceive|ttc|blood thinners?|"
+    r"medications?|meds|prescriptions?|antibiotics?|accutane)\b",
     r"\bis (?:it|this|that|botox|filler) safe\b|\bsafe (?:to|for|while|during|if)\b",
 )
 _PAIN_FAQ = re.compile(
@@ -210,7 +216,9 @@ def detect_intents(text: str) -> Intents:
     question "does botox hurt". ``emergency`` needs a danger sign (vision change, skin
     turning white/gray/dusky/blue, breathing trouble, severe pain/swelling, chest pain,
     fainting); a hypothetical question with no first-person words ("can filler cause
-    blurry vision?") is a ``medical_concern``, not an emergency.
+    blurry vision?") is a ``medical_concern``, not an emergency. ``health_policy`` marks a
+    medical question about a condition only (pregnant, nursing, medications, "is it safe")
+    with no symptom: clinics answer those with a written policy.
     """
     s = _clean(text)
     raw_stripped = text.strip()
@@ -225,7 +233,9 @@ def detect_intents(text: str) -> Intents:
     emergency_sign = bool(_EMERGENCY.search(s))
     hypothetical = bool(_HYPOTHETICAL.search(s)) and not _FIRST_PERSON.search(s)
     emergency = emergency_sign and not hypothetical
-    medical = emergency_sign or (bool(_MEDICAL.search(s)) and not _PAIN_FAQ.search(s))
+    symptom = bool(_MEDICAL.search(s)) and not _PAIN_FAQ.search(s)
+    condition = bool(_CONDITION.search(s))
+    medical = emergency_sign or symptom or condition
     return Intents(
         wants_booking=booking,
         asks_price=bool(_PRICE.search(s)) or "$" in text,
@@ -239,6 +249,7 @@ def detect_intents(text: str) -> Intents:
         asks_services=bool(_SERVICES.search(s)),
         is_question=raw_stripped.rstrip(" \t.!)").endswith("?") or bool(_QUESTION_START.search(s)),
         medical_concern=medical,
+        health_policy=condition and not (symptom or emergency_sign),
         emergency=emergency,
     )
 

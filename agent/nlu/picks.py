@@ -130,7 +130,7 @@ def parse_pick(text: str, options: Sequence[Option]) -> int | None:
       exists (so ``"2"`` is option 2, never 2 PM); otherwise it is read as an hour.
     * a clock time among the options: ``"the 3pm"``, ``"3:30"``, ``"3.30"``, ``"10 am one"``,
       ``"at 11"``; without am/pm the hour matches either half of the day; without minutes an
-      on-the-hour slot is preferred.
+      on-the-hour slot is preferred, else the one slot within that hour.
     * a weekday (``"friday one"``, ``"the thursday"``), a provider name (``"the one with dr
       lee"``, ``"maya"``), ``"the earlier one"`` / ``"the later one"`` (by start time).
 

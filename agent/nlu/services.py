@@ -156,6 +156,28 @@ def _partial_match(msg: list[str], used: set[int], phrase: _Phrase) -> float:
     return PARTIAL_BASE + PARTIAL_SPAN * total / len(content)
 
 
+def _subsumed(
+    full: dict[int, tuple[float, str]],
+    spans: dict[int, set[int]],
+    results: dict[int, tuple[float, str]],
+) -> list[int]:
+    """Services whose only evidence is words inside a longer name another service matched:
+    "tox touch up" names the touch-up, not every service with the alias "tox"."""
+    out = []
+    for idx, (score, _) in results.items():
+        if full.get(idx, (0.0, ""))[0] != score or not spans.get(idx):
+            continue
+        for other, (other_score, _) in full.items():
+            if (
+                other != idx
+                and other_score >= max(0.9, score - 0.05)
+                and spans[idx] < spans.get(other, set())
+            ):
+                out.append(idx)
+                break
+    return out
+
+
 def match_services(
     text: str, services: Sequence[ServiceInfo], *, min_score: float = 0.65
 ) -> list[ServiceMatch]:
@@ -182,6 +204,9 @@ def match_services(
       word that is the head or tail of a compound name (``facial`` in ``HydraFacial``) counts.
       So with *Lip Filler* and *Cheek Filler*, ``"filler"`` returns both at 0.70, letting the
       caller ask which one.
+    * A service matched only by words inside a longer phrase that fully matched another
+      service is dropped: with *Lip Flip* and alias ``"lips"`` of *Lip Filler*, ``"lip flip"``
+      returns Lip Flip alone.
 
     Args:
         text: the patient's message, raw.
@@ -196,12 +221,16 @@ def match_services(
         return []
     by_service = [(s, _phrases(s)) for s in services]
     full: dict[int, tuple[float, str]] = {}
+    spans: dict[int, set[int]] = {}
     used: set[int] = set()
     for idx, (_, phrases) in enumerate(by_service):
         for phrase in phrases:
             score, span = _full_match(msg, phrase)
             if score > full.get(idx, (0.0, ""))[0]:
                 full[idx] = (score, phrase.display)
+                spans[idx] = set(span)
+            elif score and score == full[idx][0] and len(span) > len(spans[idx]):
+                spans[idx] = set(span)
             if score >= max(0.73, min_score):
                 used.update(span)
     results: dict[int, tuple[float, str]] = dict(full)
@@ -210,6 +239,8 @@ def match_services(
             score = _partial_match(msg, used, phrase)
             if score > results.get(idx, (0.0, ""))[0]:
                 results[idx] = (score, phrase.display)
+    for idx in _subsumed(full, spans, results):
+        del results[idx]
     ranked = sorted(results.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return [
         ServiceMatch(by_service[idx][0].id, round(score, 4), matched)

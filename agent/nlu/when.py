@@ -252,7 +252,25 @@ def _day_words(s: str, acc: _Acc) -> None:
             mode = None
 
 
+_REASON = re.compile(r"\b(?:because|bc|cuz|cause|coz|cos)\b[^.!?\n]*", re.IGNORECASE)
+
+
 def parse_when(text: str, now_local: datetime) -> TimePreference | None:
+    """Read a day/time preference from ``text``; None when it says nothing about time.
+
+    A reason clause ("saturday morning, because my kids have soccer in the afternoon") explains
+    the wish rather than stating one: when the rest of the message states a preference, the
+    clause from "because"/"bc"/"cuz" to the end of its sentence is ignored.
+    """
+    main = _REASON.sub(" ", text)
+    if main != text:
+        found = _parse(main, now_local)
+        if found is not None:
+            return found
+    return _parse(text, now_local)
+
+
+def _parse(text: str, now_local: datetime) -> TimePreference | None:
     """Read a day/time preference from ``text``; None when it says nothing about time.
 
     Args:

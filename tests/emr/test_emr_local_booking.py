@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.clock import FrozenClock
+from app.db import Database
 from emr.base import (
     DuplicatePatient,
     EMRError,
@@ -21,7 +22,7 @@ from emr.base import (
     SlotQuery,
     SlotUnavailable,
 )
-from emr.local import LocalEMR
+from emr.local import LocalCalendar, LocalEMR
 
 TZ = ZoneInfo("America/Chicago")
 PHONE = "+15125550123"
@@ -186,3 +187,29 @@ def test_concurrent_bookings_of_one_slot(emr: LocalEMR) -> None:
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["ok", "taken", "taken", "taken"]
+
+
+def test_reschedule_books_the_new_slot_then_cancels_the_old(
+    db: Database, clock: FrozenClock
+) -> None:
+    """The patient keeps an appointment throughout: new first, then the old one released."""
+    emr = LocalEMR(
+        db,
+        LocalCalendar(
+            clinic_id="c1",
+            timezone="America/Chicago",
+            provider_hours={"p1": {"tue": [("09:00", "12:00")]}},
+        ),
+        clock,
+    )
+    slots = emr.find_slots(
+        SlotQuery("s", 30, ("p1",), clock.now(), clock.now() + dt.timedelta(days=7))
+    )
+    patient = emr.create_patient("+15125550123")
+    old = emr.confirm(emr.book(slots[0], patient.id).id)
+    new = emr.reschedule(old.id, slots[4])
+    assert new.status == "booked" and new.start == slots[4].start
+    assert emr.get_appointment(old.id).status == "cancelled"
+    with pytest.raises(SlotUnavailable):
+        emr.reschedule(new.id, slots[4])  # its own time is taken (by itself)
+    assert emr.get_appointment(new.id).status == "booked"

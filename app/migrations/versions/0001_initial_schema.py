@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 18:00:46.501538
+Create Date: 2026-11-21 18:21:36.944181
 """
 from alembic import op
 import sqlalchemy as sa
@@ -60,8 +60,25 @@ def upgrade() -> None:
     sa.Column('type', sa.String(length=64), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('received_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_payment_events'))
     )
+    op.create_table('clinic_api_keys',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('clinic_id', sa.String(length=64), nullable=False),
+    sa.Column('key_id', sa.String(length=32), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=False),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_clinic_api_keys_clinic_id_clinics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clinic_api_keys')),
+    sa.UniqueConstraint('key_id', name=op.f('uq_clinic_api_keys_key_id'))
+    )
+    with op.batch_alter_table('clinic_api_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clinic_api_keys_clinic_id'), ['clinic_id'], unique=False)
+
     op.create_table('clinic_numbers',
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('clinic_id', sa.String(length=64), nullable=False),
@@ -141,6 +158,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_services_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('clinic_id', 'id', name=op.f('pk_services'))
     )
+    op.create_table('uploaded_documents',
+    sa.Column('clinic_id', sa.String(length=64), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_uploaded_documents_clinic_id_clinics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('clinic_id', 'position', name=op.f('pk_uploaded_documents'))
+    )
     op.create_table('agent_steps',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('conversation_id', sa.Integer(), nullable=False),
@@ -209,7 +235,7 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.Column('clinic_id', sa.String(length=64), nullable=False),
     sa.Column('direction', sa.String(length=8), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('provider', sa.String(length=16), nullable=False),
     sa.Column('provider_event_id', sa.String(length=100), nullable=True),
     sa.Column('provider_message_id', sa.String(length=100), nullable=True),
@@ -334,6 +360,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agent_steps_conversation_id'))
 
     op.drop_table('agent_steps')
+    op.drop_table('uploaded_documents')
     op.drop_table('services')
     op.drop_table('providers')
     op.drop_table('opt_outs')
@@ -351,6 +378,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_clinic_numbers_clinic_id'))
 
     op.drop_table('clinic_numbers')
+    with op.batch_alter_table('clinic_api_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clinic_api_keys_clinic_id'))
+
+    op.drop_table('clinic_api_keys')
     op.drop_table('payment_events')
     with op.batch_alter_table('emr_local_patients', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_emr_local_patients_phone'))

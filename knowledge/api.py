@@ -1,0 +1,411 @@
+"""The knowledge API: a clinic updates its own knowledge over HTTP with its API key.
+
+``POST /knowledge/<clinic_id>`` with ``Authorization: Bearer fdk_...`` (a key of *that* clinic,
+see :mod:`knowledge.apikeys`) and a JSON body that is either
+
+* **a whole clinic file** (DESIGN.md §4.1) whose ``clinic.id`` is ``<clinic_id>``: it is
+  validated and re-seeded exactly like ``frontdesk seed FILE`` (an idempotent upsert; the
+  file's own documents and FAQs replace their previous chunks). Documents uploaded earlier
+  through this API are kept. Answer: 200 with the :class:`~knowledge.seed.SeedReport` fields.
+* **``{"documents": [{"title": ..., "content": ...}, ...]}``**: the clinic's *uploaded*
+  documents. The list replaces the previously uploaded set as a whole (an empty list removes
+  them all); the clinic file's own documents and FAQs are left alone, and the uploaded ones
+  survive every later re-seed of the clinic file. An uploaded title may not repeat a title of
+  the clinic file's documents (which one would the agent quote?). Answer: 200 with a
+  :class:`DocumentsReport`.
+
+Status codes: 401 for a missing, malformed, revoked or wrong key and for a key of another
+clinic (an unauthenticated caller also gets 401 for a clinic that does not exist, so the API
+does not reveal which clinics exist); 404 when an authenticated clinic has vanished; 400 for
+a body that is not JSON, not an object, or names another clinic; 413 for a body over
+:data:`MAX_BODY_BYTES`; 422 for an invalid clinic file or documents list, with ``problems``
+naming each bad field's path; 409 when the file's phone number belongs to another clinic;
+200 otherwise. Errors are ``{"error": "...", "problems": [...]}``.
+
+The same two operations are plain functions too (:func:`seed_with_uploads`,
+:func:`replace_documents`) for ``scripts/seed_knowledge.py`` and the ``frontdesk`` CLI.
+The blueprint reads the database and the optional embedder from the app's
+:class:`~app.context.AppContext` (``current_app.extensions["frontdesk"]``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.db import Database, utcnow
+from knowledge.apikeys import find_key
+from knowledge.chunking import DOCUMENT, chunk_sources
+from knowledge.clinic_file import ClinicFile, ClinicFileError, Document, parse_clinic_file
+from knowledge.embeddings import EmbeddingError
+from knowledge.models import Clinic, KnowledgeChunk, UploadedDocument
+from knowledge.seed import EMBED_BATCH, SeedError, SeedReport, embedding_text, seed_clinic
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from knowledge.retrieval import Embedder
+
+log = structlog.get_logger(__name__)
+
+bp = Blueprint("knowledge_api", __name__)
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENTS = 500
+MAX_TITLE = 300
+_OWNER_RE = re.compile(r"\s*\(owned by clinic '[^']*'\)")
+
+
+class DocumentsError(ValueError):
+    """The uploaded documents are invalid; ``problems`` holds one line per bad field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid documents:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+class UnknownClinicError(LookupError):
+    """The clinic has never been seeded."""
+
+
+@dataclass
+class DocumentsReport:
+    """What one :func:`replace_documents` call changed (titles sorted).
+
+    ``chunks`` is the number of chunks of the uploaded documents now, ``chunks_removed`` the
+    number they had before; ``embedded`` tells whether the new chunks carry embeddings.
+    """
+
+    clinic_id: str
+    documents: int = 0
+    documents_added: list[str] = field(default_factory=list)
+    documents_updated: list[str] = field(default_factory=list)
+    documents_removed: list[str] = field(default_factory=list)
+    chunks: int = 0
+    chunks_removed: int = 0
+    embedded: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """True when a document was added, updated or removed."""
+        return bool(self.documents_added or self.documents_updated or self.documents_removed)
+
+    def summary(self) -> str:
+        """A few human-readable lines for the command line."""
+        parts = [
+            f"{name} {', '.join(titles)}"
+            for name, titles in (
+                ("added", self.documents_added),
+                ("updated", self.documents_updated),
+                ("removed", self.documents_removed),
+            )
+            if titles
+        ]
+        return "\n".join(
+            [
+                f"clinic {self.clinic_id}: {self.documents} uploaded documents",
+                f"documents: {'; '.join(parts) if parts else 'unchanged'}",
+                f"knowledge: {self.chunks} chunks for them (replaced {self.chunks_removed})"
+                + (", embedded" if self.embedded else ""),
+            ]
+        )
+
+
+class _Upload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    documents: list[Document] = Field(max_length=MAX_DOCUMENTS)
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(body)"
+
+
+def parse_documents(data: Any) -> list[Document]:
+    """Validate a ``{"documents": [{"title", "content"}, ...]}`` body.
+
+    Raises:
+        DocumentsError: one line per problem naming its path (``documents[1].content: ...``);
+            titles must be unique and at most :data:`MAX_TITLE` characters.
+    """
+    try:
+        docs = _Upload.model_validate(data).documents
+    except ValidationError as exc:
+        raise DocumentsError(
+            [
+                f"{_path(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            ]
+        ) from None
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, doc in enumerate(docs):
+        if len(doc.title) > MAX_TITLE:
+            problems.append(f"documents[{i}].title: at most {MAX_TITLE} characters")
+        if doc.title in seen:
+            problems.append(f"documents[{i}].title: duplicate title {doc.title!r}")
+        seen.add(doc.title)
+    if problems:
+        raise DocumentsError(problems)
+    return docs
+
+
+def uploaded_documents(session: Session, clinic_id: str) -> list[Document]:
+    """The clinic's uploaded documents, in upload order."""
+    rows = session.scalars(
+        select(UploadedDocument)
+        .where(UploadedDocument.clinic_id == clinic_id)
+        .order_by(UploadedDocument.position)
+    )
+    return [Document(title=r.title, content=r.content) for r in rows]
+
+
+def seed_with_uploads(
+    db: Database, clinic: ClinicFile, *, embedder: Embedder | None = None
+) -> SeedReport:
+    """:func:`~knowledge.seed.seed_clinic` ``clinic``, keeping its uploaded documents indexed.
+
+    When the embedder fails, the clinic is seeded without embeddings (lexical retrieval
+    still works) and ``report.embedded`` is False.
+
+    Raises:
+        ClinicFileError: a document of the file has the title of an uploaded document.
+        SeedError: as :func:`~knowledge.seed.seed_clinic`.
+    """
+    with db.sessions() as session:
+        uploads = uploaded_documents(session, clinic.clinic.id)
+    titles = {d.title for d in uploads}
+    clashes = [
+        f"documents[{i}].title: {d.title!r} is also the title of an uploaded document; "
+        "rename one, or upload the documents without it first"
+        for i, d in enumerate(clinic.documents)
+        if d.title in titles
+    ]
+    if clashes:
+        raise ClinicFileError(clashes)
+    if embedder is not None:
+        try:
+            return seed_clinic(db, clinic, uploads, embedder=embedder)
+        except EmbeddingError as exc:
+            log.warning(
+                "knowledge_embeddings_unavailable", clinic_id=clinic.clinic.id, error=str(exc)
+            )
+    return seed_clinic(db, clinic, uploads)
+
+
+def _embed_all(embedder: Embedder, texts: list[str]) -> list[list[float]]:
+    vectors: list[list[float]] = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        batch = texts[i : i + EMBED_BATCH]
+        out = embedder.embed(batch)
+        if len(out) != len(batch):
+            raise SeedError(f"embedder returned {len(out)} vectors for {len(batch)} texts")
+        vectors.extend([float(x) for x in v] for v in out)
+    return vectors
+
+
+def replace_documents(
+    db: Database,
+    clinic_id: str,
+    documents: Sequence[Document],
+    *,
+    embedder: Embedder | None = None,
+) -> DocumentsReport:
+    """Replace the clinic's uploaded documents and their chunks, in one transaction.
+
+    The clinic file's own documents and FAQs keep their chunks. The new chunks are embedded
+    when ``embedder`` is given and the clinic's other chunks carry embeddings too (so the
+    dense ranking never covers only part of the clinic's knowledge); an embedder failure
+    leaves them lexical-only.
+
+    Raises:
+        UnknownClinicError: the clinic was never seeded.
+        DocumentsError: a title repeats one of the clinic file's documents, or is duplicated.
+    """
+    docs = list(documents)
+    if len({d.title for d in docs}) != len(docs):
+        parse_documents({"documents": [d.model_dump() for d in docs]})  # raises, naming paths
+    with db.sessions() as session:
+        if session.get(Clinic, clinic_id) is None:
+            raise UnknownClinicError(clinic_id)
+        old = {d.title: d.content for d in uploaded_documents(session, clinic_id)}
+        rows = session.execute(
+            select(
+                KnowledgeChunk.source_kind, KnowledgeChunk.source_title, KnowledgeChunk.embedding
+            ).where(KnowledgeChunk.clinic_id == clinic_id)
+        ).all()
+    others = [r for r in rows if not (r[0] == DOCUMENT and r[1] in old)]
+    file_titles = {r[1] for r in others if r[0] == DOCUMENT}
+    clashes = [
+        f"documents[{i}].title: {d.title!r} is already a document of the clinic file"
+        for i, d in enumerate(docs)
+        if d.title in file_titles
+    ]
+    if clashes:
+        raise DocumentsError(clashes)
+    chunks = chunk_sources([(d.title, d.content) for d in docs], [])
+    vectors: list[list[float]] | None = None
+    if embedder is not None and chunks and all(r[2] for r in others):
+        try:
+            vectors = _embed_all(embedder, [embedding_text(c) for c in chunks])
+        except EmbeddingError as exc:
+            log.warning("knowledge_embeddings_unavailable", clinic_id=clinic_id, error=str(exc))
+    new = {d.title: d.content for d in docs}
+    report = DocumentsReport(
+        clinic_id=clinic_id,
+        documents=len(docs),
+        documents_added=sorted(set(new) - set(old)),
+        documents_updated=sorted(t for t in new if t in old and old[t] != new[t]),
+        documents_removed=sorted(set(old) - set(new)),
+        chunks=len(chunks),
+        embedded=vectors is not None,
+    )
+    with db.session() as session:
+        if old:
+            result = session.execute(
+                delete(KnowledgeChunk).where(
+                    KnowledgeChunk.clinic_id == clinic_id,
+                    KnowledgeChunk.source_kind == DOCUMENT,
+                    KnowledgeChunk.source_title.in_([t[:MAX_TITLE] for t in old]),
+                )
+            )
+            report.chunks_removed = getattr(result, "rowcount", 0) or 0
+        session.execute(delete(UploadedDocument).where(UploadedDocument.clinic_id == clinic_id))
+        now = utcnow()
+        session.add_all(
+            UploadedDocument(
+                clinic_id=clinic_id, position=i, title=d.title, content=d.content, updated_at=now
+            )
+            for i, d in enumerate(docs)
+        )
+        session.add_all(
+            KnowledgeChunk(
+                clinic_id=clinic_id,
+                source_kind=c.source_kind,
+                source_title=c.title[:MAX_TITLE],
+                heading=c.heading[:MAX_TITLE] if c.heading else None,
+                content=c.text,
+                position=c.position,
+                embedding=vectors[i] if vectors is not None else None,
+            )
+            for i, c in enumerate(chunks)
+        )
+    return report
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+def _error(status: int, message: str, problems: list[str] | None = None) -> tuple[Response, int]:
+    body: dict[str, Any] = {"error": message}
+    if problems is not None:
+        body["problems"] = problems
+    response = jsonify(body)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="frontdesk"'
+    return response, status
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+@bp.post("/knowledge/<clinic_id>")
+def update_knowledge(clinic_id: str) -> tuple[Response, int]:
+    """Re-seed the clinic's file or replace its uploaded documents (see the module docs)."""
+    ctx: AppContext = current_app.extensions["frontdesk"]
+    key = _bearer()
+    if key is None:
+        log.info("knowledge_api_unauthorized", clinic_id=clinic_id[:64], reason="missing")
+        return _error(401, "missing API key: send 'Authorization: Bearer <key>'")
+    with ctx.db.session() as session:
+        row = find_key(session, clinic_id, key)
+        if row is None:
+            log.warning("knowledge_api_unauthorized", clinic_id=clinic_id[:64], reason="invalid")
+            return _error(401, "invalid API key for this clinic")
+        row.last_used_at = utcnow()
+        key_id = row.key_id
+        known = session.get(Clinic, clinic_id) is not None
+    if not known:
+        return _error(404, f"no clinic {clinic_id!r}")
+
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _error(413, f"body too large: at most {MAX_BODY_BYTES} bytes")
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_BODY_BYTES:
+        return _error(413, f"body too large: at most {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return _error(400, f"malformed JSON: {exc}")
+    if not isinstance(data, dict):
+        return _error(400, 'the body must be a JSON object: a clinic file or {"documents": [...]}')
+
+    embedder: Embedder | None = getattr(ctx, "embedder", None)
+    warnings: list[str] = []
+    if "clinic" not in data and "documents" in data:
+        try:
+            docs = parse_documents(data)
+            doc_report = replace_documents(ctx.db, clinic_id, docs, embedder=embedder)
+        except DocumentsError as exc:
+            return _error(422, "invalid documents", exc.problems)
+        except UnknownClinicError:
+            return _error(404, f"no clinic {clinic_id!r}")
+        if embedder is not None and doc_report.chunks and not doc_report.embedded:
+            warnings.append("new documents are indexed for keyword search only (no embeddings)")
+        log.info(
+            "knowledge_api_documents",
+            clinic_id=clinic_id,
+            key_id=key_id,
+            documents=doc_report.documents,
+            changed=doc_report.changed,
+        )
+        return jsonify(
+            kind="documents",
+            changed=doc_report.changed,
+            summary=doc_report.summary(),
+            warnings=warnings,
+            **asdict(doc_report),
+        ), 200
+
+    try:
+        clinic = parse_clinic_file(data)
+    except ClinicFileError as exc:
+        return _error(422, "invalid clinic file", exc.problems)
+    if clinic.clinic.id != clinic_id:
+        return _error(
+            400,
+            f"clinic.id is {clinic.clinic.id!r} but this is the endpoint of clinic {clinic_id!r}",
+        )
+    try:
+        report = seed_with_uploads(ctx.db, clinic, embedder=embedder)
+    except ClinicFileError as exc:
+        return _error(422, "invalid clinic file", exc.problems)
+    except SeedError as exc:
+        return _error(409, "cannot seed this clinic file", [_OWNER_RE.sub("", str(exc))])
+    if embedder is not None and report.chunks and not report.embedded:
+        warnings.append("knowledge is indexed for keyword search only (embeddings failed)")
+    with ctx.db.sessions() as session:
+        kept = len(uploaded_documents(session, clinic_id))
+    log.info("knowledge_api_seed", clinic_id=clinic_id, key_id=key_id, changed=report.changed)
+    return jsonify(
+        kind="clinic_file",
+        changed=report.changed,
+        summary=report.summary(),
+        uploaded_documents_kept=kept,
+        warnings=warnings,
+        **asdict(report),
+    ), 200
