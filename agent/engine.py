@@ -6,6 +6,7 @@ silence: they get a safe fallback and staff are alerted (DESIGN.md §2, agent tu
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy import func, select
 
+from agent.grounding import ungrounded
 from agent.models.base import (
     ChatMessage,
     ChatModel,
@@ -22,13 +24,17 @@ from agent.models.base import (
     ToolCall,
     TurnContext,
 )
-from agent.prompt import system_prompt
+from agent.prompt import clinic_block, system_prompt
 from agent.store import AgentStep, AgentTurn
 from agent.tools import AgentDeps, execute, specs
 
 log = structlog.get_logger(__name__)
 
 FALLBACK = "Thanks for your message! A team member will text you back shortly."
+#: Sent instead of a reply that states facts no record or tool result contains.
+UNGROUNDED = (
+    "Sorry, I want to get that exactly right, so let me check with the team and get back to you."
+)
 #: How many stored history messages a turn sends to the model at most.
 HISTORY_LIMIT = 40
 
@@ -133,6 +139,11 @@ def run_turn(
     deps.handoff = handoff
     tools = specs()
     final: str | None = None
+    local = deps.now.astimezone(deps.clinic.clinic.zone)
+    sources = [clinic_block(deps.clinic), f"{local:%A %b} {local.day} {local:%H:%M}"]
+    sources += [m.content or "" for m in history if m.role == "tool"]
+    sources += [json.dumps(c.arguments) for m in history for c in m.tool_calls]
+    regenerated = False
     try:
         for _ in range(max_steps):
             if timer() - started > time_budget_seconds:
@@ -165,6 +176,33 @@ def run_turn(
                     )
                 continue
             final = plain_sms(response.content or "")
+            tool_texts = [m.content or "" for m in new if m.role == "tool"]
+            # The model's own tool arguments (the patient's wishes it searched with) count.
+            tool_texts += [json.dumps(c.arguments) for m in new for c in m.tool_calls]
+            problems = ungrounded(final, [*sources, *tool_texts], deps.clinic) if final else []
+            if problems and not regenerated:
+                # One rewrite: tell the model exactly which facts had no source.
+                regenerated = True
+                log.info("reply_ungrounded_regenerating", count=len(problems))
+                new.append(ChatMessage(role="assistant", content=final))
+                new.append(
+                    ChatMessage(
+                        role="system",
+                        content=(
+                            "[system check] Your reply stated "
+                            + ", ".join(problems)
+                            + ", which no "
+                            "clinic record or tool result contains. Rewrite it using only facts from "
+                            "the clinic records and tool results; call a tool if you need one."
+                        ),
+                    )
+                )
+                final = None
+                continue
+            if problems:
+                log.warning("reply_ungrounded_replaced", count=len(problems))
+                result.outcome = "ungrounded"
+                final = UNGROUNDED
             new.append(ChatMessage(role="assistant", content=final))
             break
         else:

@@ -24,12 +24,24 @@ from messaging.models import Conversation, StaffAlert
 def _deps(ctx: AppContext, clinic: ClinicFile) -> AgentDeps:
     with ctx.db.session() as s:
         conv = get_or_create_conversation(
-            s, clinic_id="glow-austin", patient_phone="+15125550123",
-            clinic_phone="+15125550100", provider="telnyx", now=ctx.clock.now()).id
-    return AgentDeps(db=ctx.db, clinic=clinic, terms=ctx.clinic_terms(clinic),
-                     emr=ctx.emr_for(clinic), deposits=ctx.deposits, conversation_id=conv,
-                     patient_phone="+15125550123", now=ctx.clock.now(),
-                     handoff=lambda r, s: handoff(ctx, conv, r, s))
+            s,
+            clinic_id="glow-austin",
+            patient_phone="+15125550123",
+            clinic_phone="+15125550100",
+            provider="telnyx",
+            now=ctx.clock.now(),
+        ).id
+    return AgentDeps(
+        db=ctx.db,
+        clinic=clinic,
+        terms=ctx.clinic_terms(clinic),
+        emr=ctx.emr_for(clinic),
+        deposits=ctx.deposits,
+        conversation_id=conv,
+        patient_phone="+15125550123",
+        now=ctx.clock.now(),
+        handoff=lambda r, s: handoff(ctx, conv, r, s),
+    )
 
 
 def _last_tool(request: ChatRequest) -> dict[str, object]:
@@ -42,11 +54,15 @@ def test_a_gpt_style_tool_loop_books_with_a_deposit_link(
 ) -> None:
     ctx = make_ctx(database_url)
     deps = _deps(ctx, demo_clinic)
-    model = ScriptedModel([
-        call("find_slots", service_id="botox", weekdays=["thu"], after="16:00"),
-        lambda req: say("Openings: " + "; ".join(
-            f"{s['option']}) {s['when']}" for s in _last_tool(req)["slots"])),  # type: ignore[index,union-attr]
-    ])
+    model = ScriptedModel(
+        [
+            call("find_slots", service_id="botox", weekdays=["thu"], after="16:00"),
+            lambda req: say(
+                "Openings: "
+                + "; ".join(f"{s['option']}) {s['when']}" for s in _last_tool(req)["slots"])
+            ),  # type: ignore[index,union-attr]
+        ]
+    )
     first = run_turn(deps, model, "botox thursday after 4?")
     assert first.replies[0].startswith("Openings: 1) Thu Nov 26 at 4:00 PM CST")
     # The system prompt leads with the static rules and carries the clinic's records.
@@ -54,11 +70,13 @@ def test_a_gpt_style_tool_loop_books_with_a_deposit_link(
     assert system.role == "system" and system.content and system.content.startswith("You are")
     assert "$13/unit" in system.content and "Now: Monday 2026-11-23 10:00 CST" in system.content
 
-    model = ScriptedModel([
-        call("hold_slot", option=1),
-        call("send_deposit_link", call_id="call_2"),
-        lambda req: say(f"Pay here: {_last_tool(req)['link']}"),
-    ])
+    model = ScriptedModel(
+        [
+            call("hold_slot", option=1),
+            call("send_deposit_link", call_id="call_2"),
+            lambda req: say(f"Pay here: {_last_tool(req)['link']}"),
+        ]
+    )
     second = run_turn(deps, model, "1")
     assert "/checkout/loc_" in second.replies[0]
     # History of the first turn (with its tool exchange) reached the model in the second.
@@ -75,12 +93,14 @@ def test_tool_errors_go_back_to_the_model_as_text(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    model = ScriptedModel([
-        call("find_slots", service_id="no-such-service"),
-        call("hold_slot", call_id="c2", option="first"),
-        call("teleport", call_id="c3"),
-        lambda req: say("Sorry about that!"),
-    ])
+    model = ScriptedModel(
+        [
+            call("find_slots", service_id="no-such-service"),
+            call("hold_slot", call_id="c2", option="first"),
+            call("teleport", call_id="c3"),
+            lambda req: say("Sorry about that!"),
+        ]
+    )
     result = run_turn(_deps(ctx, demo_clinic), model, "book me")
     tools = [json.loads(m.content or "{}") for m in model.requests[-1].messages if m.role == "tool"]
     assert "unknown service_id" in str(tools[0]["error"])
@@ -114,8 +134,10 @@ def test_markdown_is_stripped_from_replies(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    model = ScriptedModel([ChatResponse(content="**Botox** is $13/unit. [Book](https://x.test)")])
+    model = ScriptedModel(
+        [ChatResponse(content="**Botox** is $13/unit. [Site](https://glowmedspa.example.com)")]
+    )
     result = run_turn(_deps(ctx, demo_clinic), model, "botox price")
-    assert result.replies == ["Botox is $13/unit. Book: https://x.test"]
+    assert result.replies == ["Botox is $13/unit. Site: https://glowmedspa.example.com"]
     with ctx.db.session() as s:
         assert s.execute(select(AgentStep.role)).scalars().all() == ["user", "assistant"]
