@@ -152,6 +152,56 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return chat_loop(clinic_file=args.clinic, phone=args.phone)
 
 
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Staff take over: list and show conversations, reply from the clinic number, resume."""
+    from sqlalchemy import select
+
+    from app.staff import resume_ai, staff_send
+    from messaging.models import Conversation, Message
+
+    ctx = _context()
+    try:
+        if args.staff_command == "list":
+            with ctx.db.session() as s:
+                rows = (
+                    s.execute(
+                        select(Conversation)
+                        .where(Conversation.clinic_id == args.clinic)
+                        .order_by(Conversation.id.desc())
+                    )
+                    .scalars()
+                    .all()
+                )
+            for c in rows:
+                state = "STAFF" if c.ai_paused else "ai"
+                print(f"{c.id:>6}  {c.patient_phone}  {state:<5}  last text {c.last_inbound_at}")
+        elif args.staff_command == "show":
+            with ctx.db.session() as s:
+                msgs = (
+                    s.execute(
+                        select(Message)
+                        .where(Message.conversation_id == args.id)
+                        .order_by(Message.id)
+                    )
+                    .scalars()
+                    .all()
+                )
+            if not msgs:
+                raise UserError(f"no conversation {args.id} (or it has no messages)")
+            for m in msgs:
+                arrow = ">" if m.direction == "in" else "<"
+                print(f"{m.created_at:%Y-%m-%d %H:%M} {arrow} [{m.kind}] {m.body}")
+        elif args.staff_command == "reply":
+            staff_send(ctx, args.id, " ".join(args.text))
+            print(f"sent; the AI is paused on conversation {args.id} until `staff resume`")
+        else:
+            resume_ai(ctx, args.id)
+            print(f"the AI answers conversation {args.id} again")
+    except LookupError as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
 def cmd_eval_knowledge(args: argparse.Namespace) -> int:
     """Retrieval quality over a questions file: recall@1, recall@3, MRR."""
     from knowledge.eval import format_report, run_knowledge_eval
@@ -222,6 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("clinic")
     k.add_argument("key_id")
     k.set_defaults(func=cmd_api_key)
+    p = sub.add_parser("staff", help="see conversations, take over, reply, resume the AI")
+    staff = p.add_subparsers(dest="staff_command", required=True)
+    k = staff.add_parser("list", help="a clinic's conversations")
+    k.add_argument("clinic")
+    k.set_defaults(func=cmd_staff)
+    k = staff.add_parser("show", help="one conversation's messages")
+    k.add_argument("id", type=int)
+    k.set_defaults(func=cmd_staff)
+    k = staff.add_parser("reply", help="text the patient as staff (pauses the AI)")
+    k.add_argument("id", type=int)
+    k.add_argument("text", nargs="+")
+    k.set_defaults(func=cmd_staff)
+    k = staff.add_parser("resume", help="hand the conversation back to the AI")
+    k.add_argument("id", type=int)
+    k.set_defaults(func=cmd_staff)
     p = sub.add_parser("eval-knowledge", help="measure retrieval on a questions file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")

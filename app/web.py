@@ -37,12 +37,14 @@ def create_app(
     app.extensions["frontdesk"] = context
 
     from app.payment_routes import bp as payments_bp
+    from app.staff_api import bp as staff_bp
     from knowledge.api import bp as knowledge_bp
     from messaging.webhooks import bp as carrier_bp
 
     app.register_blueprint(carrier_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(knowledge_bp)
+    app.register_blueprint(staff_bp)
 
     @app.get("/healthz")
     def healthz() -> Response:

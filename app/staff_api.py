@@ -1,0 +1,156 @@
+"""The staff API: see every conversation, take one over, reply, hand it back to the AI.
+
+Authenticated with the clinic's API key (``frontdesk api-key create CLINIC``) as a Bearer
+token; a key of another clinic, or none, gets 401. Routes, all JSON:
+
+- ``GET  /staff/<clinic_id>/conversations``: newest first, with ``ai_paused`` and alerts.
+- ``GET  /staff/<clinic_id>/conversations/<id>``: the messages of one conversation.
+- ``POST /staff/<clinic_id>/conversations/<id>/reply`` ``{"text": "..."}``: text the patient
+  from the clinic number; the AI pauses on that conversation.
+- ``POST /staff/<clinic_id>/conversations/<id>/resume``: the AI answers again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import func, select
+
+from app.context import AppContext
+from app.staff import resume_ai, staff_send
+from knowledge.apikeys import verify_key
+from messaging.models import Conversation, Message, StaffAlert
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def _ctx() -> AppContext:
+    return current_app.extensions["frontdesk"]  # type: ignore[no-any-return]
+
+
+def _authorized(ctx: AppContext, clinic_id: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return False
+    with ctx.db.session() as session:
+        return verify_key(session, clinic_id, header.removeprefix("Bearer ").strip())
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify({"error": message}), status
+
+
+def _conversation(ctx: AppContext, clinic_id: str, conversation_id: int) -> Conversation | None:
+    with ctx.db.session() as session:
+        row = session.get(Conversation, conversation_id)
+        return row if row is not None and row.clinic_id == clinic_id else None
+
+
+@bp.get("/<clinic_id>/conversations")
+def list_conversations(clinic_id: str) -> Any:
+    """Conversations of the clinic, newest activity first (at most 200)."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    with ctx.db.session() as session:
+        alerts = dict(
+            session.execute(
+                select(StaffAlert.conversation_id, func.count())
+                .where(StaffAlert.clinic_id == clinic_id, StaffAlert.kind == "alert")
+                .group_by(StaffAlert.conversation_id)
+            ).all()
+        )
+        rows = (
+            session.execute(
+                select(Conversation)
+                .where(Conversation.clinic_id == clinic_id)
+                .order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc())
+                .limit(200)
+            )
+            .scalars()
+            .all()
+        )
+        return jsonify(
+            {
+                "conversations": [
+                    {
+                        "id": c.id,
+                        "patient_phone": c.patient_phone,
+                        "ai_paused": c.ai_paused,
+                        "alerts": alerts.get(c.id, 0),
+                        "last_inbound_at": c.last_inbound_at.isoformat()
+                        if c.last_inbound_at
+                        else None,
+                    }
+                    for c in rows
+                ]
+            }
+        )
+
+
+@bp.get("/<clinic_id>/conversations/<int:conversation_id>")
+def show_conversation(clinic_id: str, conversation_id: int) -> Any:
+    """One conversation's messages, oldest first."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    conversation = _conversation(ctx, clinic_id, conversation_id)
+    if conversation is None:
+        return _error(404, "no such conversation")
+    with ctx.db.session() as session:
+        messages = (
+            session.execute(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id)
+            )
+            .scalars()
+            .all()
+        )
+        return jsonify(
+            {
+                "id": conversation.id,
+                "patient_phone": conversation.patient_phone,
+                "ai_paused": conversation.ai_paused,
+                "messages": [
+                    {
+                        "id": m.id,
+                        "direction": m.direction,
+                        "kind": m.kind,
+                        "body": m.body,
+                        "status": m.status,
+                        "at": m.created_at.isoformat(),
+                    }
+                    for m in messages
+                ],
+            }
+        )
+
+
+@bp.post("/<clinic_id>/conversations/<int:conversation_id>/reply")
+def reply(clinic_id: str, conversation_id: int) -> Any:
+    """Staff text the patient; the AI stays silent on this conversation until resumed."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    if _conversation(ctx, clinic_id, conversation_id) is None:
+        return _error(404, "no such conversation")
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return _error(400, 'send JSON {"text": "..."} with a non-empty text')
+    message_id = staff_send(ctx, conversation_id, text.strip())
+    return jsonify({"message_id": message_id, "ai_paused": True}), 201
+
+
+@bp.post("/<clinic_id>/conversations/<int:conversation_id>/resume")
+def resume(clinic_id: str, conversation_id: int) -> Any:
+    """Hand the conversation back to the AI."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    if _conversation(ctx, clinic_id, conversation_id) is None:
+        return _error(404, "no such conversation")
+    resume_ai(ctx, conversation_id)
+    return jsonify({"ai_paused": False})
