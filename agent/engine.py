@@ -229,6 +229,17 @@ def run_turn(
     return result
 
 
+def _cost(model_name: str, result: TurnResult) -> int | None:
+    """Estimated cost of the turn in micro-dollars; 0 for the offline model."""
+    if model_name == "offline":
+        return 0
+    from agent.models.base import Usage
+    from agent.models.openai import estimate_cost_cents
+
+    cents = estimate_cost_cents(model_name, Usage(result.prompt_tokens, result.completion_tokens))
+    return None if cents is None else round(cents * 10_000)
+
+
 def _save(
     deps: AgentDeps,
     model: ChatModel,
@@ -262,6 +273,7 @@ def _save(
                 prompt_tokens=result.prompt_tokens,
                 completion_tokens=result.completion_tokens,
                 model_ms=result.model_ms,
+                cost_microdollars=_cost(model.name, result),
                 total_ms=total_ms,
                 outcome=result.outcome,
                 created_at=deps.now,

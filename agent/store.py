@@ -46,6 +46,8 @@ class AgentTurn(Base):
     steps: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    #: Estimated model cost in millionths of a US dollar (None: unknown model price).
+    cost_microdollars: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_ms: Mapped[int] = mapped_column(Integer, default=0)
     total_ms: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(32), default="ok")

@@ -83,6 +83,9 @@ def _report(results: dict[str, list[ScenarioResult]], trials: int) -> dict[str, 
         for tag in first.tags or ["(untagged)"]:
             by_tag[tag].append(ok)
     ran = [r for r in rows if r["status"] != "skipped"]
+    runs = [r for rs in results.values() for r in rs if not r.skipped]
+    latencies = sorted(ms for r in runs for ms in r.turn_ms_excl_model)
+    booked_tokens = [r.tokens_by_patient.get(p, 0) for r in runs for p in r.booked_patients]
     failed = sum(r["status"] == "fail" for r in ran)
     return {
         "scenarios": rows,
@@ -93,7 +96,17 @@ def _report(results: dict[str, list[ScenarioResult]], trials: int) -> dict[str, 
         "trials": trials,
         "pass_hat_k": round((len(ran) - failed) / len(ran), 4) if ran else None,
         "by_tag": {t: {"passed": sum(v), "ran": len(v)} for t, v in sorted(by_tag.items())},
+        "turns": len(latencies),
+        "turn_ms_excl_model": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95)},
+        "tokens_per_booked_conversation": (
+            round(sum(booked_tokens) / len(booked_tokens)) if booked_tokens else None
+        ),
+        "booked_conversations": len(booked_tokens),
     }
+
+
+def _pct(values: list[int], q: float) -> int | None:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else None
 
 
 def _print_table(report: dict[str, Any]) -> None:
@@ -110,6 +123,14 @@ def _print_table(report: dict[str, Any]) -> None:
         print("\npass rate by tag:")
         for tag, v in report["by_tag"].items():
             print(f"  {tag:<24} {v['passed']}/{v['ran']}")
+    if report["turns"]:
+        lat = report["turn_ms_excl_model"]
+        print(
+            f"\nagent turns: {report['turns']}, latency excluding model time p50 {lat['p50']} ms, "
+            f"p95 {lat['p95']} ms; tokens per booked conversation: "
+            f"{report['tokens_per_booked_conversation']} "
+            f"({report['booked_conversations']} booked)"
+        )
     k = report["trials"]
     print(
         f"\n{report['passed']} passed, {report['failed']} failed"

@@ -67,6 +67,11 @@ class ScenarioResult:
     steps: list[StepRecord] = field(default_factory=list)
     appointments: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    #: Per agent turn: wall time minus model time, in ms (the engine's own overhead).
+    turn_ms_excl_model: list[int] = field(default_factory=list)
+    #: Tokens used per conversation (by patient phone) and which of them ended booked.
+    tokens_by_patient: dict[str, int] = field(default_factory=dict)
+    booked_patients: list[str] = field(default_factory=list)
 
     @property
     def first_failure(self) -> str:
@@ -288,6 +293,25 @@ class ScenarioRun:
         self.ctx.db.dispose()
 
 
+def _record_turn_metrics(run: ScenarioRun, result: ScenarioResult) -> None:
+    from agent.store import AgentTurn
+
+    with run.ctx.db.session() as s:
+        turns = s.execute(
+            select(AgentTurn, Conversation.patient_phone).join(
+                Conversation, Conversation.id == AgentTurn.conversation_id
+            )
+        ).all()
+    for turn, phone in turns:
+        result.turn_ms_excl_model.append(max(0, turn.total_ms - turn.model_ms))
+        result.tokens_by_patient[phone] = (
+            result.tokens_by_patient.get(phone, 0) + turn.prompt_tokens + turn.completion_tokens
+        )
+    result.booked_patients = sorted(
+        {a["patient_phone"] for a in result.appointments if a["status"] == "booked"}
+    )
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -345,6 +369,7 @@ def run_scenario(
             outcome_failures, appointments = check_outcome(run, scenario)
             result.failures += outcome_failures
             result.appointments = appointments
+            _record_turn_metrics(run, result)
         finally:
             run.close()
     result.passed = not result.failures

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 18:21:36.944181
+Create Date: 2026-11-21 18:31:57.673936
 """
 from alembic import op
 import sqlalchemy as sa
@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.Column('steps', sa.Integer(), nullable=False),
     sa.Column('prompt_tokens', sa.Integer(), nullable=False),
     sa.Column('completion_tokens', sa.Integer(), nullable=False),
+    sa.Column('cost_microdollars', sa.Integer(), nullable=True),
     sa.Column('model_ms', sa.Integer(), nullable=False),
     sa.Column('total_ms', sa.Integer(), nullable=False),
     sa.Column('outcome', sa.String(length=32), nullable=False),
