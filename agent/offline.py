@@ -8,32 +8,31 @@ picks, yes/no, intents) and states only what the clinic records or a tool return
 
 from __future__ import annotations
 
-import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.models.base import ChatMessage, ChatRequest, ChatResponse, ToolCall
+from agent.models.base import ChatMessage, ChatRequest, ChatResponse
 from agent.nlu.intents import detect_intents, yes_no
-from agent.nlu.picks import Option, parse_pick
+from agent.nlu.picks import parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import match_services
 from agent.nlu.when import TimePreference, parse_when
+from agent.offline_changes import ChangePolicy, change_state
+from agent.offline_common import (
+    ToolResult,
+    call,
+    option,
+    refine,
+    say,
+    slot_args,
+    tool_results,
+    turns,
+)
 from agent.offline_replies import Replies, unknown_words
-from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
-
-_ids = itertools.count(1)
+from knowledge.clinic_file import ClinicFile
 
 #: Two service matches closer than this are treated as "the patient could mean either".
 AMBIGUITY_MARGIN = 0.08
-
-
-def _call(name: str, **arguments: Any) -> ChatResponse:
-    return ChatResponse(content=None, tool_calls=(ToolCall(f"call_{next(_ids)}", name, arguments),))
-
-
-def _say(text: str) -> ChatResponse:
-    return ChatResponse(content=text)
 
 
 @dataclass
@@ -59,23 +58,6 @@ class DialogState:
     offered_search: bool = False
 
 
-def _tool_results(messages: list[ChatMessage]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(tool name, arguments, parsed result) for every tool exchange in ``messages``."""
-    calls: dict[str, ToolCall] = {}
-    out = []
-    for m in messages:
-        for c in m.tool_calls:
-            calls[c.id] = c
-        if m.role == "tool" and m.tool_call_id in calls:
-            call = calls[m.tool_call_id]
-            try:
-                result = json.loads(m.content or "{}")
-            except json.JSONDecodeError:
-                result = {"error": "unreadable tool result"}
-            out.append((call.name, call.arguments, result))
-    return out
-
-
 class OfflineModel:
     """A deterministic ``ChatModel`` for the embedded default (no API key needed)."""
 
@@ -91,14 +73,20 @@ class OfflineModel:
         text = messages[last_user].content or "" if last_user >= 0 else ""
         state = self._state(clinic, before, now_local)
         replies = Replies(clinic, now_local)
+        changed = change_state(turns(before))
+        if changed.offers_closed:
+            state.offers = []
+        changes = ChangePolicy(clinic, now_local, changed, state.offers)
         if turn:
-            return self._after_tools(clinic, state, text, _tool_results(turn), replies)
-        return self._on_text(clinic, state, text, now_local, replies)
+            return self._after_tools(
+                clinic, state, text, tool_results(turn), replies, changes, now_local
+            )
+        return self._on_text(clinic, state, text, now_local, replies, changes)
 
     # --- reading the history -------------------------------------------------------------
     def _state(self, clinic: ClinicFile, history: list[ChatMessage], now_local: Any) -> DialogState:
         state = DialogState()
-        for name, args, result in _tool_results(history):
+        for name, args, result in tool_results(history):
             if name == "find_slots" and result.get("slots"):
                 state.service_id = result.get("service_id") or args.get("service_id")
                 state.offers, state.held = result["slots"], False
@@ -107,6 +95,8 @@ class OfflineModel:
                     state.held, state.offers = True, []
                 elif result.get("alternatives"):
                     state.offers = result["alternatives"]
+            elif name == "reschedule_appointment" and result.get("rescheduled"):
+                state.offers = []
         for m in history:
             if m.role == "user" and m.content:
                 matches = match_services(m.content, clinic.services)
@@ -129,51 +119,63 @@ class OfflineModel:
 
     # --- a new patient text ---------------------------------------------------------------
     def _on_text(
-        self, clinic: ClinicFile, state: DialogState, text: str, now_local: Any, replies: Replies
+        self,
+        clinic: ClinicFile,
+        state: DialogState,
+        text: str,
+        now_local: Any,
+        replies: Replies,
+        changes: ChangePolicy | None,
     ) -> ChatResponse:
+        """The next step for a new patient text (``changes`` None: not about an existing
+        appointment, already checked)."""
         intents = detect_intents(text)
         if not text.strip():
-            return _say(replies.empty())
+            return say(replies.empty())
         if intents.emergency:
-            return _call(
+            return call(
                 "handoff_to_staff",
                 reason="emergency",
                 summary="Patient describes possible emergency symptoms after treatment.",
             )
         if intents.wants_human:
-            return _call(
+            return call(
                 "handoff_to_staff",
                 reason="patient_request",
                 summary="Patient asked to speak with a person.",
             )
         if intents.medical_concern and not intents.health_policy:
-            return _call(
+            return call(
                 "handoff_to_staff",
                 reason="medical",
                 summary="Patient has a medical question or post-treatment concern.",
             )
         if intents.health_policy:
             # pregnancy, medications...: the clinic's written policy if it has one, else staff
-            return _call("search_knowledge", query=text)
+            return call("search_knowledge", query=text)
+        answer = yes_no(text)
+        if changes is not None:
+            step = changes.on_text(text, intents, answer)
+            if step is not None:
+                return step
 
         matches = match_services(text, clinic.services)
         when = parse_when(text, now_local)
         named_provider = match_provider(text, clinic.providers)
         provider_id = named_provider or state.provider_id
-        answer = yes_no(text)
 
         # Picking one of the offered slots.
         if state.offers and not matches:
-            options = [_option(o) for o in state.offers]
+            options = [option(o) for o in state.offers]
             pick = parse_pick(text, options)
             if pick is None and answer is True and len(options) == 1:
                 pick = options[0].position
             if pick is not None:
-                return _call("hold_slot", option=pick)
+                return call("hold_slot", option=pick)
 
         if len(matches) > 1 and matches[0].score - matches[1].score < AMBIGUITY_MARGIN:
             names = [clinic.service(m.service_id).name for m in matches[:4]]
-            return _say(replies.which_of(names))
+            return say(replies.which_of(names))
         service = clinic.service(matches[0].service_id) if matches else None
 
         if (
@@ -182,15 +184,15 @@ class OfflineModel:
             and when is None
             and not intents.wants_booking
         ):
-            return _say(replies.price(service))
+            return say(replies.price(service))
 
         in_booking = bool(state.offers or state.asked_service or state.offered_search)
         if service is None and not intents.wants_booking and not in_booking:
             if intents.asks_hours:
-                return _say(replies.hours(_days_of(when)))
+                return say(replies.hours(_days_of(when)))
             if when is not None and intents.is_question and unknown_words(clinic, text):
                 # "whats the weather tmrw": a day, but about something other than a visit
-                return _call("search_knowledge", query=text)
+                return call("search_knowledge", query=text)
 
         known = service or (clinic.service(state.service_id) if state.service_id else None)
         wants_slots = (
@@ -203,27 +205,27 @@ class OfflineModel:
         )
         if wants_slots and known is not None:
             same_service = service is None or service.id == state.service_id
-            preference = _refine(when, state.preference if same_service else None) or (
+            preference = refine(when, state.preference if same_service else None) or (
                 state.preference if service is None or state.asked_service else None
             )
-            return _call("find_slots", **_slot_args(known, preference, provider_id))
+            return call("find_slots", **slot_args(known, preference, provider_id))
         if wants_slots:
-            return _say(replies.ask_service())
+            return say(replies.ask_service())
         if service is not None:
-            return _say(replies.service_info(service))
+            return say(replies.service_info(service))
         if state.offers and answer is False:
-            return _say(replies.other_times())
+            return say(replies.other_times())
         if intents.asks_hours:
-            return _say(replies.hours())
+            return say(replies.hours())
         if intents.asks_services:
-            return _say(replies.menu())
+            return say(replies.menu())
         if intents.greeting and not intents.is_question:
-            return _say(replies.greeting())
+            return say(replies.greeting())
         if intents.thanks and not intents.is_question:
-            return _say(replies.thanks())
+            return say(replies.thanks())
         if intents.asks_location or intents.is_question or len(text.split()) >= 3:
-            return _call("search_knowledge", query=text)
-        return _say(replies.fallback())
+            return call("search_knowledge", query=text)
+        return say(replies.fallback())
 
     # --- after tool results -------------------------------------------------------------------
     def _after_tools(
@@ -231,45 +233,41 @@ class OfflineModel:
         clinic: ClinicFile,
         state: DialogState,
         text: str,
-        results: list[tuple[str, dict[str, Any], dict[str, Any]]],
+        results: list[ToolResult],
         replies: Replies,
+        changes: ChangePolicy,
+        now_local: Any,
     ) -> ChatResponse:
         name, args, result = results[-1]
         if "error" in result:
-            return _say(replies.tool_error(name, result["error"]))
+            return say(replies.tool_error(name, result["error"]))
+        step = changes.after_tools(text, results)
+        if step is not None:
+            return step
+        if name == "my_appointments":  # a loose wish ("another day") and nothing to change
+            return self._on_text(clinic, state, text, now_local, replies, None)
         if name == "find_slots":
             asks_price = detect_intents(text).asks_price
-            return _say(replies.slots(result, args, clinic, with_price=asks_price))
+            return say(replies.slots(result, args, clinic, with_price=asks_price))
         if name == "hold_slot":
             if result.get("held"):
-                return _call("send_deposit_link")
-            return _say(replies.taken(result))
+                return call("send_deposit_link")
+            return say(replies.taken(result))
         if name == "send_deposit_link":
-            return _say(replies.deposit(result))
+            return say(replies.deposit(result))
         if name == "search_knowledge":
             if detect_intents(text).health_policy and not replies.answerable(result, text):
-                return _call(
+                return call(
                     "handoff_to_staff",
                     reason="medical",
                     summary="Patient asked a health question the clinic's records do not cover.",
                 )
             if not replies.answerable(result, text) and not detect_intents(text).is_question:
-                return _say(replies.fallback())
-            return _say(replies.knowledge(result, text))
+                return say(replies.fallback())
+            return say(replies.knowledge(result, text))
         if name == "handoff_to_staff":
-            return _say(replies.handoff(args.get("reason", "other")))
-        return _say(replies.fallback())
-
-
-def _option(view: dict[str, Any]) -> Option:
-    import datetime as dt
-
-    return Option(
-        position=int(view["option"]),
-        start_local=dt.datetime.fromisoformat(view["start"]),
-        provider_id=view.get("provider_id", ""),
-        provider_name=view.get("provider", ""),
-    )
+            return say(replies.handoff(args.get("reason", "other")))
+        return say(replies.fallback())
 
 
 def _days_of(when: TimePreference | None) -> set[int] | None:
@@ -281,42 +279,3 @@ def _days_of(when: TimePreference | None) -> set[int] | None:
     if when.date_from and when.date_from == when.date_to:
         return {when.date_from.weekday()}
     return None
-
-
-def _refine(when: TimePreference | None, prior: TimePreference | None) -> TimePreference | None:
-    """A time-only wish ("the 3pm", "after 2") narrows the days asked for before; a wish
-    that names days replaces the earlier one."""
-    if when is None or prior is None:
-        return when
-    if when.date_from or when.date_to or when.weekdays or not (when.after or when.before):
-        return when
-    return TimePreference(
-        prior.date_from,
-        prior.date_to,
-        prior.weekdays,
-        when.after,
-        when.before,
-        when.asap,
-        f"{prior.text} {when.text}".strip(),
-    )
-
-
-def _slot_args(
-    service: ServiceInfo, preference: TimePreference | None, provider_id: str | None
-) -> dict[str, Any]:
-    args: dict[str, Any] = {"service_id": service.id}
-    if provider_id and provider_id in service.provider_ids:
-        args["provider_id"] = provider_id
-    if preference is None:
-        return args
-    if preference.date_from:
-        args["date_from"] = preference.date_from.isoformat()
-    if preference.date_to:
-        args["date_to"] = preference.date_to.isoformat()
-    if preference.weekdays:
-        args["weekdays"] = [WEEKDAYS[d] for d in sorted(preference.weekdays)]
-    if preference.after:
-        args["after"] = preference.after.strftime("%H:%M")
-    if preference.before:
-        args["before"] = preference.before.strftime("%H:%M")
-    return args

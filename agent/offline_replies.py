@@ -113,7 +113,8 @@ class Replies:
         return f"We offer {', '.join(names)}. {self.OFFER_SEARCH_MARK} for any of these?"
 
     # --- booking ---------------------------------------------------------------------------
-    def _describe(self, args: dict[str, Any]) -> str:
+    def describe(self, args: dict[str, Any]) -> str:
+        """The day/time filters of ``find_slots`` arguments in words ("Friday after 2 PM")."""
         bits = []
         days = args.get("weekdays") or []
         if days:
@@ -144,7 +145,7 @@ class Replies:
     ) -> str:
         """Numbered openings from a ``find_slots`` result (or that there are none)."""
         name = result.get("service", "that")
-        wanted = self._describe(args)
+        wanted = self.describe(args)
         slots = result.get("slots") or []
         prefix = ""
         if with_price:

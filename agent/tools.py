@@ -332,6 +332,7 @@ def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]
                 "service": r.service,
                 "provider": r.provider,
                 "when": r.when,
+                "start": r.start.astimezone(deps.terms.zone).isoformat(),
                 "status": r.status,
                 "deposit_paid": format_money(r.deposit_paid_cents)
                 if r.deposit_paid_cents
@@ -400,6 +401,9 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
         return {"error": str(exc)}
     return {
         "rescheduled": True,
+        "deposit_paid": format_money(moved.deposit_paid_cents)
+        if moved.deposit_paid_cents
+        else None,
         "service": moved.service,
         "provider": moved.provider,
         "old_when": moved.old_when,

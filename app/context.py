@@ -176,7 +176,7 @@ class AppContext:
         redis = getattr(self.jobs, "redis", None)
         if redis is not None:
             with redis.lock(
-                f"frontdesk:conversation:{conversation_id}", timeout=120, blocking_timeout=120
+                f"frontdesk:conversation:{conversation_id}", timeout=60, blocking_timeout=60
             ):
                 yield
             return

@@ -131,7 +131,25 @@ def cancel_by_patient(
         when, service = format_when(appt.start_at, appt.timezone), appt.service_name
         if deposit is not None and not late:
             deposit.status = "refunding"  # row first, then the provider call
+        unpaid = (
+            session.execute(
+                select(Deposit).where(
+                    Deposit.appointment_id == appointment_id,
+                    Deposit.status.in_(("open", "creating")),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for link in unpaid:  # an unpaid hold's link must not take money any more
+            link.status = "cancelled"
+        link_ids = [d.payment_link_id for d in unpaid if d.payment_link_id]
     release_appointment(db, emr, appointment_id, status="cancelled", now=now)
+    for link_id in link_ids:
+        try:
+            provider.cancel_link(link_id)
+        except PaymentError as exc:
+            log.warning("cancel_link_failed", error=str(exc)[:200])
     outcome = "none"
     amount = 0
     if paid is not None:
@@ -205,6 +223,7 @@ class RescheduleOutcome:
     service: str
     provider: str
     status: str
+    deposit_paid_cents: int = 0
 
 
 def reschedule(
@@ -259,6 +278,7 @@ def reschedule(
             .all()
         )
         paid = any(d.status == "paid" for d in deposits)
+        paid_cents = sum(d.amount_cents for d in deposits if d.status == "paid")
         for d in deposits:
             d.appointment_id = held.appointment_id
         if not paid and old_status == "awaiting_deposit":
@@ -283,7 +303,14 @@ def reschedule(
             f"{new_when} with {provider_name}.",
         )
     return RescheduleOutcome(
-        appointment_id, held.appointment_id, old_when, new_when, service_name, provider_name, status
+        appointment_id,
+        held.appointment_id,
+        old_when,
+        new_when,
+        service_name,
+        provider_name,
+        status,
+        deposit_paid_cents=paid_cents,
     )
 
 

@@ -152,16 +152,17 @@ def record_payment(
         appt = session.get(Appointment, deposit.appointment_id)
         assert appt is not None
         appointment_id, was_active = appt.id, appt.status in ACTIVE_STATUSES
+        was_cancelled = appt.status == "cancelled"
         deposit_id = deposit.id
     if was_active:
         booked = confirm_appointment(db, emr, appointment_id, now)
         _announce_booking(db, clinic, booked, now, deposit_paid=True)
         return PaymentOutcome("booked", appointment_id)
-    if _rebook_lapsed(db, emr, appointment_id, now):
+    if not was_cancelled and _rebook_lapsed(db, emr, appointment_id, now):
         booked = confirm_appointment(db, emr, appointment_id, now)
         _announce_booking(db, clinic, booked, now, deposit_paid=True)
         return PaymentOutcome("late_booked", appointment_id)
-    _refund_late(db, provider, clinic, deposit_id, now)
+    _refund_late(db, provider, clinic, deposit_id, now, cancelled=was_cancelled)
     return PaymentOutcome("refunded", appointment_id)
 
 
@@ -211,7 +212,11 @@ def _refund_late(
     clinic: ClinicTerms,
     deposit_id: int,
     now: dt.datetime,
+    *,
+    cancelled: bool = False,
 ) -> None:
+    """Refund a payment that can no longer book: its hold lapsed and the time was taken, or
+    the appointment was cancelled before the payment arrived (``cancelled``)."""
     with db.session() as session:
         deposit = session.get(Deposit, deposit_id)
         assert deposit is not None
@@ -225,7 +230,9 @@ def _refund_late(
             payment_id=payment_id,
             amount_cents=amount,
             currency=clinic.currency,
-            reason="Paid after the hold expired; the time was taken",
+            reason="Paid after the appointment was cancelled"
+            if cancelled
+            else "Paid after the hold expired; the time was taken",
         )
     except PaymentError as exc:
         with db.session() as session:
@@ -254,9 +261,14 @@ def _refund_late(
             appt.conversation_id,
             now=now,
             kind="refund",
-            body=f"Your {format_money(amount)} deposit arrived after your hold expired "
-            f"and the {when} time was taken, so we've refunded it in full. "
-            "Reply if you'd like to find another time.",
+            body=(
+                f"Your {format_money(amount)} deposit arrived after the {when} appointment "
+                "was cancelled, so we've refunded it in full. "
+                if cancelled
+                else f"Your {format_money(amount)} deposit arrived after your hold expired "
+                f"and the {when} time was taken, so we've refunded it in full. "
+            )
+            + "Reply if you'd like to find another time.",
         )
         tell_staff(
             session,
@@ -265,8 +277,9 @@ def _refund_late(
             reason="late_payment_refund",
             now=now,
             conversation_id=appt.conversation_id,
-            summary=f"Late deposit refunded: {appt.service_name} {when} was taken "
-            f"after the hold expired; {format_money(amount)} refunded.",
+            summary=f"Late deposit refunded: {appt.service_name} {when} "
+            + ("had been cancelled" if cancelled else "was taken after the hold expired")
+            + f"; {format_money(amount)} refunded.",
         )
 
 

@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import insert_or_ignore
+from app.db import insert_or_ignore, insert_returning
 from messaging.base import InboundMessage
 from messaging.models import Conversation, Message
-from messaging.sql import insert_returning
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ import structlog
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
+from app.db import insert_returning
 from messaging.base import OutboundSms, SendError, SmsGateway
 from messaging.models import Conversation, Message, OptOut
 from messaging.phones import mask
 from messaging.quiet_hours import DEFERRED_KINDS, defer_until, zone_for_number
 from messaging.segments import count_segments, normalize_for_gsm, split_to_budget
-from messaging.sql import insert_returning
 
 log = structlog.get_logger(__name__)
 

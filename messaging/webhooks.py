@@ -118,8 +118,34 @@ def accept_inbound(ctx: AppContext, message: InboundMessage) -> str:
     return "stored"
 
 
+#: Carrier status words -> ours (Telnyx: developers.telnyx.com message.finalized to[].status;
+#: Twilio: twilio.com/docs/messaging/api/message-resource#message-status-values).
+CARRIER_STATUS = {
+    "queued": "sent",
+    "accepted": "sent",
+    "scheduled": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "delivery_unconfirmed": "sent",
+    "delivery_failed": "failed",
+    "sending_failed": "failed",
+    "expired": "failed",
+    "failed": "failed",
+    "undelivered": "failed",
+    "canceled": "failed",
+}
+#: Statuses a late or out-of-order callback must never overwrite.
+FINAL_STATUSES = frozenset({"delivered", "failed", "blocked"})
+
+
 def apply_status(ctx: AppContext, update: StatusUpdate) -> bool:
-    """Record a delivery status on the outbound row it names. True when a row matched."""
+    """Record a delivery status on the outbound row it names. True when a row matched.
+
+    Carrier words map to ours (sent | delivered | failed); a row that reached a final status
+    keeps it, since callbacks may arrive out of order.
+    """
     with ctx.db.session() as session:
         row = session.execute(
             select(Message).where(
@@ -130,7 +156,9 @@ def apply_status(ctx: AppContext, update: StatusUpdate) -> bool:
         ).scalar_one_or_none()
         if row is None:
             return False
-        row.status = update.status
+        status = CARRIER_STATUS.get(update.status, row.status)
+        if row.status not in FINAL_STATUSES:
+            row.status = status
         if update.error_code:
             row.error_code = update.error_code
             row.error_detail = update.error_detail

@@ -76,7 +76,8 @@ FILLER_WORDS = frozenset(
         "wondering wonder curious question questions asking ask asked quick real okay ok sure "
         "allowed able possible okay fine safe usually normally typically generally still still "
         "able offer offers provide provides accept accepts wait someone anyone everyone people "
-        "friend friends sister mom husband wife boyfriend girlfriend coworker"
+        "friend friends sister mom husband wife boyfriend girlfriend coworker happen happens "
+        "happened happening"
     )
 )
 

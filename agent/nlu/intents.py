@@ -88,6 +88,9 @@ class Intents:
     asks_location: bool = False
     wants_cancel: bool = False
     wants_reschedule: bool = False
+    asks_my_appointment: bool = False
+    names_change: bool = False
+    keeps_as_is: bool = False
     wants_human: bool = False
     greeting: bool = False
     thanks: bool = False
@@ -107,7 +110,7 @@ _BOOK = _rx(
     r"\bset (?:me )?up\b|\bmake an? (?:appt|appointment)\b|\binterested in\b",
 )
 _PRICE = _rx(
-    r"\bhow much\b(?! (?:time|longer|does it hurt|will it hurt|pain|downtime|swelling))",
+    r"\bhow much\b(?! (?:time|longer|notice|advance|does it hurt|will it hurt|pain|downtime|swelling))",
     r"\b(?:price|prices|pricing|priced|cost|costs|costing|fee|fees|rate|rates|charge|charges|"
     r"quote|expensive|cheap|afford|deal|deals|specials?|promo|promos|discount|financing)\b",
     r"\$|\bper unit\b|\bwhat do (?:you|u) (?:guys )?charge\b",
@@ -131,15 +134,60 @@ _LOCATION = _rx(
 )
 _CANCEL = _rx(
     r"\bcancel(?!lation)\w*\b(?! policy)",
-    r"\b(?:cant|cannot|wont be able to|not going to|not gonna) (?:make it|come|make my)\b",
+    r"\b(?:cant|cannot|can not|wont be able to|not going to|not gonna|unable to|wont) "
+    r"(?:make it|come|make my|be able to (?:make it|come))\b",
     r"\bcall (?:it )?off\b",
 )
 _RESCHEDULE = _rx(
-    r"\bre ?sched\w*\b",
+    r"\bre ?sched\w*\b|\bre ?book\w*\b",
     r"\b(?:move|change|switch|push|bump|shift) (?:my|the|our|it|that|me)\b",
     r"\b(?:different|another|new|other) (?:day|time|date)\b",
     r"\bpush (?:it )?back\b",
+    r"\binstead\b(?! of)",
 )
+# Words that can only mean changing a visit ("cancel", "reschedule", "my appt"), as opposed to
+# "another day" or "instead", which while slots are on offer mean "show me other times".
+_NAMED_CHANGE = _rx(
+    r"\bcancel(?!lation)\w*\b(?! policy)|\bre ?sched\w*\b|\bre ?book\w*\b",
+    r"\b(?:my|our) (?:\w+ )?(?:appt|apt|appointment|booking|visit|reservation|session)\b",
+)
+_MY_APPOINTMENT = _rx(
+    r"\b(?:when|what time|what day|which day|what date)(?: is| s|s| was)? (?:my|our) "
+    r"(?:\w+ )?(?:appt|apt|appointment|booking|visit|reservation|session)\b",
+    r"\b(?:when|what time|what day) (?:am i|are we) (?:booked|scheduled|coming( in)?|seeing)\b",
+    r"\bdo i (?:still )?have (?:an?|my|any) (?:\w+ )?(?:appt|apt|appointments?|booking|visit)\b",
+    r"\b(?:is|was|are) my (?:\w+ )?(?:appt|apt|appointments?|booking|visit|reservation) "
+    r"(?:still |all |really )?(?:on|confirmed|booked|set|scheduled|good|happening)\b",
+    r"\b(?:did|has|have) my (?:\w+ )?(?:appt|apt|appointment|booking) (?:go through|been)\b",
+    r"\b(?:confirm|check|remind me (?:of|about)|look up) my (?:\w+ )?"
+    r"(?:appt|apt|appointments?|booking|visit|reservation)\b",
+    r"\bmy (?:upcoming|next|current) (?:appt|apt|appointments?|booking|visit)s?\b",
+    r"\bdo i have (?:any ?thing|some ?thing|any ?one) (?:booked|scheduled|coming up|on the books)\b",
+    r"\b(?:am i|are we) (?:still )?(?:booked|scheduled|on the books)\b",
+    r"\b(?:when|what time|what day)(?: is| s|s| was) (?:it|that|mine)(?: at)? again\b",
+)
+# "never mind", "keep it": the patient drops the change being discussed.
+_KEEP = _rx(
+    r"\b(?:nvm|never ?mind|forget (?:it|that|about it)|scratch that)\b",
+    r"\b(?:keep|leave) (?:it|my|the|that)\b(?! (?:on|for) )|\bdont (?:cancel|move|change)\b",
+    r"\b(?:ill|i will|ill just|i(?:ll| will)? still) (?:keep|make it|come|be there)\b",
+    r"\b(?:can|will) make it after all\b|\bas is\b",
+)
+# "do you need 24 hours notice to cancel?", "what happens if i cancel": a question about the
+# policy, answered from the clinic's records, not a request to cancel.
+_CHANGE_POLICY = _rx(
+    r"\bwhat happens\b|\bnotice\b|\bpolic(?:y|ies)\b|\bfees?\b|\bpenalty\b|\bcharged?\b",
+    r"\bhow (?:late|far (?:in advance|ahead|out)|early|long before|soon)\b",
+)
+_CONDITIONAL = re.compile(r"\b(?:if|what if|in case|incase) (?:i|we|you|u|someone|my)\b")
+_CHANGE_REQUEST = re.compile(
+    r"\b(?:pls|please|plz|go ahead)\b|\b(?:cant|cannot|wont|not able to) make\b"
+    r"|\b(?:i|we|ill|id|im) (?:really |just |actually )?(?:need|want|wanna|gotta|have|would like|"
+    r"like|am going|going|gonna|have to)\b|\b(?:can|could|would) (?:you|u) (?:pls |please )?"
+    r"(?:cancel|re ?sched|move|change)"
+)
+
+
 _HUMAN = _rx(
     r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |the |some |your )?(?:real |live |actual )?"
     r"(?:person|human|someone|somebody|staff|receptionist|manager|owner|nurse|doctor|people|"
@@ -212,7 +260,14 @@ def detect_intents(text: str) -> Intents:
     Judgement calls: "24 hours notice" is not a question about hours; "openings" means
     availability (booking) while "are you open" means hours; cancelling or rescheduling an
     existing visit does not set ``wants_booking`` unless the patient also says "book";
-    "cancellation policy" is not a cancel. ``medical_concern`` excludes the plain comfort
+    "cancellation policy" is not a cancel, and neither is a question about the change policy
+    ("do you need 24 hours notice to cancel?", "what happens if I reschedule") unless it also
+    asks for the change ("pls cancel, do I get my deposit back?"). ``asks_my_appointment``
+    marks "when is my appt?" / "do I have an appointment"; ``names_change`` marks a change
+    that names itself ("cancel", "reschedule", "rebook", "my appointment"), as opposed to
+    "another day" or "instead", which while slots are on offer ask for other times.
+    ``keeps_as_is`` marks dropping a change ("never mind", "keep it", "I'll still make it").
+    ``medical_concern`` excludes the plain comfort
     question "does botox hurt". ``emergency`` needs a danger sign (vision change, skin
     turning white/gray/dusky/blue, breathing trouble, severe pain/swelling, chest pain,
     fainting); a hypothetical question with no first-person words ("can filler cause
@@ -224,8 +279,15 @@ def detect_intents(text: str) -> Intents:
     raw_stripped = text.strip()
     cancel = bool(_CANCEL.search(s))
     reschedule = bool(_RESCHEDULE.search(s))
+    mine = bool(_MY_APPOINTMENT.search(s))
     booking = bool(_BOOK.search(s))
-    if (cancel or reschedule) and not re.search(
+    about_change = cancel or reschedule
+    asks_policy = _CONDITIONAL.search(s) or (
+        _CHANGE_POLICY.search(s) and not _CHANGE_REQUEST.search(s)
+    )
+    if about_change and asks_policy:
+        cancel = reschedule = False
+    if (about_change or mine) and not re.search(
         r"\b(?:book|new appointment|another appointment)\b", s
     ):
         booking = False
@@ -243,6 +305,9 @@ def detect_intents(text: str) -> Intents:
         asks_location=bool(_LOCATION.search(s)),
         wants_cancel=cancel,
         wants_reschedule=reschedule,
+        asks_my_appointment=mine,
+        names_change=(cancel or reschedule) and bool(_NAMED_CHANGE.search(s)),
+        keeps_as_is=bool(_KEEP.search(s)),
         wants_human=bool(_HUMAN.search(s)),
         greeting=bool(_GREETING.search(s)),
         thanks=bool(_THANKS.search(s)) or bool(_THANKS_EMOJI.search(text)),

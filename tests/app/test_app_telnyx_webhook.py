@@ -229,11 +229,6 @@ def test_finalized_failure_stores_the_carrier_error(desk: Desk) -> None:
     assert row.error_detail == "Undeliverable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: messaging/webhooks.py apply_status stores Telnyx's raw 'delivery_failed' "
-    "instead of the documented outbound status 'failed' (messaging/models.py Message)",
-)
 def test_finalized_failure_marks_the_row_failed(desk: Desk) -> None:
     reply = _first_reply(desk)
     assert reply.provider_message_id is not None
@@ -246,11 +241,6 @@ def test_finalized_failure_marks_the_row_failed(desk: Desk) -> None:
     assert row.status == "failed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: messaging/webhooks.py apply_status lets a late message.sent overwrite a "
-    "final 'delivered' status (webhooks can arrive out of order)",
-)
 def test_late_sent_event_does_not_undo_delivered(desk: Desk) -> None:
     reply = _first_reply(desk)
     assert reply.provider_message_id is not None

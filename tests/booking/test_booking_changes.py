@@ -167,3 +167,70 @@ def test_cancelling_an_inactive_appointment_is_refused(
     cancel_by_patient(ctx.db, ctx.emr_for(demo_clinic), ctx.deposits, **args)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         cancel_by_patient(ctx.db, ctx.emr_for(demo_clinic), ctx.deposits, **args)  # type: ignore[arg-type]
+
+
+def test_cancelling_an_unpaid_hold_closes_its_link_and_a_late_payment_is_refunded(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    with ctx.db.session() as s:
+        conv = get_or_create_conversation(
+            s,
+            clinic_id="glow-austin",
+            patient_phone=JANE,
+            clinic_phone="+15125550100",
+            provider="telnyx",
+            now=ctx.clock.now(),
+        ).id
+    terms, emr = ctx.clinic_terms(demo_clinic), ctx.emr_for(demo_clinic)
+    offer = offer_slots(
+        ctx.db,
+        emr,
+        clinic=terms,
+        conversation_id=conv,
+        service=service_terms(demo_clinic, demo_clinic.service("botox")),
+        wanted=SlotFilter(weekdays=frozenset({3})),
+        now=ctx.clock.now(),
+    )[0]
+    appt = hold_offer(
+        ctx.db,
+        emr,
+        clinic=terms,
+        offer=offer,
+        patient_phone=JANE,
+        service_name="Botox",
+        provider_name="Dr. Maya Lee",
+        deposit_cents=5000,
+        now=ctx.clock.now(),
+    ).appointment_id
+    link = request_deposit(
+        ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
+    )
+    done = cancel_by_patient(
+        ctx.db, emr, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
+    )
+    assert done.deposit == "none" and _deposit_status(ctx) == "cancelled"
+    with ctx.db.session() as s:
+        order = s.get(Deposit, link.deposit_id).order_id  # type: ignore[union-attr]
+    # The patient had the page open and pays anyway: refunded, told why, never kept.
+    outcome = record_payment(
+        ctx.db,
+        emr,
+        ctx.deposits,
+        clinic=terms,
+        order_id=order or "",
+        payment_id="pay-late",
+        now=ctx.clock.now(),
+    )
+    assert outcome.result == "refunded" and _deposit_status(ctx) == "refunded"
+    with ctx.db.session() as s:
+        from messaging.models import Message
+
+        last = (
+            s.execute(
+                select(Message.body).where(Message.to_number == JANE).order_by(Message.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+    assert last is not None and "was cancelled" in last

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 18:31:57.673936
+Create Date: 2026-11-21 18:38:31.607398
 """
 from alembic import op
 import sqlalchemy as sa
