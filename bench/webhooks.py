@@ -181,8 +181,11 @@ class Stack:
         raise SystemExit("gunicorn did not come up; see instance/bench-webhooks.log")
 
     def start_worker(self) -> subprocess.Popen[bytes]:
+        # Workers run at lower CPU priority (as a deployment gives the web tier its own cores
+        # or precedence): on a 2-core box otherwise agent turns starve the acknowledgements.
+        nice = ["nice", "-n", str(self.args.worker_nice)] if self.args.worker_nice else []
         return subprocess.Popen(
-            [str(BIN / "frontdesk"), "worker"],
+            [*nice, str(BIN / "frontdesk"), "worker"],
             env=self.env,
             cwd=ROOT,
             stdout=self.logs,
@@ -408,6 +411,7 @@ def main() -> int:
     parser.add_argument("--durability-rate", type=float, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--worker-nice", type=int, default=10, help="CPU niceness of workers")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--client-threads", type=int, default=32)
     parser.add_argument("--burst", type=float, default=1.0, help="clinic burst window (s)")
@@ -426,7 +430,8 @@ def main() -> int:
         stack.start()
         print(
             f"stack: gunicorn {args.web_workers}x{args.threads} gthread, {args.workers} RQ "
-            f"workers, Postgres + Redis on 127.0.0.1, burst window {args.burst} s, "
+            f"workers (nice {args.worker_nice}), Postgres + Redis on 127.0.0.1, "
+            f"burst window {args.burst} s, "
             f"{os.cpu_count()} CPUs",
             flush=True,
         )
