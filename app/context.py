@@ -8,6 +8,7 @@ nothing is connected at import time. Packages reach it through the Flask app
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,11 +28,16 @@ from emr.base import EMRClient
 from knowledge.clinic_file import ClinicFile
 from knowledge.retrieval import Embedder
 from messaging.base import SmsGateway
+from messaging.email import PENDING_KEY as EMAIL_PENDING_KEY
+from messaging.email import Mailer, RecordingMailer, SmtpMailer
 from messaging.outbound import PENDING_KEY
 from messaging.recording import RecordingGateway
 from payments.base import DepositProvider
 
 log = structlog.get_logger(__name__)
+
+#: How long a process trusts its cached number -> clinic routing (seconds).
+ROUTING_TTL_SECONDS = 30.0
 
 
 @dataclass
@@ -46,6 +52,7 @@ class AppContext:
         chat_model: the agent's backend (OpenAI-compatible or offline).
         deposits: the deposit provider (Square or the local test checkout).
         recording: the gateway that records texts instead of sending them.
+        mailer: sends staff emails (SMTP when ``SMTP_URL`` is set, else recorded in memory).
     """
 
     settings: Settings
@@ -55,11 +62,13 @@ class AppContext:
     chat_model: ChatModel
     deposits: DepositProvider
     recording: RecordingGateway = field(default_factory=RecordingGateway)
+    mailer: Mailer = field(default_factory=RecordingMailer)
     embedder: Embedder | None = None
     _gateways: dict[str, SmsGateway] = field(default_factory=dict)
     _emrs: dict[str, EMRClient] = field(default_factory=dict)
     _locks: dict[int, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    _routes: dict[str, tuple[float, str | None]] = field(default_factory=dict)
 
     # --- SMS ---------------------------------------------------------------------------
     def default_sms_provider(self) -> str:
@@ -105,10 +114,20 @@ class AppContext:
         return load_clinic(self.db, clinic_id)
 
     def clinic_for_number(self, session: Session, phone: str) -> str | None:
-        """The clinic that owns ``phone`` (E.164), or None."""
+        """The clinic that owns ``phone`` (E.164), or None.
+
+        Cached per process for :data:`ROUTING_TTL_SECONDS`: every webhook routes, and numbers
+        change only when a clinic re-seeds.
+        """
         from knowledge.store import clinic_for_number
 
-        return clinic_for_number(session, phone)
+        now = time.monotonic()
+        hit = self._routes.get(phone)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        clinic_id = clinic_for_number(session, phone)
+        self._routes[phone] = (now + ROUTING_TTL_SECONDS, clinic_id)
+        return clinic_id
 
     def clinic_terms(self, clinic: ClinicFile) -> ClinicTerms:
         """The booking package's view of ``clinic``."""
@@ -187,15 +206,20 @@ class AppContext:
 
 
 def _enqueue_after_commit(ctx: AppContext) -> None:
-    """Send every outbound row a committed session saved (see messaging.outbound)."""
+    """Send every outbound row and staff email a committed session saved (see
+    messaging.outbound and messaging.email)."""
 
     def after_commit(session: Session) -> None:
         ids = session.info.pop(PENDING_KEY, None)
+        email_ids = session.info.pop(EMAIL_PENDING_KEY, None)
         for message_id in ids or ():
             ctx.jobs.enqueue("send_message", message_id)
+        for email_id in email_ids or ():
+            ctx.jobs.enqueue("send_staff_email", email_id)
 
     def after_rollback(session: Session) -> None:
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(EMAIL_PENDING_KEY, None)
 
     event.listen(ctx.db.sessions, "after_commit", after_commit)
     event.listen(ctx.db.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
@@ -274,6 +298,10 @@ def build_context(
     )
     if inline is not None:
         inline.ctx = ctx
+    if settings.smtp_url:
+        ctx.mailer = SmtpMailer.from_url(
+            settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
+        )
     if settings.openai_api_key and settings.openai_embedding_model.lower() not in ("none", "off"):
         from knowledge.embeddings import OpenAIEmbedder
 
@@ -294,4 +322,5 @@ def describe(ctx: AppContext) -> dict[str, Any]:
         "chat_model": ctx.chat_model.name,
         "deposits": ctx.deposits.name,
         "sms": ctx.default_sms_provider(),
+        "email": type(ctx.mailer).__name__,
     }

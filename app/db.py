@@ -172,6 +172,34 @@ def insert_returning(
     return session.execute(stmt.returning(returning)).scalar()
 
 
+def upsert_returning(
+    session: Session,
+    model: type[Base],
+    values: dict[str, Any],
+    conflict: list[str],
+    update: list[str],
+    returning: Any,
+) -> Any:
+    """``INSERT ... ON CONFLICT (conflict) DO UPDATE SET <update> RETURNING returning``.
+
+    One round trip that creates the row or refreshes ``update`` columns of the existing one
+    (https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT,
+    https://www.sqlite.org/lang_upsert.html). Returns the ``returning`` column.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(model).values(**values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=conflict, set_={c: stmt.excluded[c] for c in update}
+    )
+    return session.execute(stmt.returning(returning)).scalar_one()
+
+
 def insert_or_ignore(
     session: Session, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> bool:

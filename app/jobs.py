@@ -17,7 +17,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 #: Every job that may be enqueued; the name resolves to ``app.tasks.<name>``.
-JOB_NAMES = frozenset({"handle_conversation", "send_message", "run_due"})
+JOB_NAMES = frozenset({"handle_conversation", "send_message", "send_staff_email", "run_due"})
 
 
 class JobQueue(Protocol):

@@ -54,6 +54,14 @@ class Settings(BaseModel):
 
     public_base_url: str = "http://localhost:8000"
 
+    #: Staff emails: ``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://user:pass@host:465``;
+    #: unset keeps emails recorded in memory (embedded default).
+    smtp_url: str | None = None
+    #: The ``From`` address of staff emails.
+    smtp_from: str = "frontdesk@localhost"
+    #: Seconds for connecting to and each command with the SMTP server.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
     #: Which gateway sends SMS: "auto" picks Telnyx/Twilio by the clinic number's carrier when
     #: its key is set, else records; "recording" never calls a carrier (embedded default).
     sms_provider: Literal["auto", "recording", "telnyx", "twilio"] = "auto"
@@ -67,6 +75,23 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        from messaging.email import parse_smtp_url
+
+        if value is None or not value.strip():
+            return None
+        parse_smtp_url(value)  # ValueError (without the URL, which may hold a password)
+        return value.strip()
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str) -> str:
+        from messaging.email import validate_sender
+
+        return validate_sender(value.strip())
 
     @field_validator("database_url")
     @classmethod

@@ -13,7 +13,8 @@ import structlog
 from sqlalchemy import select
 
 from app.context import AppContext
-from messaging.models import Message
+from messaging.email import MAX_EMAIL_ATTEMPTS, deliver_email
+from messaging.models import Message, StaffEmail
 from messaging.outbound import MAX_SEND_ATTEMPTS, deliver
 
 log = structlog.get_logger(__name__)
@@ -24,7 +25,14 @@ _worker_context: AppContext | None = None
 STALE_INBOUND = dt.timedelta(seconds=60)
 #: Outbound texts still queued after this long are retried by the sweeper.
 STALE_OUTBOUND = dt.timedelta(seconds=30)
-__all__ = ["MAX_SEND_ATTEMPTS", "STALE_INBOUND", "STALE_OUTBOUND", "run_due", "send_message"]
+__all__ = [
+    "MAX_SEND_ATTEMPTS",
+    "STALE_INBOUND",
+    "STALE_OUTBOUND",
+    "run_due",
+    "send_message",
+    "send_staff_email",
+]
 
 
 def set_worker_context(ctx: AppContext | None) -> None:
@@ -66,6 +74,17 @@ def send_message(ctx: AppContext, message_id: int) -> str:
     return status
 
 
+def send_staff_email(ctx: AppContext, email_id: int) -> str:
+    """Send one queued staff email through ``ctx.mailer`` (see :mod:`messaging.email`).
+
+    A transient SMTP failure leaves the row queued with a backoff in ``send_after``; the
+    sweeper (:func:`run_due`) retries it, up to ``MAX_EMAIL_ATTEMPTS`` attempts in all. The job
+    itself does not raise for it, so RQ does not retry ahead of the backoff.
+    """
+    with ctx.db.session() as session:
+        return deliver_email(session, email_id, ctx.mailer, ctx.clock.now())
+
+
 def run_due(ctx: AppContext) -> dict[str, int]:
     """Periodic work: expire unpaid holds, re-enqueue stranded inbound and outbound texts.
 
@@ -73,16 +92,24 @@ def run_due(ctx: AppContext) -> dict[str, int]:
       have run the turn died, or the job was lost): their conversation's turn is enqueued
       again - the turn takes them exactly once;
     - outbound rows still ``queued``: due quiet-hours deferrals and backoffs
-      (``send_after <= now``) and rows never attempted for 30 s are enqueued for delivery.
+      (``send_after <= now``) and rows never attempted for 30 s are enqueued for delivery;
+    - staff emails still ``queued``: the same rule (backoff over, or never attempted for 30 s).
 
     Returns:
         Counts of what it did, by kind.
     """
     from booking.deposits import expire_due_holds
+    from booking.holds import retry_emr_sync
     from knowledge.store import list_clinic_ids
 
     now = ctx.clock.now()
-    counts = {"expired_holds": 0, "inbound_requeued": 0, "outbound_requeued": 0}
+    counts = {
+        "expired_holds": 0,
+        "emr_resynced": 0,
+        "inbound_requeued": 0,
+        "outbound_requeued": 0,
+        "emails_requeued": 0,
+    }
     with ctx.db.session() as session:
         clinic_ids = list_clinic_ids(session)
     for clinic_id in clinic_ids:
@@ -93,6 +120,7 @@ def run_due(ctx: AppContext) -> dict[str, int]:
             ctx.db, ctx.emr_for(clinic), ctx.deposits, clinic=ctx.clinic_terms(clinic), now=now
         )
         counts["expired_holds"] += len(expired)
+        counts["emr_resynced"] += retry_emr_sync(ctx.db, ctx.emr_for(clinic), clinic.clinic.id)
     with ctx.db.session() as session:
         stale_in = (
             session.execute(
@@ -120,6 +148,21 @@ def run_due(ctx: AppContext) -> dict[str, int]:
             .scalars()
             .all()
         )
+        stale_email = (
+            session.execute(
+                select(StaffEmail.id).where(
+                    StaffEmail.status == "queued",
+                    StaffEmail.attempts < MAX_EMAIL_ATTEMPTS,
+                    (
+                        (StaffEmail.send_after.is_(None))
+                        & (StaffEmail.created_at <= now - STALE_OUTBOUND)
+                    )
+                    | (StaffEmail.send_after <= now),
+                )
+            )
+            .scalars()
+            .all()
+        )
     for conversation_id in stale_in:
         if conversation_id is not None:
             ctx.jobs.enqueue("handle_conversation", conversation_id)
@@ -127,6 +170,9 @@ def run_due(ctx: AppContext) -> dict[str, int]:
     for message_id in stale_out:
         ctx.jobs.enqueue("send_message", message_id)
         counts["outbound_requeued"] += 1
+    for email_id in stale_email:
+        ctx.jobs.enqueue("send_staff_email", email_id)
+        counts["emails_requeued"] += 1
     if any(counts.values()):
         log.info("sweeper", **counts)
     return counts

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import Database
 from booking.models import ACTIVE_STATUSES, Appointment, SlotOffer
 from booking.terms import ClinicTerms
-from emr.base import EMRClient, EMRError, Slot, SlotUnavailable
+from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -132,7 +132,7 @@ def confirm_appointment(
     """Mark a held (or awaiting-deposit) appointment booked, here and in the EMR.
 
     The EMR confirmation is attempted after our row says booked; an EMR failure is stored on
-    the row (``emr_error``) for staff and retried by the sweeper, never lost.
+    the row (``emr_error``) for staff and retried by the sweeper (:func:`retry_emr_sync`).
 
     Raises:
         ValueError: the appointment is not active.
@@ -146,14 +146,7 @@ def confirm_appointment(
         row.updated_at = now
         emr_id = row.emr_appointment_id
     if emr_id is not None:
-        try:
-            emr.confirm(emr_id)
-        except EMRError as exc:
-            with db.session() as session:
-                failed = session.get(Appointment, appointment_id)
-                assert failed is not None
-                failed.emr_error = f"confirm: {type(exc).__name__}: {exc}"[:500]
-            log.warning("emr_confirm_failed", appointment_id=appointment_id)
+        _sync_emr(db, emr, appointment_id, emr_id, "confirm")
     with db.session() as session:
         booked = session.get(Appointment, appointment_id)
         assert booked is not None
@@ -176,12 +169,48 @@ def release_appointment(
         row.updated_at = now
         emr_id = row.emr_appointment_id
     if emr_id is not None:
-        try:
-            emr.cancel(emr_id)
-        except EMRError as exc:
-            with db.session() as session:
-                failed = session.get(Appointment, appointment_id)
-                assert failed is not None
-                failed.emr_error = f"cancel: {type(exc).__name__}: {exc}"[:500]
-            log.warning("emr_cancel_failed", appointment_id=appointment_id)
+        _sync_emr(db, emr, appointment_id, emr_id, "cancel")
     return True
+
+
+def _sync_emr(db: Database, emr: EMRClient, appointment_id: int, emr_id: str, action: str) -> bool:
+    """Tell the EMR our row's new state (``confirm`` | ``cancel``); on failure record it on the
+    row (``emr_error``, prefixed with the action) for :func:`retry_emr_sync`. True on success."""
+    try:
+        emr.confirm(emr_id) if action == "confirm" else emr.cancel(emr_id)
+    except NotCancellable:
+        pass  # already cancelled or gone in the EMR: nothing left to do
+    except EMRError as exc:
+        with db.session() as session:
+            failed = session.get(Appointment, appointment_id)
+            assert failed is not None
+            failed.emr_error = f"{action}: {type(exc).__name__}: {exc}"[:500]
+        log.warning("emr_sync_failed", action=action, appointment_id=appointment_id)
+        return False
+    return True
+
+
+def retry_emr_sync(db: Database, emr: EMRClient, clinic_id: str) -> int:
+    """Retry every EMR confirm/cancel of ``clinic_id`` that failed earlier (the sweeper runs
+    this). Returns how many now succeeded; their ``emr_error`` is cleared."""
+    from sqlalchemy import select
+
+    with db.session() as session:
+        rows = session.execute(
+            select(Appointment.id, Appointment.emr_appointment_id, Appointment.status).where(
+                Appointment.clinic_id == clinic_id,
+                Appointment.emr_error.is_not(None),
+                Appointment.emr_appointment_id.is_not(None),
+                Appointment.status.in_(("booked", "cancelled", "expired")),
+            )
+        ).all()
+    fixed = 0
+    for appointment_id, emr_id, status in rows:
+        action = "confirm" if status == "booked" else "cancel"
+        if emr_id and _sync_emr(db, emr, appointment_id, emr_id, action):
+            with db.session() as session:
+                row = session.get(Appointment, appointment_id)
+                assert row is not None
+                row.emr_error = None
+            fixed += 1
+    return fixed

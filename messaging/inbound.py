@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.db import insert_or_ignore, insert_returning
+from app.db import insert_or_ignore, insert_returning, upsert_returning
 from messaging.base import InboundMessage
 from messaging.models import Conversation, Message
 
@@ -82,26 +82,39 @@ def store_inbound(
     Returns:
         :class:`StoredInbound`; ``created`` is False when this event id was stored before.
     """
-    conversation = get_or_create_conversation(
-        session,
-        clinic_id=clinic_id,
-        patient_phone=patient_phone,
-        clinic_phone=clinic_phone,
-        provider=message.provider,
-        now=now,
+    # Three statements on the hot path (the webhook must answer fast): upsert the
+    # conversation, insert the text once, stamp the conversation's last inbound time.
+    conversation_id = int(
+        upsert_returning(
+            session,
+            Conversation,
+            {
+                "clinic_id": clinic_id,
+                "patient_phone": patient_phone,
+                "clinic_phone": clinic_phone,
+                "provider": message.provider,
+                "ai_paused": False,
+                "created_at": now,
+            },
+            ["clinic_id", "patient_phone"],
+            ["clinic_phone", "provider"],
+            Conversation.id,
+        )
     )
     row_id = insert_returning(
         session,
         Message,
         _inbound_values(message, clinic_id, patient_phone, clinic_phone, now)
-        | {"conversation_id": conversation.id, "status": "received"},
+        | {"conversation_id": conversation_id, "status": "received"},
         ["provider", "provider_event_id"],
         Message.id,
     )
     if row_id is None:
-        return StoredInbound(conversation.id, None, created=False)
-    conversation.last_inbound_at = now
-    return StoredInbound(conversation.id, int(row_id), created=True)
+        return StoredInbound(conversation_id, None, created=False)
+    session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(last_inbound_at=now)
+    )
+    return StoredInbound(conversation_id, int(row_id), created=True)
 
 
 def store_invalid_sender(

@@ -1,4 +1,4 @@
-"""Tables for SMS conversations, messages, opt-outs and staff alerts."""
+"""Tables for SMS conversations, messages, opt-outs, staff alerts and staff emails."""
 
 from __future__ import annotations
 
@@ -100,6 +100,33 @@ class StaffAlert(Base):
     reason: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffEmail(Base):
+    """One email to the clinic's ``staff_alert_email``; saved before the SMTP server is called.
+
+    ``status``: queued -> sent | failed. A transient SMTP failure (connection refused, 4xx)
+    keeps the row queued with ``send_after`` set to the backoff; the sweeper retries it up to
+    ``messaging.email.MAX_EMAIL_ATTEMPTS`` attempts, then marks it failed with ``error``.
+    """
+
+    __tablename__ = "staff_emails"
+    __table_args__ = (Index("ix_staff_emails_status_send_after", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_alerts.id", ondelete="SET NULL"), nullable=True
+    )
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class CallSession(Base):

@@ -249,3 +249,42 @@ def test_late_payment_for_a_taken_slot_is_refunded_patient_told_staff_alerted(
             select(StaffAlert.reason).where(StaffAlert.kind == "alert")
         ).scalars().all() == ["late_payment_refund"]
     assert any("refunded it in full" in t for t in _texts_to(ctx, JANE))
+
+
+def test_an_emr_confirm_that_failed_is_retried_by_the_sweeper(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    """The EMR refuses the confirmation once (its appointment row is made invisible); our row
+    stays booked with the error recorded, and the sweeper's retry clears it."""
+    from sqlalchemy import update
+
+    from app.tasks import run_due
+    from booking.holds import confirm_appointment
+    from emr.models import LocalAppointment
+
+    ctx = make_ctx(database_url)
+    appt = _hold(ctx, demo_clinic, _offer(ctx, demo_clinic, _conversation(ctx, JANE))[0], JANE)
+    with ctx.db.session() as s:
+        emr_id = int(s.get(Appointment, appt).emr_appointment_id or 0)  # type: ignore[union-attr]
+        s.execute(
+            update(LocalAppointment)
+            .where(LocalAppointment.id == emr_id)
+            .values(clinic_id="elsewhere")
+        )  # the EMR cannot find it for now
+    confirm_appointment(ctx.db, ctx.emr_for(demo_clinic), appt, ctx.clock.now())
+    with ctx.db.session() as s:
+        row = s.get(Appointment, appt)
+        assert (
+            row is not None
+            and row.status == "booked"
+            and (row.emr_error or "").startswith("confirm:")
+        )
+        s.execute(
+            update(LocalAppointment)
+            .where(LocalAppointment.id == emr_id)
+            .values(clinic_id="glow-austin")
+        )
+    assert run_due(ctx)["emr_resynced"] == 1
+    with ctx.db.session() as s:
+        assert s.get(Appointment, appt).emr_error is None  # type: ignore[union-attr]
+        assert s.get(LocalAppointment, emr_id).status == "booked"  # type: ignore[union-attr]
