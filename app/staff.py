@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.context import AppContext
+from booking.deposits import refund_key
 from booking.holds import release_appointment
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit
 from booking.notify import tell_patient
@@ -82,12 +83,16 @@ def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
             .scalars()
             .first()
         )
-        payment = (paid.id, paid.payment_id, paid.amount_cents, paid.currency) if paid else None
+        payment = (
+            (paid.id, paid.payment_id, paid.amount_cents, paid.currency, paid.idempotency_key)
+            if paid
+            else None
+        )
     if payment is not None:
-        deposit_id, payment_id, amount, currency = payment
+        deposit_id, payment_id, amount, currency, key = payment
         try:
             refund = ctx.deposits.refund(
-                idempotency_key=f"refund-{deposit_id}",
+                idempotency_key=refund_key(key),
                 payment_id=payment_id or "",
                 amount_cents=amount,
                 currency=currency,

@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import select
 
 from app.db import Database
+from booking.deposits import refund_key
 from booking.holds import HoldFailed, confirm_appointment, hold_offer, release_appointment
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, SlotOffer
 from booking.notify import tell_staff
@@ -127,7 +128,11 @@ def cancel_by_patient(
             .scalars()
             .first()
         )
-        paid = (deposit.id, deposit.payment_id or "", deposit.amount_cents) if deposit else None
+        paid = (
+            (deposit.id, deposit.payment_id or "", deposit.amount_cents, deposit.idempotency_key)
+            if deposit
+            else None
+        )
         when, service = format_when(appt.start_at, appt.timezone), appt.service_name
         if deposit is not None and not late:
             deposit.status = "refunding"  # row first, then the provider call
@@ -153,8 +158,10 @@ def cancel_by_patient(
     outcome = "none"
     amount = 0
     if paid is not None:
-        deposit_id, payment_id, amount = paid
-        outcome = "kept" if late else _refund(db, provider, clinic, deposit_id, payment_id, amount)
+        deposit_id, payment_id, amount, key = paid
+        outcome = (
+            "kept" if late else _refund(db, provider, clinic, deposit_id, payment_id, amount, key)
+        )
     with db.session() as session:
         policy = {
             "refunded": f"deposit {format_money(amount)} refunded",
@@ -187,10 +194,11 @@ def _refund(
     deposit_id: int,
     payment_id: str,
     amount: int,
+    deposit_key: str,
 ) -> str:
     try:
         refund = provider.refund(
-            idempotency_key=f"refund-{deposit_id}",
+            idempotency_key=refund_key(deposit_key),
             payment_id=payment_id,
             amount_cents=amount,
             currency=clinic.currency,

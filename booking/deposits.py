@@ -9,6 +9,7 @@ free, else is refunded, the patient told and staff alerted: never silently kept.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 import structlog
@@ -25,6 +26,12 @@ from payments.base import DepositProvider, PaymentError
 from payments.money import format_money
 
 log = structlog.get_logger(__name__)
+
+
+def refund_key(deposit_key: str) -> str:
+    """The refund's idempotency key, derived from the deposit's own unique key (so a retried
+    refund of one deposit is one refund)."""
+    return "refund-" + deposit_key.removeprefix("dep-")
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,6 @@ def request_deposit(
         ).scalar_one_or_none()
         if existing is not None and existing.payment_link_url:
             return DepositRequest(existing.id, existing.payment_link_url, existing.amount_cents)
-        attempt = session.execute(
-            select(Deposit.id).where(Deposit.appointment_id == appointment_id)
-        ).all()
         deposit = Deposit(
             appointment_id=appointment_id,
             clinic_id=clinic.clinic_id,
@@ -76,7 +80,9 @@ def request_deposit(
             currency=clinic.currency,
             provider=provider.name,
             status="creating",
-            idempotency_key=f"deposit-{appointment_id}-{len(attempt) + 1}",
+            # Unique across databases and environments sharing one provider account; saved on
+            # the row, so every retry of this deposit sends the same key.
+            idempotency_key=f"dep-{uuid.uuid4().hex}",
             created_at=now,
         )
         session.add(deposit)
@@ -222,11 +228,12 @@ def _refund_late(
         assert deposit is not None
         deposit.status = "refunding"
         payment_id, amount = deposit.payment_id or "", deposit.amount_cents
+        deposit_key = deposit.idempotency_key
         appt = session.get(Appointment, deposit.appointment_id)
         assert appt is not None
     try:
         refund = provider.refund(
-            idempotency_key=f"refund-{deposit_id}",
+            idempotency_key=refund_key(deposit_key),
             payment_id=payment_id,
             amount_cents=amount,
             currency=clinic.currency,

@@ -239,7 +239,9 @@ def deliver(
                 from_number=message.from_number,
                 to_number=message.to_number,
                 body=message.body,
-                idempotency_key=f"msg-{message.id}",
+                # Row id plus creation instant: stable across retries of this row, and never
+                # reused by another row even if a database is reset (carrier keys outlive it).
+                idempotency_key=f"msg-{message.id}-{int(message.created_at.timestamp())}",
             )
         )
     except SendError as exc:
