@@ -245,20 +245,19 @@ class _DelayingQueue:
         self.later.append((seconds, name, args))
 
 
-@pytest.fixture
-def turn_counter(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = turns.run_turn
+def _turn_texts(ctx: AppContext) -> list[str]:
+    """What each agent turn answered (its coalesced patient text), from the transcript."""
+    from agent.store import AgentStep
 
-    def counting(deps: Any, model: Any, user_text: str, **kw: Any) -> Any:
-        seen.append(user_text)
-        return real(deps, model, user_text, **kw)
+    with ctx.db.session() as s:
+        return list(
+            s.execute(
+                select(AgentStep.content).where(AgentStep.role == "user").order_by(AgentStep.id)
+            ).scalars()
+        )
 
-    monkeypatch.setattr(turns, "run_turn", counting)
-    return seen
 
-
-def test_three_quick_texts_are_one_turn(desk: Desk, turn_counter: list[str]) -> None:
+def test_three_quick_texts_are_one_turn(desk: Desk) -> None:
     ctx = desk.ctx
     inline = ctx.jobs
     queue = _DelayingQueue()
@@ -270,12 +269,12 @@ def test_three_quick_texts_are_one_turn(desk: Desk, turn_counter: list[str]) -> 
     [(_, _, (conversation_id,))] = queue.later[:1]
     queue.later.clear()
     turns.process_conversation(ctx, conversation_id)  # 1 s after the last text: wait
-    assert turn_counter == [] and [round(s, 3) for s, _, _ in queue.later] == [3.0]
+    assert _turn_texts(ctx) == [] and [round(s, 3) for s, _, _ in queue.later] == [3.0]
     desk.clock.advance(dt.timedelta(seconds=3))
     ctx.jobs = inline  # replies go out inline
     turns.process_conversation(ctx, conversation_id)
     turns.process_conversation(ctx, conversation_id)  # the other scheduled jobs: no-ops
-    assert turn_counter == ["hi\nhow much is botox\nfor my forehead"]
+    assert _turn_texts(ctx) == ["hi\nhow much is botox\nfor my forehead"]
     assert len(ctx.recording.bodies(JANE)) == 1
 
 
@@ -313,30 +312,26 @@ def test_one_worker_at_a_time_per_conversation(
     desk.clock.advance(dt.timedelta(seconds=5))  # burst window over
     with ctx.db.session() as s:
         conversation_id = s.execute(select(Conversation.id)).scalar_one()
-    entered, release = threading.Event(), threading.Event()
-    calls: list[str] = []
-    real = turns.run_turn
+    held, release = threading.Event(), threading.Event()
 
-    def blocking(deps: Any, model: Any, user_text: str, **kw: Any) -> Any:
-        calls.append(user_text)
-        entered.set()
-        release.wait(10)
-        return real(deps, model, user_text, **kw)
+    def other_worker_holding_the_lock() -> None:
+        with ctx.conversation_lock(conversation_id):
+            held.set()
+            release.wait(10)
 
-    monkeypatch.setattr(turns, "run_turn", blocking)
-    # Replies are enqueued on Redis; keep them in the database only.
-    first = threading.Thread(target=turns.process_conversation, args=(ctx, conversation_id))
-    second = threading.Thread(target=turns.process_conversation, args=(ctx, conversation_id))
-    first.start()
-    assert entered.wait(10)
-    second.start()
+    holder = threading.Thread(target=other_worker_holding_the_lock)
+    holder.start()
+    assert held.wait(10)
     assert redis_queue.redis.exists(f"frontdesk:conversation:{conversation_id}")
-    second.join(0.3)
-    assert second.is_alive()  # waiting for the lock, not running a turn
+    worker = threading.Thread(target=turns.process_conversation, args=(ctx, conversation_id))
+    worker.start()
+    worker.join(0.3)
+    assert worker.is_alive() and _turn_texts(ctx) == []  # waiting for the lock, no turn yet
     release.set()
-    first.join(10)
-    second.join(10)
-    assert calls == ["how much is botox"]
+    holder.join(10)
+    worker.join(10)
+    turns.process_conversation(ctx, conversation_id)  # a second run finds nothing to answer
+    assert _turn_texts(ctx) == ["how much is botox"]
     with ctx.db.session() as s:
         replies = s.execute(select(Message).where(Message.direction == "out")).scalars().all()
     assert len(replies) == 1

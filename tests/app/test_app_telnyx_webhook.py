@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline import OfflineModel
@@ -317,24 +318,17 @@ def test_photo_without_text_still_gets_a_reply(desk_factory: Callable[..., Desk]
     assert len(desk.ctx.recording.bodies(JANE)) == 1
 
 
-def test_duplicate_event_enqueues_no_second_turn(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    enqueued: list[str] = []
-    real = desk.ctx.jobs.enqueue
+def test_duplicate_event_runs_no_second_turn(desk: Desk) -> None:
+    from agent.store import AgentTurn
 
-    def spy(name: str, *args: Any) -> Any:
-        enqueued.append(name)
-        return real(name, *args)
-
-    monkeypatch.setattr(desk.ctx.jobs, "enqueue", spy)
     body = telnyx_message(
         "hi", sender=JANE, to=CLINIC, event_id="evt-dup", occurred_at=desk.clock.now().isoformat()
     )
     assert desk.post_telnyx(body).status_code == 200
-    turns = enqueued.count("handle_conversation")
     assert desk.post_telnyx(body).status_code == 200
-    assert enqueued.count("handle_conversation") == turns == 1
+    with desk.ctx.db.session() as s:
+        assert s.execute(select(func.count()).select_from(AgentTurn)).scalar() == 1
+    assert len(desk.ctx.recording.bodies(JANE)) == 1
 
 
 def test_stop_opts_out_with_one_confirmation(desk: Desk) -> None:
