@@ -48,7 +48,7 @@ from knowledge.chunking import DOCUMENT, chunk_sources
 from knowledge.clinic_file import ClinicFile, ClinicFileError, Document, parse_clinic_file
 from knowledge.embeddings import EmbeddingError
 from knowledge.models import Clinic, KnowledgeChunk, UploadedDocument
-from knowledge.seed import EMBED_BATCH, SeedError, SeedReport, embedding_text, seed_clinic
+from knowledge.seed import SeedError, SeedReport, embed_texts, embedding_text, seed_clinic
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -203,17 +203,6 @@ def seed_with_uploads(
     return seed_clinic(db, clinic, uploads)
 
 
-def _embed_all(embedder: Embedder, texts: list[str]) -> list[list[float]]:
-    vectors: list[list[float]] = []
-    for i in range(0, len(texts), EMBED_BATCH):
-        batch = texts[i : i + EMBED_BATCH]
-        out = embedder.embed(batch)
-        if len(out) != len(batch):
-            raise SeedError(f"embedder returned {len(out)} vectors for {len(batch)} texts")
-        vectors.extend([float(x) for x in v] for v in out)
-    return vectors
-
-
 def replace_documents(
     db: Database,
     clinic_id: str,
@@ -257,7 +246,7 @@ def replace_documents(
     vectors: list[list[float]] | None = None
     if embedder is not None and chunks and all(r[2] for r in others):
         try:
-            vectors = _embed_all(embedder, [embedding_text(c) for c in chunks])
+            vectors = embed_texts(embedder, [embedding_text(c) for c in chunks])
         except EmbeddingError as exc:
             log.warning("knowledge_embeddings_unavailable", clinic_id=clinic_id, error=str(exc))
     new = {d.title: d.content for d in docs}

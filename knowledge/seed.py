@@ -141,8 +141,16 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def _embed(embedder: Embedder, chunks: list[Chunk]) -> list[list[float]]:
+    return embed_texts(embedder, [embedding_text(c) for c in chunks])
+
+
+def embed_texts(embedder: Embedder, texts: list[str]) -> list[list[float]]:
+    """Embed ``texts`` in batches of :data:`EMBED_BATCH`, one vector per text, in order.
+
+    Raises:
+        SeedError: the embedder answered a different number of vectors than texts.
+    """
     vectors: list[list[float]] = []
-    texts = [embedding_text(c) for c in chunks]
     for i in range(0, len(texts), EMBED_BATCH):
         batch = texts[i : i + EMBED_BATCH]
         out = embedder.embed(batch)

@@ -17,20 +17,12 @@ from app.context import AppContext
 from app.turns import handoff
 from booking.models import Appointment, Deposit
 from knowledge.clinic_file import ClinicFile
-from messaging.inbound import get_or_create_conversation
 from messaging.models import Conversation, StaffAlert
+from tests.steps import open_conversation
 
 
 def _deps(ctx: AppContext, clinic: ClinicFile) -> AgentDeps:
-    with ctx.db.session() as s:
-        conv = get_or_create_conversation(
-            s,
-            clinic_id="glow-austin",
-            patient_phone="+15125550123",
-            clinic_phone="+15125550100",
-            provider="telnyx",
-            now=ctx.clock.now(),
-        ).id
+    conv = open_conversation(ctx, "+15125550123")
     return AgentDeps(
         db=ctx.db,
         clinic=clinic,

@@ -15,32 +15,10 @@ from app.context import AppContext
 from app.web import create_app
 from booking.models import Appointment, Deposit
 from messaging.models import Message
-from messaging.testing import telnyx_headers
 from tests.agent.test_openai_model import completion, make_model
+from tests.steps import JANE, post_text
 
-JANE = "+15125550123"
 URL = "https://api.openai.com/v1/chat/completions"
-
-
-def _text(client: Any, ctx: AppContext, body: str, event_id: str) -> None:
-    payload = {
-        "data": {
-            "event_type": "message.received",
-            "id": event_id,
-            "payload": {
-                "id": event_id,
-                "text": body,
-                "from": {"phone_number": JANE},
-                "to": [{"phone_number": "+15125550100"}],
-            },
-        }
-    }
-    raw = json.dumps(payload).encode()
-    headers = {
-        **telnyx_headers(raw, int(ctx.clock.now().timestamp())),
-        "content-type": "application/json",
-    }
-    assert client.post("/webhooks/telnyx", data=raw, headers=headers).status_code == 200
 
 
 def _tool_result(request: httpx.Request) -> dict[str, Any]:
@@ -78,8 +56,8 @@ def test_gpt_tool_calls_book_and_send_the_deposit_link(
     ]
     with respx.mock(assert_all_called=True) as api:
         route = api.post(URL).mock(side_effect=lambda r: httpx.Response(200, json=turns.pop(0)(r)))
-        _text(client, ctx, "how much is botox, anything thursday after 4?", "e1")
-        _text(client, ctx, "1 please", "e2")
+        post_text(client, ctx, "how much is botox, anything thursday after 4?", "e1")
+        post_text(client, ctx, "1 please", "e2")
     assert turns == [] and route.call_count == 5
     sent = json.loads(route.calls[0].request.content)
     assert sent["tools"] and sent["messages"][0]["role"] == "system"
@@ -115,7 +93,7 @@ def test_gpt_outage_gives_the_patient_a_safe_reply_and_alerts_staff(
                 },
             )
         )
-        _text(client, ctx, "hi can i book", "e1")
+        post_text(client, ctx, "hi can i book", "e1")
     with ctx.db.session() as s:
         to_jane = s.execute(select(Message.body).where(Message.to_number == JANE)).scalars().all()
         to_staff = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable
 
@@ -17,8 +16,8 @@ from app.jobs import RQQueue
 from app.tasks import set_worker_context
 from app.web import create_app
 from messaging.models import Message
-from messaging.testing import telnyx_headers
 from tests.conftest import REDIS_URL
+from tests.steps import signed_text
 
 pytestmark = pytest.mark.redis
 
@@ -34,23 +33,6 @@ def rq_queue() -> RQQueue:
     queue.queue.delete(delete_jobs=True)
 
 
-def _text(body: str, event_id: str, ts: int) -> tuple[bytes, dict[str, str]]:
-    payload = {
-        "data": {
-            "event_type": "message.received",
-            "id": event_id,
-            "payload": {
-                "id": event_id,
-                "text": body,
-                "from": {"phone_number": "+15125550123"},
-                "to": [{"phone_number": "+15125550100"}],
-            },
-        }
-    }
-    raw = json.dumps(payload).encode()
-    return raw, {**telnyx_headers(raw, ts), "content-type": "application/json"}
-
-
 def test_webhook_enqueues_on_redis_and_a_worker_answers(
     make_ctx: Callable[..., AppContext], database_url: str, rq_queue: RQQueue
 ) -> None:
@@ -59,7 +41,7 @@ def test_webhook_enqueues_on_redis_and_a_worker_answers(
     ctx = make_ctx(database_url, jobs=rq_queue)
     client = create_app(context=ctx).test_client()
     ts = int(ctx.clock.now().timestamp())
-    raw, headers = _text("how much is botox", "evt-rq-1", ts)
+    raw, headers = signed_text("how much is botox", "evt-rq-1", ts)
     assert client.post("/webhooks/telnyx", data=raw, headers=headers).status_code == 200
     with ctx.db.session() as s:  # acknowledged: stored, not yet answered
         assert s.execute(select(Message.direction)).scalars().all() == ["in"]

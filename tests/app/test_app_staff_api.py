@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -11,30 +10,7 @@ from app.context import AppContext
 from app.web import create_app
 from knowledge.apikeys import create_key
 from messaging.models import Message
-from messaging.testing import telnyx_headers
-
-JANE = "+15125550123"
-
-
-def _text(client, ctx: AppContext, body: str, event_id: str) -> None:  # type: ignore[no-untyped-def]
-    payload = {
-        "data": {
-            "event_type": "message.received",
-            "id": event_id,
-            "payload": {
-                "id": event_id,
-                "text": body,
-                "from": {"phone_number": JANE},
-                "to": [{"phone_number": "+15125550100"}],
-            },
-        }
-    }
-    raw = json.dumps(payload).encode()
-    headers = {
-        **telnyx_headers(raw, int(ctx.clock.now().timestamp())),
-        "content-type": "application/json",
-    }
-    assert client.post("/webhooks/telnyx", data=raw, headers=headers).status_code == 200
+from tests.steps import JANE, post_text
 
 
 def _to_jane(ctx: AppContext) -> list[tuple[str, str]]:
@@ -54,7 +30,7 @@ def test_staff_take_over_reply_and_resume(
     client = create_app(context=ctx).test_client()
     key = create_key(ctx.db, "glow-austin", "front desk")
     auth = {"Authorization": f"Bearer {key}"}
-    _text(client, ctx, "how much is botox", "e1")
+    post_text(client, ctx, "how much is botox", "e1")
 
     listing = client.get("/staff/glow-austin/conversations", headers=auth).get_json()
     [conv] = listing["conversations"]
@@ -66,14 +42,14 @@ def test_staff_take_over_reply_and_resume(
         headers=auth,
     )
     assert sent.status_code == 201
-    _text(client, ctx, "oh hi amy! can i come thursday?", "e2")
+    post_text(client, ctx, "oh hi amy! can i come thursday?", "e2")
     kinds = [k for k, _ in _to_jane(ctx)]
     assert kinds == ["reply", "staff_reply"]  # the AI stayed silent after the takeover
 
     assert client.post(
         f"/staff/glow-austin/conversations/{conv['id']}/resume", headers=auth
     ).get_json() == {"ai_paused": False}
-    _text(client, ctx, "how much is botox again", "e3")
+    post_text(client, ctx, "how much is botox again", "e3")
     assert [k for k, _ in _to_jane(ctx)][-1] == "reply"
 
     shown = client.get(f"/staff/glow-austin/conversations/{conv['id']}", headers=auth).get_json()
@@ -96,7 +72,7 @@ def test_staff_api_needs_this_clinics_key(
         ).status_code
         == 404
     )
-    _text(client, ctx, "hi", "e1")
+    post_text(client, ctx, "hi", "e1")
     assert (
         client.post(
             "/staff/glow-austin/conversations/1/reply", json={"text": " "}, headers=auth

@@ -9,84 +9,25 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from agent.tools import service_terms
 from app.clock import FrozenClock
 from app.context import AppContext
 from app.tasks import run_due, send_staff_email
 from app.turns import handoff
-from booking.deposits import record_payment, request_deposit
-from booking.holds import hold_offer
-from booking.models import Deposit
-from booking.slots import offer_slots
-from booking.terms import SlotFilter
 from knowledge.clinic_file import ClinicFile
 from knowledge.seed import seed_clinic
 from messaging.email import MAX_EMAIL_ATTEMPTS, MailError, RecordingMailer, SmtpMailer
-from messaging.inbound import get_or_create_conversation
 from messaging.models import Message, StaffAlert, StaffEmail
 from messaging.staff import notify_staff
 from tests.messaging.test_messaging_email import SmtpSink, free_port, start_smtp
+from tests.steps import JANE, OMAR, book_paid, open_conversation
 
-JANE = "+15125550123"
 STAFF_PHONE = "+15125550199"
 STAFF_EMAIL = "frontdesk@glowmedspa.example.com"
 
 
-def _conversation(ctx: AppContext, phone: str = JANE) -> int:
-    with ctx.db.session() as s:
-        return get_or_create_conversation(
-            s,
-            clinic_id="glow-austin",
-            patient_phone=phone,
-            clinic_phone="+15125550100",
-            provider="telnyx",
-            now=ctx.clock.now(),
-        ).id
-
-
 def _book_and_pay(ctx: AppContext, clinic: ClinicFile) -> int:
     """Offer, hold and pay a Botox deposit through the normal path; the appointment id."""
-    conv = _conversation(ctx)
-    terms = ctx.clinic_terms(clinic)
-    emr = ctx.emr_for(clinic)
-    offer = offer_slots(
-        ctx.db,
-        emr,
-        clinic=terms,
-        conversation_id=conv,
-        service=service_terms(clinic, clinic.service("botox")),
-        wanted=SlotFilter(weekdays=frozenset({3}), after=dt.time(16)),
-        now=ctx.clock.now(),
-    )[0]
-    appt = hold_offer(
-        ctx.db,
-        emr,
-        clinic=terms,
-        offer=offer,
-        patient_phone=JANE,
-        service_name="Botox",
-        provider_name="Dr. Maya Lee",
-        deposit_cents=5000,
-        now=ctx.clock.now(),
-    ).appointment_id
-    link = request_deposit(
-        ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
-    )
-    with ctx.db.session() as s:
-        deposit = s.get(Deposit, link.deposit_id)
-        assert deposit is not None and deposit.order_id is not None
-        order_id = deposit.order_id
-    outcome = record_payment(
-        ctx.db,
-        emr,
-        ctx.deposits,
-        clinic=terms,
-        order_id=order_id,
-        payment_id="pay-1",
-        now=ctx.clock.now(),
-    )
-    assert outcome.result == "booked"
-    return appt
+    return book_paid(ctx, clinic, weekdays=frozenset({3}), after=dt.time(16))[1]
 
 
 def _emails(ctx: AppContext) -> list[StaffEmail]:
@@ -136,7 +77,7 @@ def test_handoff_email_is_marked_action_needed_and_says_how_to_take_over(
     make_ctx: Callable[..., AppContext], database_url: str
 ) -> None:
     ctx = make_ctx(database_url)
-    conv = _conversation(ctx)
+    conv = open_conversation(ctx)
     handoff(ctx, conv, "medical", "Asked whether Botox is safe while breastfeeding.")
     [sent] = _recording(ctx).sent
     assert sent.subject == "[frontdesk] ACTION NEEDED: handoff (medical)"
@@ -157,7 +98,7 @@ def test_clinic_without_staff_email_sends_no_email(
     clinic = ClinicFile.model_validate(data)
     seed_clinic(ctx.db, clinic)
     _book_and_pay(ctx, clinic)
-    handoff(ctx, _conversation(ctx, "+15125550124"), "patient_request", "Wants a person.")
+    handoff(ctx, open_conversation(ctx, OMAR), "patient_request", "Wants a person.")
     assert _emails(ctx) == [] and _recording(ctx).sent == []
     assert len(_staff_texts(ctx)) == 2  # the texts still go out
 
@@ -202,7 +143,7 @@ def test_transient_failures_retry_with_backoff_then_give_up(
     ctx = make_ctx(database_url)
     mailer = _recording(ctx)
     mailer.fail_next(*[MailError("421 busy", code=421)] * MAX_EMAIL_ATTEMPTS)
-    handoff(ctx, _conversation(ctx), "emergency", "Says her lip is swelling fast.")
+    handoff(ctx, open_conversation(ctx), "emergency", "Says her lip is swelling fast.")
     [row] = _emails(ctx)
     assert row.status == "queued" and row.attempts == 1 and row.send_after is not None
     assert run_due(ctx)["emails_requeued"] == 0  # backoff not over
@@ -223,8 +164,8 @@ def test_permanent_failure_is_not_retried_and_a_sent_row_is_never_resent(
     ctx = make_ctx(database_url)
     mailer = _recording(ctx)
     mailer.fail_next(MailError("550 no such user", code=550, permanent=True))
-    handoff(ctx, _conversation(ctx), "complaint", "Unhappy with her results.")
-    handoff(ctx, _conversation(ctx, "+15125550124"), "other", "Asked about gift cards.")
+    handoff(ctx, open_conversation(ctx), "complaint", "Unhappy with her results.")
+    handoff(ctx, open_conversation(ctx, OMAR), "other", "Asked about gift cards.")
     failed, sent = _emails(ctx)
     assert failed.status == "failed" and "550" in (failed.error or "")
     assert sent.status == "sent"
@@ -271,7 +212,7 @@ def test_server_that_refuses_then_accepts_gets_the_email_via_the_sweeper(
     controller = start_smtp(sink)
     try:
         ctx = make_ctx(database_url, smtp_url=f"smtp://127.0.0.1:{controller.port}")
-        conv = _conversation(ctx)
+        conv = open_conversation(ctx)
         handoff(ctx, conv, "patient_request", "Wants to talk to a person about pricing.")
         [row] = _emails(ctx)
         assert row.status == "queued" and row.attempts == 1 and "451" in (row.error or "")
@@ -293,7 +234,7 @@ def test_connection_refused_then_server_up_is_retried_by_the_sweeper(
 ) -> None:
     port = free_port()
     ctx = make_ctx(database_url, smtp_url=f"smtp://127.0.0.1:{port}", smtp_timeout_seconds=2)
-    handoff(ctx, _conversation(ctx), "emergency", "Reports trouble breathing after filler.")
+    handoff(ctx, open_conversation(ctx), "emergency", "Reports trouble breathing after filler.")
     [row] = _emails(ctx)
     assert row.status == "queued" and row.attempts == 1
     assert "Connection" in (row.error or "") or "refused" in (row.error or "").lower()

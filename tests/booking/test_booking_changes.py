@@ -8,70 +8,21 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from agent.tools import service_terms
 from app.clock import FrozenClock
 from app.context import AppContext
 from booking.changes import cancel_by_patient, reschedule, upcoming
-from booking.deposits import record_payment, request_deposit
-from booking.holds import hold_offer
 from booking.models import Appointment, Deposit
-from booking.slots import offer_slots
-from booking.terms import SlotFilter
 from knowledge.clinic_file import ClinicFile
-from messaging.inbound import get_or_create_conversation
 from messaging.models import StaffAlert
-
-JANE = "+15125550123"
-
-
-def _booked(ctx: AppContext, clinic: ClinicFile, weekday: int) -> tuple[int, int]:
-    """A paid, booked Botox appointment on the next ``weekday``; (conversation, appointment)."""
-    with ctx.db.session() as s:
-        conv = get_or_create_conversation(
-            s,
-            clinic_id="glow-austin",
-            patient_phone=JANE,
-            clinic_phone="+15125550100",
-            provider="telnyx",
-            now=ctx.clock.now(),
-        ).id
-    terms = ctx.clinic_terms(clinic)
-    emr = ctx.emr_for(clinic)
-    offer = offer_slots(
-        ctx.db,
-        emr,
-        clinic=terms,
-        conversation_id=conv,
-        service=service_terms(clinic, clinic.service("botox")),
-        wanted=SlotFilter(weekdays=frozenset({weekday})),
-        now=ctx.clock.now(),
-    )[0]
-    appt = hold_offer(
-        ctx.db,
-        emr,
-        clinic=terms,
-        offer=offer,
-        patient_phone=JANE,
-        service_name="Botox",
-        provider_name="Dr. Maya Lee",
-        deposit_cents=5000,
-        now=ctx.clock.now(),
-    ).appointment_id
-    link = request_deposit(
-        ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
-    )
-    with ctx.db.session() as s:
-        order = s.get(Deposit, link.deposit_id).order_id  # type: ignore[union-attr]
-    record_payment(
-        ctx.db,
-        emr,
-        ctx.deposits,
-        clinic=terms,
-        order_id=order or "",
-        payment_id="pay-1",
-        now=ctx.clock.now(),
-    )
-    return conv, appt
+from tests.steps import (
+    JANE,
+    book_paid,
+    deposit_order,
+    hold,
+    offer_botox,
+    open_conversation,
+    pay,
+)
 
 
 def _deposit_status(ctx: AppContext) -> str:
@@ -83,7 +34,7 @@ def test_early_cancellation_refunds_the_deposit(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    _, appt = _booked(ctx, demo_clinic, weekday=3)  # Thursday, days away
+    _, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))  # Thursday, days away
     done = cancel_by_patient(
         ctx.db,
         ctx.emr_for(demo_clinic),
@@ -107,7 +58,7 @@ def test_late_cancellation_keeps_the_deposit(
     clock: FrozenClock,
 ) -> None:
     ctx = make_ctx(database_url)
-    _, appt = _booked(ctx, demo_clinic, weekday=3)
+    _, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))
     with ctx.db.session() as s:
         start = s.get(Appointment, appt).start_at  # type: ignore[union-attr]
     clock.set(start - dt.timedelta(hours=5))  # inside the 24 h notice window
@@ -127,18 +78,10 @@ def test_reschedule_books_the_new_time_first_and_moves_the_paid_deposit(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    conv, appt = _booked(ctx, demo_clinic, weekday=3)
+    conv, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))
     terms = ctx.clinic_terms(demo_clinic)
     emr = ctx.emr_for(demo_clinic)
-    new_offer = offer_slots(
-        ctx.db,
-        emr,
-        clinic=terms,
-        conversation_id=conv,
-        service=service_terms(demo_clinic, demo_clinic.service("botox")),
-        wanted=SlotFilter(weekdays=frozenset({4})),
-        now=ctx.clock.now(),
-    )[0]
+    new_offer = offer_botox(ctx, demo_clinic, conv, weekdays=frozenset({4}))[0]
     moved = reschedule(
         ctx.db,
         emr,
@@ -162,7 +105,7 @@ def test_cancelling_an_inactive_appointment_is_refused(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    _, appt = _booked(ctx, demo_clinic, weekday=3)
+    _, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))
     args = {"clinic": ctx.clinic_terms(demo_clinic), "appointment_id": appt, "now": ctx.clock.now()}
     cancel_by_patient(ctx.db, ctx.emr_for(demo_clinic), ctx.deposits, **args)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
@@ -173,55 +116,20 @@ def test_cancelling_an_unpaid_hold_closes_its_link_and_a_late_payment_is_refunde
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    with ctx.db.session() as s:
-        conv = get_or_create_conversation(
-            s,
-            clinic_id="glow-austin",
-            patient_phone=JANE,
-            clinic_phone="+15125550100",
-            provider="telnyx",
-            now=ctx.clock.now(),
-        ).id
-    terms, emr = ctx.clinic_terms(demo_clinic), ctx.emr_for(demo_clinic)
-    offer = offer_slots(
-        ctx.db,
-        emr,
-        clinic=terms,
-        conversation_id=conv,
-        service=service_terms(demo_clinic, demo_clinic.service("botox")),
-        wanted=SlotFilter(weekdays=frozenset({3})),
-        now=ctx.clock.now(),
-    )[0]
-    appt = hold_offer(
-        ctx.db,
-        emr,
-        clinic=terms,
-        offer=offer,
-        patient_phone=JANE,
-        service_name="Botox",
-        provider_name="Dr. Maya Lee",
-        deposit_cents=5000,
-        now=ctx.clock.now(),
-    ).appointment_id
-    link = request_deposit(
-        ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
-    )
+    offer = offer_botox(ctx, demo_clinic, open_conversation(ctx), weekdays=frozenset({3}))[0]
+    appt = hold(ctx, demo_clinic, offer)
+    order = deposit_order(ctx, demo_clinic, appt)
     done = cancel_by_patient(
-        ctx.db, emr, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
+        ctx.db,
+        ctx.emr_for(demo_clinic),
+        ctx.deposits,
+        clinic=ctx.clinic_terms(demo_clinic),
+        appointment_id=appt,
+        now=ctx.clock.now(),
     )
     assert done.deposit == "none" and _deposit_status(ctx) == "cancelled"
-    with ctx.db.session() as s:
-        order = s.get(Deposit, link.deposit_id).order_id  # type: ignore[union-attr]
     # The patient had the page open and pays anyway: refunded, told why, never kept.
-    outcome = record_payment(
-        ctx.db,
-        emr,
-        ctx.deposits,
-        clinic=terms,
-        order_id=order or "",
-        payment_id="pay-late",
-        now=ctx.clock.now(),
-    )
+    outcome = pay(ctx, demo_clinic, order, "pay-late")
     assert outcome.result == "refunded" and _deposit_status(ctx) == "refunded"
     with ctx.db.session() as s:
         from messaging.models import Message

@@ -8,59 +8,22 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from agent.tools import service_terms
 from app.clock import FrozenClock
 from app.context import AppContext
 from booking.deposits import expire_due_holds, record_payment, request_deposit
-from booking.holds import HoldFailed, hold_offer
+from booking.holds import HoldFailed
 from booking.models import Appointment, Deposit, SlotOffer
-from booking.slots import offer_slots
-from booking.terms import SlotFilter
 from knowledge.clinic_file import ClinicFile
-from messaging.inbound import get_or_create_conversation
 from messaging.models import Message, StaffAlert
-
-JANE, OMAR = "+15125550123", "+15125550124"
-
-
-def _conversation(ctx: AppContext, phone: str) -> int:
-    with ctx.db.session() as s:
-        return get_or_create_conversation(
-            s,
-            clinic_id="glow-austin",
-            patient_phone=phone,
-            clinic_phone="+15125550100",
-            provider="telnyx",
-            now=ctx.clock.now(),
-        ).id
-
-
-def _offer(
-    ctx: AppContext, clinic: ClinicFile, conversation_id: int, **wanted: object
-) -> list[SlotOffer]:
-    return offer_slots(
-        ctx.db,
-        ctx.emr_for(clinic),
-        clinic=ctx.clinic_terms(clinic),
-        conversation_id=conversation_id,
-        service=service_terms(clinic, clinic.service("botox")),
-        wanted=SlotFilter(**wanted),
-        now=ctx.clock.now(),  # type: ignore[arg-type]
-    )
-
-
-def _hold(ctx: AppContext, clinic: ClinicFile, offer: SlotOffer, phone: str) -> int:
-    return hold_offer(
-        ctx.db,
-        ctx.emr_for(clinic),
-        clinic=ctx.clinic_terms(clinic),
-        offer=offer,
-        patient_phone=phone,
-        service_name="Botox",
-        provider_name="Dr. Maya Lee",
-        deposit_cents=5000,
-        now=ctx.clock.now(),
-    ).appointment_id
+from tests.steps import (
+    JANE,
+    OMAR,
+    deposit_order,
+    hold,
+    offer_botox,
+    open_conversation,
+    pay,
+)
 
 
 def _texts_to(ctx: AppContext, phone: str) -> list[str]:
@@ -85,8 +48,8 @@ def test_offers_match_the_patients_wish_and_are_numbered(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    conv = _conversation(ctx, JANE)
-    offers = _offer(ctx, demo_clinic, conv, weekdays=frozenset({3}), after=dt.time(16))
+    conv = open_conversation(ctx, JANE)
+    offers = offer_botox(ctx, demo_clinic, conv, weekdays=frozenset({3}), after=dt.time(16))
     assert [o.position for o in offers] == list(range(1, len(offers) + 1))
     zone = demo_clinic.clinic.zone
     for o in offers:
@@ -99,16 +62,16 @@ def test_one_slot_cannot_be_held_twice(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    jane, omar = _conversation(ctx, JANE), _conversation(ctx, OMAR)
-    first = _offer(ctx, demo_clinic, jane, weekdays=frozenset({3}), after=dt.time(16))[0]
-    same = _offer(ctx, demo_clinic, omar, weekdays=frozenset({3}), after=dt.time(16))[0]
+    jane, omar = open_conversation(ctx, JANE), open_conversation(ctx, OMAR)
+    first = offer_botox(ctx, demo_clinic, jane, weekdays=frozenset({3}), after=dt.time(16))[0]
+    same = offer_botox(ctx, demo_clinic, omar, weekdays=frozenset({3}), after=dt.time(16))[0]
     assert same.start_at == first.start_at  # both saw the slot before anyone held it
-    _hold(ctx, demo_clinic, first, JANE)
+    hold(ctx, demo_clinic, first, JANE)
     with pytest.raises(HoldFailed) as failed:
-        _hold(ctx, demo_clinic, same, OMAR)
+        hold(ctx, demo_clinic, same, OMAR)
     assert failed.value.reason == "taken"
     # And the held time is no longer offered to anyone.
-    again = _offer(ctx, demo_clinic, omar, weekdays=frozenset({3}), after=dt.time(16))
+    again = offer_botox(ctx, demo_clinic, omar, weekdays=frozenset({3}), after=dt.time(16))
     assert all(o.start_at != first.start_at for o in again)
 
 
@@ -116,8 +79,8 @@ def test_paid_deposit_books_confirms_and_notifies_staff(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    conv = _conversation(ctx, JANE)
-    appt = _hold(ctx, demo_clinic, _offer(ctx, demo_clinic, conv)[0], JANE)
+    conv = open_conversation(ctx, JANE)
+    appt = hold(ctx, demo_clinic, offer_botox(ctx, demo_clinic, conv)[0], JANE)
     terms = ctx.clinic_terms(demo_clinic)
     link = request_deposit(
         ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=ctx.clock.now()
@@ -164,9 +127,9 @@ def test_unpaid_hold_expires_frees_the_slot_and_tells_the_patient(
     clock: FrozenClock,
 ) -> None:
     ctx = make_ctx(database_url)
-    conv = _conversation(ctx, JANE)
-    offer = _offer(ctx, demo_clinic, conv, weekdays=frozenset({3}))[0]
-    appt = _hold(ctx, demo_clinic, offer, JANE)
+    conv = open_conversation(ctx, JANE)
+    offer = offer_botox(ctx, demo_clinic, conv, weekdays=frozenset({3}))[0]
+    appt = hold(ctx, demo_clinic, offer, JANE)
     terms = ctx.clinic_terms(demo_clinic)
     request_deposit(ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=clock.now())
     emr = ctx.emr_for(demo_clinic)
@@ -178,22 +141,20 @@ def test_unpaid_hold_expires_frees_the_slot_and_tells_the_patient(
     assert any("has lapsed" in t for t in _texts_to(ctx, JANE))
     with ctx.db.session() as s:
         assert s.execute(select(Deposit.status)).scalar_one() == "expired"
-    fresh = _offer(ctx, demo_clinic, _conversation(ctx, OMAR), weekdays=frozenset({3}))
+    fresh = offer_botox(ctx, demo_clinic, open_conversation(ctx, OMAR), weekdays=frozenset({3}))
     assert offer.start_at in [o.start_at for o in fresh]  # released for everyone
 
 
 def _expired_with_deposit(
     ctx: AppContext, clinic: ClinicFile, clock: FrozenClock
 ) -> tuple[int, str, SlotOffer]:
-    offer = _offer(ctx, clinic, _conversation(ctx, JANE), weekdays=frozenset({3}))[0]
-    appt = _hold(ctx, clinic, offer, JANE)
-    terms = ctx.clinic_terms(clinic)
-    link = request_deposit(ctx.db, ctx.deposits, clinic=terms, appointment_id=appt, now=clock.now())
+    offer = offer_botox(ctx, clinic, open_conversation(ctx, JANE), weekdays=frozenset({3}))[0]
+    appt = hold(ctx, clinic, offer, JANE)
+    order_id = deposit_order(ctx, clinic, appt)
     clock.advance(dt.timedelta(minutes=20))
-    expire_due_holds(ctx.db, ctx.emr_for(clinic), ctx.deposits, clinic=terms, now=clock.now())
-    with ctx.db.session() as s:
-        order_id = s.get(Deposit, link.deposit_id).order_id  # type: ignore[union-attr]
-    assert order_id
+    expire_due_holds(
+        ctx.db, ctx.emr_for(clinic), ctx.deposits, clinic=ctx.clinic_terms(clinic), now=clock.now()
+    )
     return appt, order_id, offer
 
 
@@ -205,15 +166,7 @@ def test_late_payment_books_the_slot_when_still_free(
 ) -> None:
     ctx = make_ctx(database_url)
     appt, order_id, _ = _expired_with_deposit(ctx, demo_clinic, clock)
-    outcome = record_payment(
-        ctx.db,
-        ctx.emr_for(demo_clinic),
-        ctx.deposits,
-        clinic=ctx.clinic_terms(demo_clinic),
-        order_id=order_id,
-        payment_id="pay-late",
-        now=clock.now(),
-    )
+    outcome = pay(ctx, demo_clinic, order_id, "pay-late")
     assert outcome.result == "late_booked" and _status(ctx, appt) == "booked"
     assert any("You're booked" in t for t in _texts_to(ctx, JANE))
 
@@ -228,19 +181,13 @@ def test_late_payment_for_a_taken_slot_is_refunded_patient_told_staff_alerted(
     appt, order_id, offer = _expired_with_deposit(ctx, demo_clinic, clock)
     omar_offer = next(
         o
-        for o in _offer(ctx, demo_clinic, _conversation(ctx, OMAR), weekdays=frozenset({3}))
+        for o in offer_botox(
+            ctx, demo_clinic, open_conversation(ctx, OMAR), weekdays=frozenset({3})
+        )
         if o.start_at == offer.start_at and o.provider_id == offer.provider_id
     )
-    _hold(ctx, demo_clinic, omar_offer, OMAR)  # someone else took the time meanwhile
-    outcome = record_payment(
-        ctx.db,
-        ctx.emr_for(demo_clinic),
-        ctx.deposits,
-        clinic=ctx.clinic_terms(demo_clinic),
-        order_id=order_id,
-        payment_id="pay-late",
-        now=clock.now(),
-    )
+    hold(ctx, demo_clinic, omar_offer, OMAR)  # someone else took the time meanwhile
+    outcome = pay(ctx, demo_clinic, order_id, "pay-late")
     assert outcome.result == "refunded" and _status(ctx, appt) == "expired"
     with ctx.db.session() as s:
         deposit = s.execute(select(Deposit).where(Deposit.order_id == order_id)).scalar_one()
@@ -263,7 +210,9 @@ def test_an_emr_confirm_that_failed_is_retried_by_the_sweeper(
     from emr.models import LocalAppointment
 
     ctx = make_ctx(database_url)
-    appt = _hold(ctx, demo_clinic, _offer(ctx, demo_clinic, _conversation(ctx, JANE))[0], JANE)
+    appt = hold(
+        ctx, demo_clinic, offer_botox(ctx, demo_clinic, open_conversation(ctx, JANE))[0], JANE
+    )
     with ctx.db.session() as s:
         emr_id = int(s.get(Appointment, appt).emr_appointment_id or 0)  # type: ignore[union-attr]
         s.execute(

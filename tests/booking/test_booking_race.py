@@ -9,15 +9,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select, text
 
-from agent.tools import service_terms
 from app.context import AppContext
 from app.db import Database
 from booking.holds import HoldFailed, hold_offer
 from booking.models import Appointment
-from booking.slots import offer_slots
-from booking.terms import SlotFilter
 from knowledge.clinic_file import ClinicFile
-from messaging.inbound import get_or_create_conversation
+from tests.steps import offer_botox, open_conversation
 
 pytestmark = pytest.mark.postgres
 
@@ -33,25 +30,9 @@ def test_twenty_threads_holding_one_slot_on_postgres_have_exactly_one_winner(
     emr = ctx.emr_for(demo_clinic)
     offers = []
     for i in range(20):
-        with ctx.db.session() as s:
-            conv = get_or_create_conversation(
-                s,
-                clinic_id="glow-austin",
-                patient_phone=f"+151255501{i:02d}",
-                clinic_phone="+15125550100",
-                provider="telnyx",
-                now=ctx.clock.now(),
-            ).id
+        conv = open_conversation(ctx, f"+151255501{i:02d}")
         offers.append(
-            offer_slots(
-                ctx.db,
-                emr,
-                clinic=terms,
-                conversation_id=conv,
-                service=service_terms(demo_clinic, demo_clinic.service("botox")),
-                wanted=SlotFilter(weekdays=frozenset({3}), after=dt.time(16)),
-                now=ctx.clock.now(),
-            )[0]
+            offer_botox(ctx, demo_clinic, conv, weekdays=frozenset({3}), after=dt.time(16))[0]
         )
     assert len({(o.start_at, o.provider_id) for o in offers}) == 1  # all saw the same slot
 

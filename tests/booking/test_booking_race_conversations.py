@@ -16,7 +16,7 @@ from app.db import Database
 from app.turns import handoff
 from booking.models import ACTIVE_STATUSES, Appointment
 from knowledge.clinic_file import ClinicFile
-from messaging.inbound import get_or_create_conversation
+from tests.steps import open_conversation
 
 pytestmark = pytest.mark.postgres
 PATIENTS = 50
@@ -33,15 +33,7 @@ def test_fifty_patients_one_slot_one_booked_the_rest_offered_alternatives(
     patients = []
     for i in range(PATIENTS):
         phone = f"+15125550{i:03d}"
-        with ctx.db.session() as s:
-            conv = get_or_create_conversation(
-                s,
-                clinic_id="glow-austin",
-                patient_phone=phone,
-                clinic_phone="+15125550100",
-                provider="telnyx",
-                now=ctx.clock.now(),
-            ).id
+        conv = open_conversation(ctx, phone)
         deps = AgentDeps(
             db=ctx.db,
             clinic=demo_clinic,
