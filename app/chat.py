@@ -14,12 +14,12 @@ from app.settings import load_settings
 
 def chat_loop(*, clinic_file: str, phone: str) -> int:
     """Seed ``clinic_file``, then read patient texts from stdin and print the replies."""
-    from app.context import build_context
+    from app.flows.inbound_text import receive_text
     from app.migrate import upgrade
+    from app.wiring import build_context
     from knowledge.clinic_file import load_clinic_file
     from knowledge.seed import seed_clinic
     from messaging.base import InboundMessage
-    from messaging.webhooks import accept_inbound
 
     settings = load_settings(sms_provider="recording")
     if settings.is_sqlite:
@@ -40,7 +40,7 @@ def chat_loop(*, clinic_file: str, phone: str) -> int:
             print()
             return 0
         before = len(ctx.recording.sent)
-        accept_inbound(
+        receive_text(
             ctx,
             InboundMessage(
                 provider="chat",

@@ -12,18 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 
+from app.errors import UserError
 from app.settings import ROOT, SettingsError, load_settings
 
 DEMO_SCENARIO = ROOT / "testdata" / "demo-scenario.yaml"
 
 
-class UserError(Exception):
-    """A mistake the user can fix; printed without a traceback."""
-
-
 def _context():  # type: ignore[no-untyped-def]
-    from app.context import build_context
     from app.logging import configure_logging
+    from app.wiring import build_context
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -44,9 +41,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Validate and upsert a clinic file; ``--docs DIR`` replaces the uploaded documents."""
-    from knowledge.api import replace_documents, seed_with_uploads
     from knowledge.clinic_file import load_clinic_file
     from knowledge.seed import load_docs_dir
+    from knowledge.updates import replace_documents, seed_with_uploads
 
     clinic = load_clinic_file(args.file)
     docs = load_docs_dir(args.docs) if args.docs else None
@@ -89,28 +86,9 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_result(result, transcript: bool) -> None:  # type: ignore[no-untyped-def]
-    if transcript:
-        for step in result.steps:
-            if step.action == "text":
-                print(f"  {step.patient:>8} > {step.text}")
-            else:
-                print(
-                    f"  {'':>8} * {step.action.replace('_', ' ')}"
-                    + (f": {step.text}" if step.text else "")
-                )
-            for reply in step.replies:
-                lines = reply.splitlines() or [""]
-                print(f"  {'clinic':>8} < {lines[0]}")
-                for line in lines[1:]:
-                    print(f"  {'':>8}   {line}")
-            for failure in step.failures:
-                print(f"  {'':>8} ! {failure}")
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run scenario files; print a pass/fail table (and pass^k, and JSON on request)."""
-    from app.evaluation import run_eval
+    from app.eval.suite import run_eval
 
     return run_eval(
         args.paths, trials=args.trials, as_json=args.json, transcript=args.transcript, tags=args.tag
@@ -119,8 +97,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """One whole conversation on the embedded default, printed; non-zero if nothing booked."""
-    from app.scenario_runner import run_scenario
-    from app.scenario_spec import load_scenario
+    from app.eval.runner import run_scenario
+    from app.eval.spec import load_scenario
+    from app.eval.suite import print_transcript
 
     scenario = load_scenario(args.scenario or DEMO_SCENARIO)
     print(
@@ -128,7 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{scenario.now.isoformat()})\n"
     )
     result = run_scenario(scenario)
-    _print_result(result, transcript=True)
+    print_transcript(result)
     booked = [a for a in result.appointments if a["status"] == "booked"]
     print()
     for a in booked:
@@ -156,7 +135,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
     """Staff take over: list and show conversations, reply from the clinic number, resume."""
     from sqlalchemy import select
 
-    from app.staff import resume_ai, staff_send
+    from app.flows.staff import resume_ai, staff_send
     from messaging.models import Conversation, Message
 
     ctx = _context()
@@ -296,11 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``frontdesk`` console script."""
-    from app.scenario_spec import ScenarioError
-    from knowledge.api import DocumentsError
+    from app.eval.spec import ScenarioError
     from knowledge.apikeys import ApiKeyError
     from knowledge.clinic_file import ClinicFileError
     from knowledge.seed import SeedError
+    from knowledge.updates import DocumentsError
 
     args = build_parser().parse_args(argv)
     from app.logging import configure_logging

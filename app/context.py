@@ -1,8 +1,8 @@
-"""The composition root: one :class:`AppContext` per process holds every live dependency.
+"""One :class:`AppContext` per process holds every live dependency.
 
-``create_app()`` and the worker's start-up build it from :class:`~app.settings.Settings`;
-nothing is connected at import time. Packages reach it through the Flask app
-(``current_app.extensions["frontdesk"]``) or as the first argument of a job.
+:func:`app.wiring.build_context` builds it from :class:`~app.settings.Settings` (in
+``create_app()``, the worker's start-up and the CLI); nothing is connected at import time.
+Flows get it as their first argument; web routes through ``current_app.extensions["frontdesk"]``.
 """
 
 from __future__ import annotations
@@ -15,22 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from agent.models.base import ChatModel
-from app.clock import Clock, SystemClock
+from app.clock import Clock
 from app.db import Database
-from app.jobs import InlineQueue, JobQueue, RQQueue
+from app.jobs import JobQueue
 from app.settings import Settings
 from booking.terms import ClinicTerms
 from emr.base import EMRClient
 from knowledge.clinic_file import ClinicFile
 from knowledge.retrieval import Embedder
 from messaging.base import SmsGateway
-from messaging.email import PENDING_KEY as EMAIL_PENDING_KEY
-from messaging.email import Mailer, RecordingMailer, SmtpMailer
-from messaging.outbound import PENDING_KEY
+from messaging.email import Mailer, RecordingMailer
 from messaging.recording import RecordingGateway
 from payments.base import DepositProvider
 
@@ -53,6 +50,8 @@ class AppContext:
         deposits: the deposit provider (Square or the local test checkout).
         recording: the gateway that records texts instead of sending them.
         mailer: sends staff emails (SMTP when ``SMTP_URL`` is set, else recorded in memory).
+        embedder: embeddings for retrieval (OpenAI-compatible), or None for lexical only.
+        redis: the Redis client when ``REDIS_URL`` is set (locks, caches), else None.
     """
 
     settings: Settings
@@ -64,6 +63,7 @@ class AppContext:
     recording: RecordingGateway = field(default_factory=RecordingGateway)
     mailer: Mailer = field(default_factory=RecordingMailer)
     embedder: Embedder | None = None
+    redis: Any = None
     _gateways: dict[str, SmsGateway] = field(default_factory=dict)
     _emrs: dict[str, EMRClient] = field(default_factory=dict)
     _locks: dict[int, threading.Lock] = field(default_factory=dict)
@@ -163,11 +163,12 @@ class AppContext:
                 {p.id: p.emr_id for p in clinic.providers},
                 {s.id: s.emr for s in clinic.services},
             )
-            redis = getattr(self.jobs, "redis", None)
-            if redis is not None:
+            if self.redis is not None:
                 from emr.cache import CachedEMR
 
-                emr = CachedEMR(emr, redis, ttl_seconds=60, namespace=f"frontdesk:emr:{info.id}")
+                emr = CachedEMR(
+                    emr, self.redis, ttl_seconds=60, namespace=f"frontdesk:emr:{info.id}"
+                )
         else:
             from emr.local import LocalCalendar, LocalEMR
 
@@ -192,9 +193,8 @@ class AppContext:
         With Redis: a Redis lock shared by every worker process. Without: a lock in this
         process (the embedded default runs jobs inline in one process).
         """
-        redis = getattr(self.jobs, "redis", None)
-        if redis is not None:
-            with redis.lock(
+        if self.redis is not None:
+            with self.redis.lock(
                 f"frontdesk:conversation:{conversation_id}", timeout=60, blocking_timeout=60
             ):
                 yield
@@ -203,124 +203,3 @@ class AppContext:
             lock = self._locks.setdefault(conversation_id, threading.Lock())
         with lock:
             yield
-
-
-def _enqueue_after_commit(ctx: AppContext) -> None:
-    """Send every outbound row and staff email a committed session saved (see
-    messaging.outbound and messaging.email)."""
-
-    def after_commit(session: Session) -> None:
-        ids = session.info.pop(PENDING_KEY, None)
-        email_ids = session.info.pop(EMAIL_PENDING_KEY, None)
-        for message_id in ids or ():
-            ctx.jobs.enqueue("send_message", message_id)
-        for email_id in email_ids or ():
-            ctx.jobs.enqueue("send_staff_email", email_id)
-
-    def after_rollback(session: Session) -> None:
-        session.info.pop(PENDING_KEY, None)
-        session.info.pop(EMAIL_PENDING_KEY, None)
-
-    event.listen(ctx.db.sessions, "after_commit", after_commit)
-    event.listen(ctx.db.sessions, "after_soft_rollback", lambda s, _t: after_rollback(s))
-
-
-def build_context(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    chat_model: ChatModel | None = None,
-    deposits: DepositProvider | None = None,
-    jobs: JobQueue | None = None,
-    raise_job_errors: bool = False,
-) -> AppContext:
-    """Connect everything ``settings`` describes.
-
-    Args:
-        clock: defaults to the system clock.
-        chat_model: defaults to OpenAI when ``OPENAI_API_KEY`` is set, else the offline model.
-        deposits: defaults to Square when ``SQUARE_ACCESS_TOKEN`` is set, else the local checkout.
-        jobs: defaults to RQ when ``REDIS_URL`` is set, else inline.
-        raise_job_errors: inline jobs re-raise errors (scenario runs and tests).
-
-    Raises:
-        SettingsError: a vendor is half-configured (e.g. Square token without location id).
-    """
-    from app.settings import SettingsError
-
-    if settings.is_sqlite:
-        settings.instance_path.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
-    if chat_model is None:
-        if settings.openai_api_key:
-            from agent.models.openai import OpenAIChatModel
-
-            chat_model = OpenAIChatModel(
-                api_key=settings.openai_api_key,
-                model=settings.openai_model,
-                base_url=settings.openai_base_url,
-            )
-        else:
-            from agent.offline import OfflineModel
-
-            chat_model = OfflineModel()
-    if deposits is None:
-        if settings.square_access_token:
-            if not settings.square_location_id:
-                raise SettingsError(
-                    "invalid setting SQUARE_LOCATION_ID: required with SQUARE_ACCESS_TOKEN"
-                )
-            from payments.square import SquareDeposits
-
-            deposits = SquareDeposits(
-                settings.square_access_token,
-                settings.square_location_id,
-                environment=settings.square_environment,
-            )
-        else:
-            from payments.local import LocalDeposits
-
-            deposits = LocalDeposits(settings.public_base_url)
-    inline: InlineQueue | None = None
-    if jobs is None:
-        if settings.redis_url:
-            jobs = RQQueue(settings.redis_url)
-        else:
-            inline = InlineQueue(raise_errors=raise_job_errors)
-            jobs = inline
-    ctx = AppContext(
-        settings=settings,
-        db=db,
-        clock=clock or SystemClock(),
-        jobs=jobs,
-        chat_model=chat_model,
-        deposits=deposits,
-    )
-    if inline is not None:
-        inline.ctx = ctx
-    if settings.smtp_url:
-        ctx.mailer = SmtpMailer.from_url(
-            settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
-        )
-    if settings.openai_api_key and settings.openai_embedding_model.lower() not in ("none", "off"):
-        from knowledge.embeddings import OpenAIEmbedder
-
-        ctx.embedder = OpenAIEmbedder(
-            settings.openai_api_key,
-            model=settings.openai_embedding_model,
-            base_url=settings.openai_base_url,
-        )
-    _enqueue_after_commit(ctx)
-    return ctx
-
-
-def describe(ctx: AppContext) -> dict[str, Any]:
-    """Which backend serves each concern (printed by the CLI; no secrets)."""
-    return {
-        "database": ctx.db.engine.dialect.name,
-        "jobs": type(ctx.jobs).__name__,
-        "chat_model": ctx.chat_model.name,
-        "deposits": ctx.deposits.name,
-        "sms": ctx.default_sms_provider(),
-        "email": type(ctx.mailer).__name__,
-    }

@@ -1,7 +1,8 @@
 """Database engine, session factory and the shared declarative ``Base``.
 
 One :class:`Database` per process, made by ``create_app()`` or the worker's start-up (never at
-import time). Postgres goes through psycopg 3; the embedded default is a SQLite file whose
+import time). A leaf module: it imports nothing of ours, so every package's ``models`` can hang
+its tables on :class:`Base` without an import circle. Postgres goes through psycopg 3; the embedded default is a SQLite file whose
 transactions start with ``BEGIN IMMEDIATE`` so writers are serialised.
 """
 
@@ -115,23 +116,14 @@ class Database:
             yield session
 
     def create_all(self) -> None:
-        """Create every table (tests and the embedded default); production uses Alembic."""
-        import_all_models()
+        """Create the tables of every model imported so far (tests and the embedded default;
+        production uses Alembic). :func:`app.migrations.registry.import_all_models` imports
+        them all."""
         Base.metadata.create_all(self.engine)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-def import_all_models() -> None:
-    """Import every package's ``models`` module so ``Base.metadata`` knows all tables."""
-    import agent.store  # noqa: F401
-    import booking.models  # noqa: F401
-    import emr.models  # noqa: F401
-    import knowledge.models  # noqa: F401
-    import messaging.models  # noqa: F401
-    import payments.models  # noqa: F401
 
 
 def utcnow() -> dt.datetime:

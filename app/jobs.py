@@ -1,35 +1,67 @@
-"""One set of job functions, run inline (embedded default) or on RQ (``REDIS_URL`` set).
+"""One job queue interface, run inline (embedded default) or on RQ (``REDIS_URL`` set).
 
-Jobs are named functions in :mod:`app.tasks`; callers enqueue by name with JSON-able
-arguments so the same call works in both modes. The inline queue runs a job at once, and a
-job enqueued while another runs waits until that one returns (no re-entrancy), which keeps
-the embedded default's ordering the same as a single RQ worker's.
+A job is a module-level function whose first parameter is the
+:class:`~app.context.AppContext`; callers enqueue the function itself
+(``ctx.jobs.enqueue(take_turn, conversation_id)``) with JSON-able arguments, so "go to
+definition" works from every call site and both modes run the same call. The inline queue
+runs a job at once, and a job enqueued while another runs waits until that one returns (no
+re-entrancy), which keeps the embedded default's ordering the same as a single RQ worker's.
+
+This module imports nothing of ours: it never needs to know which jobs exist.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
-#: Every job that may be enqueued; the name resolves to ``app.tasks.<name>``.
-JOB_NAMES = frozenset({"handle_conversation", "send_message", "send_staff_email", "run_due"})
+#: A job: ``func(ctx, *args)``, defined at module level so RQ can import it by reference.
+Job = Callable[..., Any]
+
+#: RQ retries a failed job after 1, 5 and 15 seconds
+#: (https://python-rq.org/docs/exceptions/#retrying-failed-jobs).
+RETRY_INTERVALS = [1, 5, 15]
+
+_worker_context: Any = None
 
 
 class JobQueue(Protocol):
-    """Where work goes. ``enqueue`` never raises for a known job name.
+    """Where work goes.
 
-    Queues that can run a job later set ``delays = True`` and offer
-    ``enqueue_in(seconds, name, *args)``; the inline queue runs everything at once.
+    ``delays`` says whether :meth:`enqueue_in` really waits (RQ's scheduler) or runs at once
+    (inline), which decides whether burst coalescing waits for a window to close.
     """
 
-    def enqueue(self, name: str, *args: Any) -> None:
-        """Queue job ``name`` (one of :data:`JOB_NAMES`) with positional JSON-able ``args``."""
+    delays: bool
+    #: Whether a job that raises is run again by the queue (RQ) or only by the sweeper.
+    retries: bool
+
+    def enqueue(self, func: Job, *args: Any) -> None:
+        """Queue ``func(ctx, *args)``; ``args`` must be JSON-able."""
         ...
+
+    def enqueue_in(self, seconds: float, func: Job, *args: Any) -> None:
+        """Queue ``func(ctx, *args)`` to run ``seconds`` from now."""
+        ...
+
+
+def run_job(ctx: Any, func: Job, *args: Any) -> Any:
+    """Run ``func(ctx, *args)``, logging (by the function's name only, never its arguments,
+    which may identify a patient) and re-raising its error."""
+    if ctx is None:
+        raise RuntimeError("no context to run jobs against: build_context() sets one")
+    try:
+        return func(ctx, *args)
+    except Exception:
+        log.exception("job_failed", job=func.__name__)
+        raise
 
 
 class InlineQueue:
@@ -41,21 +73,20 @@ class InlineQueue:
 
     #: Jobs run at once: burst coalescing happens only through what is already stored.
     delays = False
+    retries = False
 
     def __init__(self, *, raise_errors: bool = False) -> None:
         self._local = threading.local()
         self.raise_errors = raise_errors
         self.ctx: Any = None  # the AppContext jobs run against; set by build_context
 
-    def enqueue(self, name: str, *args: Any) -> None:
-        """Run ``name(*args)`` now, or after the job currently running in this thread."""
-        if name not in JOB_NAMES:
-            raise ValueError(f"unknown job {name!r}")
-        pending: deque[tuple[str, tuple[Any, ...]]] | None = getattr(self._local, "pending", None)
+    def enqueue(self, func: Job, *args: Any) -> None:
+        """Run ``func(ctx, *args)`` now, or after the job currently running in this thread."""
+        pending: deque[tuple[Job, tuple[Any, ...]]] | None = getattr(self._local, "pending", None)
         if pending is not None:
-            pending.append((name, args))
+            pending.append((func, args))
             return
-        pending = deque([(name, args)])
+        pending = deque([(func, args)])
         self._local.pending = pending
         try:
             while pending:
@@ -68,67 +99,64 @@ class InlineQueue:
         finally:
             self._local.pending = None
 
-    def enqueue_in(self, seconds: float, name: str, *args: Any) -> None:
+    def enqueue_in(self, seconds: float, func: Job, *args: Any) -> None:
         """Inline mode has no scheduler: run at once (same as :meth:`enqueue`)."""
-        self.enqueue(name, *args)
+        self.enqueue(func, *args)
 
 
 class RQQueue:
-    """Enqueues on RQ's default queue; ``frontdesk worker`` runs the jobs.
+    """Enqueues on an RQ queue; ``frontdesk worker`` runs the jobs.
 
-    https://python-rq.org/docs/ — jobs reference ``app.tasks.rq_entry`` by import path, so the
-    worker needs only this package installed. Failed jobs are retried by RQ after 1, 5 and 15
-    seconds (``Retry``; https://python-rq.org/docs/exceptions/#retrying-failed-jobs), and
-    delayed jobs (``enqueue_in``, https://python-rq.org/docs/scheduling/) need a worker started
-    with ``with_scheduler=True``, which ``frontdesk worker`` is. Whatever RQ drops, the sweeper
-    (``run_due``) finds again from the database rows.
+    RQ stores the job function by its import path (https://python-rq.org/docs/jobs/); we
+    enqueue :func:`rq_entry` with the real job function as its first argument, so the worker
+    runs it against the context it built at start-up (:func:`set_worker_context`). Failed jobs
+    are retried by RQ (:data:`RETRY_INTERVALS`); delayed jobs
+    (https://python-rq.org/docs/scheduling/) need a worker started with
+    ``with_scheduler=True``, which ``frontdesk worker`` is. Whatever RQ drops, the sweeper
+    finds again from the database rows.
     """
 
     delays = True
+    retries = True
 
-    def __init__(self, redis_url: str, queue_name: str = "frontdesk") -> None:
-        from redis import Redis
+    def __init__(self, redis: Any, queue_name: str = "frontdesk") -> None:
         from rq import Queue
 
-        self.redis = Redis.from_url(redis_url)
-        self.queue = Queue(queue_name, connection=self.redis)
+        self.redis = redis
+        self.queue = Queue(queue_name, connection=redis)
 
-    def enqueue(self, name: str, *args: Any) -> None:
-        """Push ``name(*args)`` onto Redis (retried by RQ up to 3 times on failure)."""
+    @classmethod
+    def from_url(cls, redis_url: str, queue_name: str = "frontdesk") -> RQQueue:
+        """A queue on the Redis at ``redis_url`` (``redis://host:port/db``)."""
+        from redis import Redis
+
+        return cls(Redis.from_url(redis_url), queue_name)
+
+    def enqueue(self, func: Job, *args: Any) -> None:
+        """Push ``func(ctx, *args)`` onto Redis (retried by RQ on failure)."""
         from rq import Retry
 
-        if name not in JOB_NAMES:
-            raise ValueError(f"unknown job {name!r}")
-        self.queue.enqueue(
-            "app.tasks.rq_entry", name, *args, retry=Retry(max=3, interval=[1, 5, 15])
-        )
+        self.queue.enqueue(rq_entry, func, *args, retry=Retry(max=3, interval=RETRY_INTERVALS))
 
-    def enqueue_in(self, seconds: float, name: str, *args: Any) -> None:
-        """Schedule ``name(*args)`` to run ``seconds`` from now (RQ's scheduler)."""
-        import datetime as dt
-
+    def enqueue_in(self, seconds: float, func: Job, *args: Any) -> None:
+        """Schedule ``func(ctx, *args)`` to run ``seconds`` from now (RQ's scheduler)."""
         from rq import Retry
 
-        if name not in JOB_NAMES:
-            raise ValueError(f"unknown job {name!r}")
         self.queue.enqueue_in(
             dt.timedelta(seconds=seconds),
-            "app.tasks.rq_entry",
-            name,
+            rq_entry,
+            func,
             *args,
-            retry=Retry(max=3, interval=[1, 5, 15]),
+            retry=Retry(max=3, interval=RETRY_INTERVALS),
         )
 
 
-def run_job(ctx: Any, name: str, *args: Any) -> None:
-    """Run job ``name`` (a function of :mod:`app.tasks` taking the context first)."""
-    from app import tasks
+def set_worker_context(ctx: Any) -> None:
+    """Install the context RQ jobs run against (called by ``frontdesk worker`` start-up)."""
+    global _worker_context
+    _worker_context = ctx
 
-    if ctx is None:
-        raise RuntimeError("the inline queue has no context; use build_context()")
-    func = getattr(tasks, name)
-    try:
-        func(ctx, *args)
-    except Exception:
-        log.exception("job_failed", job=name)
-        raise
+
+def rq_entry(func: Job, *args: Any) -> Any:
+    """RQ's entry point: run ``func`` against the worker's context."""
+    return run_job(_worker_context, func, *args)

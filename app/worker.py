@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from app.cli import UserError
+from app.errors import UserError
+from app.flows.sweeper import run_due
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -25,21 +26,20 @@ SWEEP_SECONDS = 30
 
 def _sweeper(ctx: AppContext, stop: threading.Event) -> None:
     """Every ``SWEEP_SECONDS``, enqueue one ``run_due`` for all workers (Redis ``SET NX``)."""
-    redis = ctx.jobs.redis  # type: ignore[attr-defined]
+    redis = ctx.redis
     while not stop.wait(SWEEP_SECONDS):
         if redis.set("frontdesk:sweeper", "1", nx=True, ex=SWEEP_SECONDS - 1):
-            ctx.jobs.enqueue("run_due")
+            ctx.jobs.enqueue(run_due)
 
 
 def run_worker() -> int:
     """Run until interrupted. Raises :class:`UserError` without ``REDIS_URL``."""
     from rq import SimpleWorker
 
-    from app.context import build_context
-    from app.jobs import RQQueue
+    from app.jobs import RQQueue, set_worker_context
     from app.logging import configure_logging
     from app.settings import load_settings
-    from app.tasks import set_worker_context
+    from app.wiring import build_context
 
     settings = load_settings()
     if not settings.redis_url:
@@ -50,7 +50,8 @@ def run_worker() -> int:
     stop = threading.Event()
     threading.Thread(target=_sweeper, args=(ctx, stop), daemon=True).start()
     jobs = ctx.jobs
-    assert isinstance(jobs, RQQueue)
+    if not isinstance(jobs, RQQueue):
+        raise UserError("the worker runs RQ jobs; this context has an inline queue")
     worker = SimpleWorker([jobs.queue], connection=jobs.redis)
     try:
         worker.work(with_scheduler=True)

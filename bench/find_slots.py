@@ -26,6 +26,7 @@ from sqlalchemy import make_url, text  # noqa: E402
 
 from app.clock import FrozenClock  # noqa: E402
 from app.db import Database  # noqa: E402
+from app.migrations.registry import create_all  # noqa: E402
 from emr.base import SlotQuery  # noqa: E402
 from emr.local import LocalCalendar, LocalEMR  # noqa: E402
 from emr.models import LocalAppointment, LocalPatient  # noqa: E402
@@ -79,7 +80,7 @@ def seed(db: Database) -> None:
 
 def measure(label: str, db: Database, runs: int) -> None:
     """Time ``runs`` calls and print p50/p99 (milliseconds) and the number of slots."""
-    db.create_all()
+    create_all(db)
     seed(db)
     emr = LocalEMR(db, CALENDAR, FrozenClock(NOW))
     query = SlotQuery("botox", 30, (), NOW, NOW + dt.timedelta(days=60))

@@ -31,6 +31,7 @@ from app.clock import FrozenClock  # noqa: E402
 from app.context import build_context  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
+from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from booking.holds import HoldFailed, hold_offer  # noqa: E402
 from booking.models import SlotOffer  # noqa: E402
@@ -71,7 +72,7 @@ def main() -> int:
     )
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6))))
     ctx = build_context(settings, clock=clock)
-    ctx.db.create_all()
+    create_all(ctx.db)
     clinic = load_clinic_file(ROOT / "testdata" / "demo-clinic.json")
     seed_clinic(ctx.db, clinic)
     terms, emr = ctx.clinic_terms(clinic), ctx.emr_for(clinic)

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.db import Database  # noqa: E402
+from app.migrations.registry import create_all  # noqa: E402
 from knowledge.clinic_file import ClinicFile, parse_clinic_file  # noqa: E402
 from knowledge.retrieval import clear_cache, search  # noqa: E402
 from knowledge.seed import seed_clinic  # noqa: E402
@@ -133,7 +134,7 @@ def run(sizes: list[int], queries: int, budget_s: float = 5.0) -> None:
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/bench.db")
-            db.create_all()
+            create_all(db)
             report = seed_clinic(db, make_clinic(size, rng))
             clear_cache()
             with db.session() as session:

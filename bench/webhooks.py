@@ -44,13 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from messaging.testing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers  # noqa: E402
 from redis import Redis  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 
 from app.db import Database  # noqa: E402
 from knowledge.clinic_file import load_clinic_file  # noqa: E402
 from knowledge.seed import seed_clinic  # noqa: E402
-from messaging.testing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers  # noqa: E402
 
 CLINIC = "+15125550100"
 BIN = Path(sys.executable).parent

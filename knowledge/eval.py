@@ -151,7 +151,7 @@ def run_knowledge_eval(
     with tempfile.TemporaryDirectory(prefix="frontdesk-keval-") as tmp:
         db = Database(f"sqlite:///{tmp}/knowledge.db")
         try:
-            db.create_all()
+            db.create_all()  # the tables of knowledge.models, which seeding fills
             try:
                 seed_clinic(db, clinic, extra, embedder=embedder)
             except EmbeddingError as exc:

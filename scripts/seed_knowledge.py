@@ -65,8 +65,8 @@ def _seed_local(clinic: ClinicFile, docs: list[Document] | None) -> list[str]:
 
     from app.db import Database
     from app.settings import load_settings
-    from knowledge.api import replace_documents, seed_with_uploads
     from knowledge.embeddings import embedder_from_env
+    from knowledge.updates import replace_documents, seed_with_uploads
 
     settings = load_settings()
     if settings.is_sqlite:
@@ -157,7 +157,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exc.status
     except Exception as exc:  # noqa: BLE001 - user-facing command: one line, no traceback
         from app.settings import SettingsError
-        from knowledge.api import DocumentsError
+        from knowledge.updates import DocumentsError
 
         if isinstance(exc, (SettingsError, SeedError, ClinicFileError, DocumentsError)):
             print(f"seed_knowledge: {exc}", file=sys.stderr)

@@ -18,12 +18,16 @@ import pytest
 from sqlalchemy import make_url, text
 
 from app.clock import FrozenClock
-from app.context import AppContext, build_context
+from app.context import AppContext
 from app.db import Base, Database
+from app.eval.signing import TEST_TELNYX_PUBLIC_KEY
+from app.migrations.registry import import_all_models
 from app.settings import load_settings
+from app.wiring import build_context
 from knowledge.clinic_file import ClinicFile, load_clinic_file
 from knowledge.seed import seed_clinic
-from messaging.testing import TEST_TELNYX_PUBLIC_KEY
+
+import_all_models()  # every table, for create_all on both backends
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CLINIC = REPO / "testdata" / "demo-clinic.json"

@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.tools import service_terms
 from app.context import AppContext
+from app.eval.signing import telnyx_headers
 from booking.deposits import PaymentOutcome, record_payment, request_deposit
 from booking.holds import hold_offer
 from booking.models import Deposit, SlotOffer
@@ -18,7 +19,6 @@ from booking.slots import offer_slots
 from booking.terms import SlotFilter
 from knowledge.clinic_file import ClinicFile
 from messaging.inbound import get_or_create_conversation
-from messaging.testing import telnyx_headers
 
 JANE, OMAR = "+15125550123", "+15125550124"
 CLINIC_NUMBER = "+15125550100"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from app.db import Base, import_all_models, make_engine
+from app.db import Base, make_engine
+from app.migrations.registry import import_all_models
 
 import_all_models()
 target_metadata = Base.metadata

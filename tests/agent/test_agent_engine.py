@@ -14,7 +14,7 @@ from agent.models.scripted import ScriptedModel, call, say
 from agent.store import AgentStep, AgentTurn
 from agent.tools import AgentDeps
 from app.context import AppContext
-from app.turns import handoff
+from app.flows.staff import handoff
 from booking.models import Appointment, Deposit
 from knowledge.clinic_file import ClinicFile
 from messaging.models import Conversation, StaffAlert

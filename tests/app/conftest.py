@@ -21,10 +21,10 @@ from werkzeug.test import TestResponse
 
 from app.clock import FrozenClock
 from app.context import AppContext
+from app.eval.signing import telnyx_headers
 from app.web import create_app
 from booking.models import Appointment, Deposit
 from messaging.models import Message
-from messaging.testing import telnyx_headers
 
 CLINIC = "+15125550100"
 JANE = "+15125550121"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.tasks import send_message
+from app.flows.sending import send_message
 from messaging.base import SendError
 from messaging.models import Message, OptOut
 from messaging.outbound import queue_text

@@ -13,10 +13,11 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-import app.turns as turns
+import app.flows.turn as turns
 from app.context import AppContext
+from app.flows.sending import send_message
+from app.flows.sweeper import run_due
 from app.jobs import RQQueue
-from app.tasks import run_due, send_message
 from booking.notify import tell_patient
 from messaging.base import SendError
 from messaging.models import Conversation, Message
@@ -180,12 +181,13 @@ class _DeadWorkerQueue:
     """Accepts jobs and never runs them: the worker that should have died mid-way."""
 
     delays = False
+    retries = False
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
+        self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
 
-    def enqueue(self, name: str, *args: Any) -> None:
-        self.jobs.append((name, args))
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        self.jobs.append((func, args))
 
 
 def test_inbound_left_by_a_dead_worker_is_answered_once(
@@ -196,7 +198,7 @@ def test_inbound_left_by_a_dead_worker_is_answered_once(
     dead = _DeadWorkerQueue()
     desk.ctx.jobs = dead
     assert desk.text("how much is botox").status_code == 200
-    assert [name for name, _ in dead.jobs] == ["handle_conversation"]  # enqueued, never run
+    assert [func for func, _ in dead.jobs] == [turns.take_turn]  # enqueued, never run
     desk.ctx.jobs = live
     assert run_due(desk.ctx)["inbound_requeued"] == 0  # not stale yet
     desk.clock.advance(dt.timedelta(seconds=61))
@@ -233,16 +235,17 @@ class _DelayingQueue:
     """A queue with a scheduler, driven by hand: ``enqueue_in`` calls are recorded."""
 
     delays = True
+    retries = False
 
     def __init__(self) -> None:
-        self.later: list[tuple[float, str, tuple[Any, ...]]] = []
-        self.now: list[tuple[str, tuple[Any, ...]]] = []
+        self.later: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] = []
+        self.now: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
 
-    def enqueue(self, name: str, *args: Any) -> None:
-        self.now.append((name, args))
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        self.now.append((func, args))
 
-    def enqueue_in(self, seconds: float, name: str, *args: Any) -> None:
-        self.later.append((seconds, name, args))
+    def enqueue_in(self, seconds: float, func: Callable[..., Any], *args: Any) -> None:
+        self.later.append((seconds, func, args))
 
 
 def _turn_texts(ctx: AppContext) -> list[str]:
@@ -265,15 +268,15 @@ def test_three_quick_texts_are_one_turn(desk: Desk) -> None:
     for text in ("hi", "how much is botox", "for my forehead"):
         assert desk.text(text).status_code == 200
         desk.clock.advance(dt.timedelta(seconds=1))
-    assert [(s, n) for s, n, _ in queue.later] == [(4.0, "handle_conversation")] * 3
+    assert [(s, n) for s, n, _ in queue.later] == [(4.0, turns.take_turn)] * 3
     [(_, _, (conversation_id,))] = queue.later[:1]
     queue.later.clear()
-    turns.process_conversation(ctx, conversation_id)  # 1 s after the last text: wait
+    turns.take_turn(ctx, conversation_id)  # 1 s after the last text: wait
     assert _turn_texts(ctx) == [] and [round(s, 3) for s, _, _ in queue.later] == [3.0]
     desk.clock.advance(dt.timedelta(seconds=3))
     ctx.jobs = inline  # replies go out inline
-    turns.process_conversation(ctx, conversation_id)
-    turns.process_conversation(ctx, conversation_id)  # the other scheduled jobs: no-ops
+    turns.take_turn(ctx, conversation_id)
+    turns.take_turn(ctx, conversation_id)  # the other scheduled jobs: no-ops
     assert _turn_texts(ctx) == ["hi\nhow much is botox\nfor my forehead"]
     assert len(ctx.recording.bodies(JANE)) == 1
 
@@ -287,7 +290,7 @@ def redis_queue() -> Iterator[RQQueue]:
         Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"Redis not reachable: {type(exc).__name__}")
-    queue = RQQueue(REDIS_URL, queue_name=f"frontdesk-test-{uuid.uuid4().hex[:8]}")
+    queue = RQQueue.from_url(REDIS_URL, queue_name=f"frontdesk-test-{uuid.uuid4().hex[:8]}")
     yield queue
     queue.queue.delete(delete_jobs=True)
 
@@ -323,14 +326,14 @@ def test_one_worker_at_a_time_per_conversation(
     holder.start()
     assert held.wait(10)
     assert redis_queue.redis.exists(f"frontdesk:conversation:{conversation_id}")
-    worker = threading.Thread(target=turns.process_conversation, args=(ctx, conversation_id))
+    worker = threading.Thread(target=turns.take_turn, args=(ctx, conversation_id))
     worker.start()
     worker.join(0.3)
     assert worker.is_alive() and _turn_texts(ctx) == []  # waiting for the lock, no turn yet
     release.set()
     holder.join(10)
     worker.join(10)
-    turns.process_conversation(ctx, conversation_id)  # a second run finds nothing to answer
+    turns.take_turn(ctx, conversation_id)  # a second run finds nothing to answer
     assert _turn_texts(ctx) == ["how much is botox"]
     with ctx.db.session() as s:
         replies = s.execute(select(Message).where(Message.direction == "out")).scalars().all()

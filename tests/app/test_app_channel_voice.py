@@ -14,9 +14,9 @@ from collections.abc import Callable
 import pytest
 from werkzeug.test import TestResponse
 
+from app.eval.signing import sign_twilio
 from knowledge.clinic_file import ClinicFile
 from messaging.models import CallSession, Message
-from messaging.testing import sign_twilio
 from tests.app.conftest import CLINIC, JANE, Desk
 
 TOKEN = "voice-token"

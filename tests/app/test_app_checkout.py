@@ -11,6 +11,7 @@ import json
 
 from werkzeug.test import TestResponse
 
+from app.flows.sweeper import run_due
 from booking.models import Deposit
 from messaging.models import StaffAlert
 from tests.app.conftest import JANE, OMAR, Desk, appointment_of
@@ -95,7 +96,7 @@ def test_expired_hold_still_free_books_when_paid(desk: Desk) -> None:
     deposit = desk.book_to_deposit()
     assert deposit.payment_link_id
     desk.clock.advance(dt.timedelta(minutes=20))
-    desk.ctx.jobs.enqueue("run_due")
+    desk.ctx.jobs.enqueue(run_due)
     assert appointment_of(desk.ctx, deposit).status == "expired"
     page = desk.client.get(f"/checkout/{deposit.payment_link_id}").get_data(as_text=True)
     assert "hold has expired" in page
@@ -110,7 +111,7 @@ def test_expired_hold_taken_by_another_patient_is_refunded(desk: Desk) -> None:
     jane = desk.book_to_deposit(JANE)
     assert jane.payment_link_id
     desk.clock.advance(dt.timedelta(minutes=20))
-    desk.ctx.jobs.enqueue("run_due")
+    desk.ctx.jobs.enqueue(run_due)
     omar = desk.book_to_deposit(OMAR)
     assert omar.payment_link_id
     assert appointment_of(desk.ctx, omar).start_at == appointment_of(desk.ctx, jane).start_at

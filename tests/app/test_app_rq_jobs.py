@@ -12,8 +12,7 @@ from rq.job import Job
 from sqlalchemy import select
 
 from app.context import AppContext
-from app.jobs import RQQueue
-from app.tasks import set_worker_context
+from app.jobs import RQQueue, set_worker_context
 from app.web import create_app
 from messaging.models import Message
 from tests.conftest import REDIS_URL
@@ -28,7 +27,7 @@ def rq_queue() -> RQQueue:
         Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"Redis not reachable: {type(exc).__name__}")
-    queue = RQQueue(REDIS_URL, queue_name=f"frontdesk-test-{uuid.uuid4().hex[:8]}")
+    queue = RQQueue.from_url(REDIS_URL, queue_name=f"frontdesk-test-{uuid.uuid4().hex[:8]}")
     yield queue
     queue.queue.delete(delete_jobs=True)
 

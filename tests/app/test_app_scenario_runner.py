@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.scenario_runner import run_scenario
-from app.scenario_spec import ScenarioError, load_scenario
+from app.eval.runner import run_scenario
+from app.eval.spec import ScenarioError, load_scenario
 from tests.conftest import REPO
 
 DEMO = REPO / "testdata" / "demo-scenario.yaml"

@@ -9,8 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from app.db import Base, Database, import_all_models
+from app.db import Base, Database
 from app.migrate import upgrade
+from app.migrations.registry import import_all_models
 from app.settings import SettingsError, load_settings
 from tests.conftest import PG_URL, schema_url
 

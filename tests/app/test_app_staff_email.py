@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.clock import FrozenClock
 from app.context import AppContext
-from app.tasks import run_due, send_staff_email
-from app.turns import handoff
+from app.flows.sending import send_staff_email
+from app.flows.staff import handoff
+from app.flows.sweeper import run_due
 from knowledge.clinic_file import ClinicFile
 from knowledge.seed import seed_clinic
 from messaging.email import MAX_EMAIL_ATTEMPTS, MailError, RecordingMailer, SmtpMailer

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline import OfflineModel
+from app.eval.signing import TEST_TELNYX_SEED, sign_telnyx
 from messaging.models import Conversation, Message, OptOut
-from messaging.testing import TEST_TELNYX_SEED, sign_telnyx
 from tests.app.conftest import (
     CLINIC,
     JANE,

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pytest
 from werkzeug.test import TestResponse
 
+from app.eval.signing import sign_twilio
 from messaging.models import Conversation, Message
-from messaging.testing import sign_twilio
 from tests.app.conftest import CLINIC, JANE, Desk
 
 TOKEN = "test-token"

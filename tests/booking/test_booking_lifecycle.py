@@ -205,7 +205,7 @@ def test_an_emr_confirm_that_failed_is_retried_by_the_sweeper(
     stays booked with the error recorded, and the sweeper's retry clears it."""
     from sqlalchemy import update
 
-    from app.tasks import run_due
+    from app.flows.sweeper import run_due
     from booking.holds import confirm_appointment
     from emr.models import LocalAppointment
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from agent.tools import AgentDeps, FindSlotsArgs, HoldSlotArgs, find_slots, hold_slot
 from app.context import AppContext
 from app.db import Database
-from app.turns import handoff
+from app.flows.staff import handoff
 from booking.models import ACTIVE_STATUSES, Appointment
 from knowledge.clinic_file import ClinicFile
 from tests.steps import open_conversation

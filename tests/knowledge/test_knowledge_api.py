@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.context import AppContext
 from app.web import create_app
-from knowledge.api import bp
+from app.web.knowledge_api import bp
 from knowledge.apikeys import create_key, revoke_key
 from knowledge.clinic_file import load_clinic_file
 from knowledge.models import ClinicApiKey, KnowledgeChunk, UploadedDocument
@@ -301,7 +301,7 @@ def test_file_document_clashing_with_an_upload_is_422(
 
 
 def test_body_too_large_is_413(client: FlaskClient, key: str) -> None:
-    from knowledge.api import MAX_BODY_BYTES
+    from knowledge.updates import MAX_BODY_BYTES
 
     huge = {"title": "Huge", "content": "x" * (MAX_BODY_BYTES + 1)}
     r = client.post(URL, json={"documents": [huge]}, headers=auth(key))

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.context import AppContext
 from app.db import Database
 from app.web import create_app
-from knowledge.api import bp
+from app.web.knowledge_api import bp
 from knowledge.apikeys import create_key
 from knowledge.models import Clinic, UploadedDocument
 from knowledge.retrieval import search

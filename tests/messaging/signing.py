@@ -1,6 +1,6 @@
 """Signing helpers for tests (re-exported from ``messaging.testing``, where the runner uses them)."""
 
-from messaging.testing import (
+from app.eval.signing import (
     TEST_TELNYX_PUBLIC_KEY,
     TEST_TELNYX_SEED,
     sign_telnyx,

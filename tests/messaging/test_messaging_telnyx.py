@@ -11,15 +11,15 @@ import httpx
 import pytest
 import respx
 
-from messaging.base import InboundMessage, OutboundSms, SendError, StatusUpdate
-from messaging.errors import InvalidSignature, MalformedPayload
-from messaging.telnyx import TelnyxCallEvent, TelnyxGateway, parse_event, verify_signature
-from messaging.testing import (
+from app.eval.signing import (
     TEST_TELNYX_PUBLIC_KEY,
     TEST_TELNYX_SEED,
     sign_telnyx,
     telnyx_public_key,
 )
+from messaging.base import InboundMessage, OutboundSms, SendError, StatusUpdate
+from messaging.errors import InvalidSignature, MalformedPayload
+from messaging.telnyx import TelnyxCallEvent, TelnyxGateway, parse_event, verify_signature
 
 # ---------------------------------------------------------------- signature (protocols.md vector)
 

@@ -9,9 +9,9 @@ import requests
 import responses
 from werkzeug.datastructures import MultiDict
 
+from app.eval.signing import sign_twilio
 from messaging.base import InboundMessage, MissedCall, OutboundSms, SendError, StatusUpdate
 from messaging.errors import InvalidSignature, MalformedPayload
-from messaging.testing import sign_twilio
 from messaging.twilio import (
     TwilioGateway,
     dial_twiml,

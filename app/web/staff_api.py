@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
 from app.context import AppContext
-from app.staff import resume_ai, staff_send
+from app.flows.staff import resume_ai, staff_send
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 

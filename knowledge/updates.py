@@ -1,67 +1,47 @@
-"""The knowledge API: a clinic updates its own knowledge over HTTP with its API key.
+"""Updating a clinic's knowledge: re-seed its file, or replace its uploaded documents.
 
-``POST /knowledge/<clinic_id>`` with ``Authorization: Bearer fdk_...`` (a key of *that* clinic,
-see :mod:`knowledge.apikeys`) and a JSON body that is either
+Two operations, shared by ``POST /knowledge/<clinic_id>`` (:mod:`app.web.knowledge_api`),
+``scripts/seed_knowledge.py`` and the ``frontdesk seed`` CLI:
 
-* **a whole clinic file** (DESIGN.md §4.1) whose ``clinic.id`` is ``<clinic_id>``: it is
-  validated and re-seeded exactly like ``frontdesk seed FILE`` (an idempotent upsert; the
-  file's own documents and FAQs replace their previous chunks). Documents uploaded earlier
-  through this API are kept. Answer: 200 with the :class:`~knowledge.seed.SeedReport` fields.
-* **``{"documents": [{"title": ..., "content": ...}, ...]}``**: the clinic's *uploaded*
-  documents. The list replaces the previously uploaded set as a whole (an empty list removes
-  them all); the clinic file's own documents and FAQs are left alone, and the uploaded ones
-  survive every later re-seed of the clinic file. An uploaded title may not repeat a title of
-  the clinic file's documents (which one would the agent quote?). Answer: 200 with a
-  :class:`DocumentsReport`.
-
-Status codes: 401 for a missing, malformed, revoked or wrong key and for a key of another
-clinic (an unauthenticated caller also gets 401 for a clinic that does not exist, so the API
-does not reveal which clinics exist); 404 when an authenticated clinic has vanished; 400 for
-a body that is not JSON, not an object, or names another clinic; 413 for a body over
-:data:`MAX_BODY_BYTES`; 422 for an invalid clinic file or documents list, with ``problems``
-naming each bad field's path; 409 when the file's phone number belongs to another clinic;
-200 otherwise. Errors are ``{"error": "...", "problems": [...]}``.
-
-The same two operations are plain functions too (:func:`seed_with_uploads`,
-:func:`replace_documents`) for ``scripts/seed_knowledge.py`` and the ``frontdesk`` CLI.
-The blueprint reads the database and the optional embedder from the app's
-:class:`~app.context.AppContext` (``current_app.extensions["frontdesk"]``).
+* :func:`seed_with_uploads`: **a whole clinic file** (DESIGN.md §4.1) is validated and re-seeded
+  exactly like ``frontdesk seed FILE`` (an idempotent upsert; the file's own documents and
+  FAQs replace their previous chunks). Documents uploaded earlier are kept.
+* :func:`replace_documents`: **the clinic's uploaded documents**
+  (``{"documents": [{"title": ..., "content": ...}, ...]}``, read by :func:`parse_documents`).
+  The list replaces the previously uploaded set as a whole (an empty list removes them all);
+  the clinic file's own documents and FAQs are left alone, and the uploaded ones survive
+  every later re-seed of the clinic file. An uploaded title may not repeat a title of the
+  clinic file's documents (which one would the agent quote?).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
-from knowledge.apikeys import find_key
 from knowledge.chunking import DOCUMENT, chunk_sources
-from knowledge.clinic_file import ClinicFile, ClinicFileError, Document, parse_clinic_file
+from knowledge.clinic_file import ClinicFile, ClinicFileError, Document
 from knowledge.embeddings import EmbeddingError
 from knowledge.models import Clinic, KnowledgeChunk, UploadedDocument
-from knowledge.seed import SeedError, SeedReport, embed_texts, embedding_text, seed_clinic
+from knowledge.seed import SeedReport, embed_texts, embedding_text, seed_clinic
 
 if TYPE_CHECKING:
-    from app.context import AppContext
     from knowledge.retrieval import Embedder
 
 log = structlog.get_logger(__name__)
 
-bp = Blueprint("knowledge_api", __name__)
-
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_DOCUMENTS = 500
 MAX_TITLE = 300
-_OWNER_RE = re.compile(r"\s*\(owned by clinic '[^']*'\)")
+OWNER_RE = re.compile(r"\s*\(owned by clinic '[^']*'\)")
 
 
 class DocumentsError(ValueError):
@@ -290,111 +270,3 @@ def replace_documents(
             for i, c in enumerate(chunks)
         )
     return report
-
-
-# --- HTTP ---------------------------------------------------------------------------------
-
-
-def _error(status: int, message: str, problems: list[str] | None = None) -> tuple[Response, int]:
-    body: dict[str, Any] = {"error": message}
-    if problems is not None:
-        body["problems"] = problems
-    response = jsonify(body)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="frontdesk"'
-    return response, status
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
-@bp.post("/knowledge/<clinic_id>")
-def update_knowledge(clinic_id: str) -> tuple[Response, int]:
-    """Re-seed the clinic's file or replace its uploaded documents (see the module docs)."""
-    ctx: AppContext = current_app.extensions["frontdesk"]
-    key = _bearer()
-    if key is None:
-        log.info("knowledge_api_unauthorized", clinic_id=clinic_id[:64], reason="missing")
-        return _error(401, "missing API key: send 'Authorization: Bearer <key>'")
-    with ctx.db.session() as session:
-        row = find_key(session, clinic_id, key)
-        if row is None:
-            log.warning("knowledge_api_unauthorized", clinic_id=clinic_id[:64], reason="invalid")
-            return _error(401, "invalid API key for this clinic")
-        row.last_used_at = utcnow()
-        key_id = row.key_id
-        known = session.get(Clinic, clinic_id) is not None
-    if not known:
-        return _error(404, f"no clinic {clinic_id!r}")
-
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _error(413, f"body too large: at most {MAX_BODY_BYTES} bytes")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY_BYTES:
-        return _error(413, f"body too large: at most {MAX_BODY_BYTES} bytes")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error(400, f"malformed JSON: {exc}")
-    if not isinstance(data, dict):
-        return _error(400, 'the body must be a JSON object: a clinic file or {"documents": [...]}')
-
-    embedder: Embedder | None = getattr(ctx, "embedder", None)
-    warnings: list[str] = []
-    if "clinic" not in data and "documents" in data:
-        try:
-            docs = parse_documents(data)
-            doc_report = replace_documents(ctx.db, clinic_id, docs, embedder=embedder)
-        except DocumentsError as exc:
-            return _error(422, "invalid documents", exc.problems)
-        except UnknownClinicError:
-            return _error(404, f"no clinic {clinic_id!r}")
-        if embedder is not None and doc_report.chunks and not doc_report.embedded:
-            warnings.append("new documents are indexed for keyword search only (no embeddings)")
-        log.info(
-            "knowledge_api_documents",
-            clinic_id=clinic_id,
-            key_id=key_id,
-            documents=doc_report.documents,
-            changed=doc_report.changed,
-        )
-        return jsonify(
-            kind="documents",
-            changed=doc_report.changed,
-            summary=doc_report.summary(),
-            warnings=warnings,
-            **asdict(doc_report),
-        ), 200
-
-    try:
-        clinic = parse_clinic_file(data)
-    except ClinicFileError as exc:
-        return _error(422, "invalid clinic file", exc.problems)
-    if clinic.clinic.id != clinic_id:
-        return _error(
-            400,
-            f"clinic.id is {clinic.clinic.id!r} but this is the endpoint of clinic {clinic_id!r}",
-        )
-    try:
-        report = seed_with_uploads(ctx.db, clinic, embedder=embedder)
-    except ClinicFileError as exc:
-        return _error(422, "invalid clinic file", exc.problems)
-    except SeedError as exc:
-        return _error(409, "cannot seed this clinic file", [_OWNER_RE.sub("", str(exc))])
-    if embedder is not None and report.chunks and not report.embedded:
-        warnings.append("knowledge is indexed for keyword search only (embeddings failed)")
-    with ctx.db.sessions() as session:
-        kept = len(uploaded_documents(session, clinic_id))
-    log.info("knowledge_api_seed", clinic_id=clinic_id, key_id=key_id, changed=report.changed)
-    return jsonify(
-        kind="clinic_file",
-        changed=report.changed,
-        summary=report.summary(),
-        uploaded_documents_kept=kept,
-        warnings=warnings,
-        **asdict(report),
-    ), 200

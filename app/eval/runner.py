@@ -12,7 +12,6 @@ import json
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,62 +20,21 @@ from sqlalchemy import func, select
 
 from agent.models.base import ChatModel
 from app.clock import FrozenClock
-from app.context import AppContext, build_context
-from app.scenario_checks import check_outcome, check_step
-from app.scenario_spec import Scenario, Step
+from app.context import AppContext
+from app.eval.checks import check_outcome, check_step
+from app.eval.results import Marks, ScenarioResult, StepRecord
+from app.eval.signing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers
+from app.eval.spec import Scenario, Step
+from app.flows import staff
+from app.flows.sweeper import run_due
+from app.migrations.registry import create_all
 from app.settings import ROOT, load_settings
 from app.web import create_app
+from app.wiring import build_context
 from booking.models import Appointment, Deposit, SlotOffer
 from knowledge.clinic_file import load_clinic_file
 from knowledge.seed import seed_clinic
 from messaging.models import Conversation, Message, StaffAlert
-from messaging.testing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers
-
-
-@dataclass
-class Marks:
-    """Highest row ids before a step, so the step's own rows can be told apart."""
-
-    message: int
-    offer: int
-    alert: int
-    deposit: int
-
-
-@dataclass
-class StepRecord:
-    """What one step did, for the transcript and the report."""
-
-    index: int
-    patient: str
-    action: str
-    text: str | None
-    replies: list[str]
-    failures: list[str]
-
-
-@dataclass
-class ScenarioResult:
-    """The outcome of one scenario run."""
-
-    name: str
-    path: str
-    passed: bool
-    skipped: bool = False
-    failures: list[str] = field(default_factory=list)
-    steps: list[StepRecord] = field(default_factory=list)
-    appointments: list[dict[str, Any]] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    #: Per agent turn: wall time minus model time, in ms (the engine's own overhead).
-    turn_ms_excl_model: list[int] = field(default_factory=list)
-    #: Tokens used per conversation (by patient phone) and which of them ended booked.
-    tokens_by_patient: dict[str, int] = field(default_factory=dict)
-    booked_patients: list[str] = field(default_factory=list)
-
-    @property
-    def first_failure(self) -> str:
-        """The first failed check, or ''."""
-        return self.failures[0] if self.failures else ""
 
 
 def resolve_clinic_path(scenario: Scenario) -> Path:
@@ -116,7 +74,7 @@ class ScenarioRun:
         self.ctx: AppContext = build_context(
             settings, clock=self.clock, chat_model=chat_model, raise_job_errors=True
         )
-        self.ctx.db.create_all()
+        create_all(self.ctx.db)
         clinic = load_clinic_file(resolve_clinic_path(scenario))
         seed_clinic(self.ctx.db, clinic)
         self.clinic = clinic
@@ -252,23 +210,19 @@ class ScenarioRun:
     def advance(self, delta: dt.timedelta) -> None:
         """Move the clock and run the due jobs (hold expiry, retries)."""
         self.clock.advance(delta)
-        self.ctx.jobs.enqueue("run_due")
+        self.ctx.jobs.enqueue(run_due)
 
     def staff_reply(self, patient: str, text: str) -> None:
         """Staff take over and text the patient from the clinic number."""
-        from app.staff import staff_send
-
         with self.ctx.db.session() as s:
             conv_id = s.execute(
                 select(Conversation.id).where(Conversation.patient_phone == self.phone(patient))
             ).scalar_one()
-        staff_send(self.ctx, conv_id, text)
+        staff.staff_send(self.ctx, conv_id, text)
 
     def cancel_by_clinic(self, patient: str) -> None:
         """Staff cancel the patient's active appointment."""
-        from app.staff import cancel_by_clinic
-
-        cancel_by_clinic(self.ctx, self.phone(patient))
+        staff.cancel_by_clinic(self.ctx, self.phone(patient))
 
     def do(self, step: Step, patient: str) -> None:
         """Perform one step's action."""

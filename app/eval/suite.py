@@ -7,8 +7,9 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-from app.scenario_runner import ScenarioResult, run_scenario
-from app.scenario_spec import load_scenario, scenario_files
+from app.eval.results import ScenarioResult
+from app.eval.runner import run_scenario
+from app.eval.spec import load_scenario, scenario_files
 
 
 def _uses_llm() -> bool:
@@ -46,10 +47,8 @@ def run_eval(
         runs = [run_scenario(scenario, skip_llm=skip_llm) for _ in range(max(1, trials))]
         results[str(scenario.path)] = runs
         if transcript and not as_json:
-            from app.cli import _print_result
-
             print(f"\n== {scenario.name}")
-            _print_result(runs[0], transcript=True)
+            print_transcript(runs[0])
     report = _report(results, trials)
     if as_json:
         print(json.dumps(report, indent=2))
@@ -139,3 +138,22 @@ def _print_table(report: dict[str, Any]) -> None:
     if k > 1 and report["pass_hat_k"] is not None:
         print(f"pass^{k}: {report['pass_hat_k']:.3f}")
     sys.stdout.flush()
+
+
+def print_transcript(result: ScenarioResult) -> None:
+    """Print a scenario's conversation: patient texts, clinic replies, actions, failures."""
+    for step in result.steps:
+        if step.action == "text":
+            print(f"  {step.patient:>8} > {step.text}")
+        else:
+            print(
+                f"  {'':>8} * {step.action.replace('_', ' ')}"
+                + (f": {step.text}" if step.text else "")
+            )
+        for reply in step.replies:
+            lines = reply.splitlines() or [""]
+            print(f"  {'clinic':>8} < {lines[0]}")
+            for line in lines[1:]:
+                print(f"  {'':>8}   {line}")
+        for failure in step.failures:
+            print(f"  {'':>8} ! {failure}")

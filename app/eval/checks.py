@@ -8,18 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.scenario_spec import Scenario, Step
+from app.eval.results import Marks
+from app.eval.spec import Scenario, Step
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, SlotOffer
 from knowledge.clinic_file import WEEKDAYS
 from messaging.models import Conversation, Message, OptOut, StaffAlert
 
 if TYPE_CHECKING:
-    from app.scenario_runner import Marks, ScenarioRun
+    from app.context import AppContext
+    from knowledge.clinic_file import ClinicFile
+
+
+class ScenarioRun(Protocol):
+    """What the checks read of a run: its context, clinic and patients' numbers."""
+
+    ctx: AppContext
+    clinic: ClinicFile
+
+    def phone(self, patient: str) -> str:
+        """The E.164 number of the scenario's patient ``patient``."""
+        ...
 
 
 def _local(instant: dt.datetime, zone: ZoneInfo) -> dt.datetime:

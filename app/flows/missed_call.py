@@ -1,4 +1,4 @@
-"""Missed-call text-back (DESIGN.md §2, missed call).
+"""Missed-call flow: a call nobody answered gets a text-back (DESIGN.md §2, missed call).
 
 Telnyx sends ``call.initiated`` (direction incoming), maybe ``call.answered``, then
 ``call.hangup``. A hangup for a session never answered is a missed call.
@@ -18,28 +18,21 @@ conversation the agent continues.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
 
+from app.context import AppContext
 from messaging.base import MissedCall
 from messaging.inbound import get_or_create_conversation
 from messaging.models import CallSession, Message
 from messaging.outbound import reply_in_conversation
 from messaging.phones import mask, to_e164
-
-if TYPE_CHECKING:
-    from app.context import AppContext
-    from messaging.telnyx import TelnyxCallEvent
+from messaging.telnyx import TelnyxCallEvent
+from messaging.webhooks import VoiceAnswer
 
 log = structlog.get_logger(__name__)
 
-#: Default: at most one text-back per caller per 12 hours (clinic ``textback_window_hours``).
-TEXTBACK_WINDOW = dt.timedelta(hours=12)
-#: Seconds Twilio rings the forwarding line before reporting no-answer.
-DIAL_TIMEOUT_SECONDS = 20
 #: Hangup causes that mean nobody picked up when the call's start was never seen.
 _UNANSWERED_CAUSES = frozenset(
     {"originator_cancel", "timeout", "no_answer", "user_busy", "call_rejected"}
@@ -168,16 +161,6 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, pr
             call.textback_message_id = message.id
     log.info("textback_queued", caller=mask(caller))
     return "textback"
-
-
-@dataclass(frozen=True)
-class VoiceAnswer:
-    """What to tell Twilio when the clinic number rings: forward to ``forward_to`` (E.164),
-    or, when None, play ``say`` and hang up (``textback`` is then what the text-back did)."""
-
-    forward_to: str | None
-    say: str
-    textback: str | None = None
 
 
 def on_twilio_voice(ctx: AppContext, call_sid: str, caller: str, clinic_number: str) -> VoiceAnswer:

@@ -1,0 +1,3 @@
+"""Scenario evaluation (DESIGN.md §4.2): ``spec`` reads scenario files, ``runner`` drives the
+real webhook endpoints with signed payloads (``signing``) on a fresh database and frozen clock,
+``checks`` judges each step and the final state, ``suite`` runs many and prints the report."""

@@ -1,0 +1,156 @@
+"""Staff flow: the AI hands a conversation to staff, and staff take over, text, resume, cancel.
+
+:func:`handoff` is how the agent pauses itself and alerts staff (emergency, medical question,
+a patient asking for a person); the rest is what staff do from the dashboard, API or CLI.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.context import AppContext
+from booking.deposits import refund_key
+from booking.holds import release_appointment
+from booking.models import ACTIVE_STATUSES, Appointment, Deposit
+from booking.notify import tell_patient
+from booking.terms import format_when
+from knowledge.store import load_clinic
+from messaging.models import Conversation
+from messaging.outbound import reply_in_conversation
+from messaging.phones import mask
+from messaging.staff import notify_staff
+from payments.base import PaymentError
+
+
+def handoff(ctx: AppContext, conversation_id: int, reason: str, summary: str) -> None:
+    """Pause the AI on a conversation and alert staff (SMS to the clinic's staff phone and
+    email to its staff address, both rows first).
+
+    Raises:
+        LookupError: no such conversation.
+    """
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        clinic = load_clinic(session, conversation.clinic_id)
+        conversation.ai_paused = True
+        notify_staff(
+            session,
+            clinic_id=conversation.clinic_id,
+            staff_phone=clinic.clinic.staff_alert_phone if clinic else None,
+            clinic_phone=conversation.clinic_phone,
+            provider=conversation.provider,
+            kind="alert",
+            reason=reason,
+            summary=f"{reason.replace('_', ' ').title()} - {mask(conversation.patient_phone)}: "
+            f"{summary} Reply from the dashboard or CLI to take over.",
+            now=now,
+            conversation_id=conversation_id,
+        )
+
+
+def staff_send(ctx: AppContext, conversation_id: int, text: str) -> int:
+    """Text the patient from the clinic number as staff; the AI pauses (staff took over).
+
+    Returns:
+        The queued message's id.
+
+    Raises:
+        LookupError: no such conversation.
+    """
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        conversation.ai_paused = True
+        message = reply_in_conversation(session, conversation, text, now=now, kind="staff_reply")
+        return message.id
+
+
+def resume_ai(ctx: AppContext, conversation_id: int) -> None:
+    """Hand the conversation back to the AI after a takeover.
+
+    Raises:
+        LookupError: no such conversation.
+    """
+    with ctx.db.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        conversation.ai_paused = False
+
+
+def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
+    """Staff cancel the patient's active appointment: released in the EMR, any paid deposit
+    refunded in full (the clinic cancelled), the patient told.
+
+    Returns:
+        The cancelled appointment's id, or None when the patient had none active.
+    """
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        appt = session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.patient_phone == patient_phone,
+                Appointment.status.in_(ACTIVE_STATUSES),
+            )
+            .order_by(Appointment.start_at)
+        ).first()
+        if appt is None:
+            return None
+        clinic = load_clinic(session, appt.clinic_id)
+    if clinic is None:
+        raise LookupError(f"clinic {appt.clinic_id} of appointment {appt.id} is gone")
+    release_appointment(ctx.db, ctx.emr_for(clinic), appt.id, status="cancelled", now=now)
+    refunded = _refund_in_full(ctx, appt.id)
+    with ctx.db.session() as session:
+        tell_patient(
+            session,
+            appt.conversation_id,
+            now=now,
+            kind="cancellation",
+            body=f"We're sorry, {clinic.clinic.name} had to cancel your "
+            f"{appt.service_name} on {format_when(appt.start_at, appt.timezone)}."
+            f"{' Your deposit has been refunded in full.' if refunded else ''}"
+            " Reply here and we'll find you a new time.",
+        )
+    return appt.id
+
+
+def _refund_in_full(ctx: AppContext, appointment_id: int) -> bool:
+    """Refund the appointment's paid deposit in full; True when a refund was made.
+
+    The deposit row keeps the refund id, or the error when the provider refused (staff see
+    it and refund by hand).
+    """
+    with ctx.db.session() as session:
+        paid = session.scalars(
+            select(Deposit).where(
+                Deposit.appointment_id == appointment_id, Deposit.status == "paid"
+            )
+        ).first()
+    if paid is None:
+        return False
+    try:
+        refund = ctx.deposits.refund(
+            idempotency_key=refund_key(paid.idempotency_key),
+            payment_id=paid.payment_id or "",
+            amount_cents=paid.amount_cents,
+            currency=paid.currency,
+            reason="Cancelled by the clinic",
+        )
+    except PaymentError:
+        refund = None
+    with ctx.db.session() as session:
+        row = session.get(Deposit, paid.id)
+        if row is None:
+            return False
+        if refund is None:
+            row.error = "refund after clinic cancellation failed"
+            return False
+        row.status, row.refund_id = "refunded", refund.id
+        return True

@@ -1,0 +1,176 @@
+"""Turn flow: the worker answers a conversation's new texts (DESIGN.md §2, inbound SMS).
+
+Read top to bottom, a turn is:
+
+1. :func:`take_turn` (the job :mod:`app.flows.inbound_text` enqueued) holds the conversation
+   lock, so one worker at a time answers a conversation, in arrival order;
+2. :func:`_prepare`, one transaction: lock the conversation row, wait out the burst window
+   (RQ only: the job is re-enqueued for when it closes), take every unprocessed inbound text
+   (a burst is one turn), apply STOP / START / HELP (:mod:`messaging.consent`), and stop for
+   an opted-out number or a conversation staff have taken over (staff are told);
+3. the agent's turn (:func:`agent.engine.run_turn`: guardrails, model, tools);
+4. :func:`_save_replies`, one transaction: the reply rows, within the clinic's segment budget;
+   the outbound choke point sends them after commit (:mod:`app.wiring`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import partial
+
+import structlog
+from sqlalchemy.orm import Session
+
+from agent.engine import run_turn
+from agent.tools import AgentDeps
+from app.context import AppContext
+from app.flows.staff import handoff
+from knowledge.clinic_file import ClinicFile
+from knowledge.store import load_clinic
+from messaging.consent import apply_keywords
+from messaging.inbound import latest_unprocessed_at, lock_conversation, take_unprocessed
+from messaging.models import Conversation
+from messaging.outbound import queue_reply_parts
+from messaging.phones import mask
+from messaging.staff import notify_staff
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class PreparedTurn:
+    """What the agent answers: the patient's texts of this turn, joined, and whose they are."""
+
+    conversation_id: int
+    clinic: ClinicFile
+    patient: str
+    user_text: str
+
+
+def take_turn(ctx: AppContext, conversation_id: int) -> None:
+    """Answer every unprocessed inbound text of ``conversation_id`` (job).
+
+    Safe to run twice: a second run finds nothing unprocessed and returns. One worker at a
+    time runs a conversation (``ctx.conversation_lock`` plus the row lock).
+    """
+    with ctx.conversation_lock(conversation_id):
+        now = ctx.clock.now()
+        turn = _prepare(ctx, conversation_id, now)
+        if turn is None:
+            return
+        deps = AgentDeps(
+            db=ctx.db,
+            clinic=turn.clinic,
+            terms=ctx.clinic_terms(turn.clinic),
+            emr=ctx.emr_for(turn.clinic),
+            deposits=ctx.deposits,
+            conversation_id=conversation_id,
+            patient_phone=turn.patient,
+            now=now,
+            handoff=partial(handoff, ctx, conversation_id),
+        )
+        result = run_turn(deps, ctx.chat_model, turn.user_text)
+        _save_replies(ctx, turn, result.replies, now)
+
+
+def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> PreparedTurn | None:
+    """Take the turn's texts in one transaction; None when there is nothing for the agent."""
+    with ctx.db.session() as session:
+        conversation = lock_conversation(session, conversation_id)
+        if conversation is None:
+            return None
+        clinic = load_clinic(session, conversation.clinic_id)
+        if clinic is None:  # the clinic was removed: the texts are taken, nobody answers
+            take_unprocessed(session, conversation_id, now)
+            log.warning("conversation_without_clinic", conversation_id=conversation_id)
+            return None
+        if _burst_still_open(ctx, session, conversation_id, clinic, now):
+            return None
+        texts = take_unprocessed(session, conversation_id, now)
+        if not texts:
+            return None
+        bodies = apply_keywords(
+            session,
+            conversation,
+            [t.body for t in texts],
+            clinic_name=clinic.clinic.name,
+            now=now,
+        )
+        if bodies is None:
+            return None
+        if conversation.ai_paused:
+            _tell_staff_patient_replied(session, conversation, clinic, now)
+            return None
+        user_text = _user_text(bodies, sum(len(t.media or []) for t in texts))
+        if not user_text:
+            return None
+        return PreparedTurn(conversation_id, clinic, conversation.patient_phone, user_text)
+
+
+def _burst_still_open(
+    ctx: AppContext, session: Session, conversation_id: int, clinic: ClinicFile, now: dt.datetime
+) -> bool:
+    """True (and the turn re-enqueued for when it closes) while a burst is still arriving.
+
+    Only a queue that can delay jobs waits: a burst ("hi" / "how much is botox" / "for my
+    forehead") then becomes one turn. The inline queue answers at once.
+    """
+    window = clinic.clinic.burst_window_seconds
+    if window <= 0 or not ctx.jobs.delays:
+        return False
+    newest = latest_unprocessed_at(session, conversation_id)
+    if newest is None:
+        return False
+    wait = window - (now - newest).total_seconds()
+    if wait <= 0:
+        return False
+    ctx.jobs.enqueue_in(wait, take_turn, conversation_id)
+    return True
+
+
+def _user_text(bodies: list[str], photos: int) -> str:
+    """The turn's texts joined by newlines, plus a note when the patient sent photos."""
+    text = "\n".join(b for b in bodies if b.strip())
+    if photos:
+        note = f"[The patient sent {photos} photo{'s' if photos > 1 else ''}.]"
+        text = (text + "\n" if text else "") + note
+    return text
+
+
+def _tell_staff_patient_replied(
+    session: Session, conversation: Conversation, clinic: ClinicFile, now: dt.datetime
+) -> None:
+    """Staff have the conversation: the AI stays silent and staff see the new text."""
+    notify_staff(
+        session,
+        clinic_id=conversation.clinic_id,
+        staff_phone=None,
+        clinic_phone=clinic.clinic.phone_numbers[0],
+        provider="recording",
+        kind="notice",
+        reason="patient_replied",
+        summary=f"{mask(conversation.patient_phone)} texted while staff have the conversation.",
+        now=now,
+        conversation_id=conversation.id,
+    )
+
+
+def _save_replies(
+    ctx: AppContext, turn: PreparedTurn, replies: list[str], now: dt.datetime
+) -> None:
+    """Write the agent's replies as outbound rows in one transaction (sent after commit)."""
+    with ctx.db.session() as session:
+        conversation = session.get(Conversation, turn.conversation_id)
+        if conversation is None:  # deleted while the agent ran (a re-seed): nothing to send
+            log.warning("conversation_vanished", conversation_id=turn.conversation_id)
+            return
+        for reply in replies:
+            if reply.strip():
+                queue_reply_parts(
+                    session,
+                    conversation,
+                    reply,
+                    now=now,
+                    max_segments=turn.clinic.clinic.segment_budget,
+                )

@@ -1,0 +1,83 @@
+"""The Flask application factory (Flask tutorial style: no import-time side effects).
+
+``create_app()`` builds the context (or takes a ready one) and registers every route: the
+carriers' and Square's webhooks (their routes live with their adapters and hand events to the
+flows of ``app/flows``), the local checkout, the knowledge and staff APIs, and health.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from flask import Flask, Response
+
+from app.context import AppContext
+from app.flows import missed_call, payment
+from app.flows.inbound_text import receive_text
+from app.flows.sending import receive_status
+from app.logging import configure_logging
+from app.settings import load_settings
+from app.web import checkout, knowledge_api, staff_api
+from app.wiring import build_context
+from messaging import webhooks as carrier_webhooks
+from payments import square_webhook
+
+
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, context: AppContext | None = None
+) -> Flask:
+    """Build the web app.
+
+    Args:
+        test_config: settings overrides by field name (e.g. ``{"database_url": ...}``); the
+            environment supplies the rest.
+        context: a ready :class:`AppContext` (scenario runner, tests); built from settings
+            when None.
+
+    Returns:
+        The Flask app; its context is ``app.extensions["frontdesk"]``.
+
+    Raises:
+        SettingsError: an environment variable is invalid.
+    """
+    if context is None:
+        settings = load_settings(**dict(test_config or {}))
+        configure_logging(settings.log_level)
+        context = build_context(settings)
+    ctx = context
+    app = Flask(__name__)
+    app.extensions["frontdesk"] = ctx
+    carrier_webhooks.install(
+        app,
+        carrier_webhooks.CarrierHandlers(
+            settings=ctx.settings,
+            now=ctx.clock.now,
+            text=partial(receive_text, ctx),
+            status=partial(receive_status, ctx),
+            telnyx_call=partial(missed_call.on_telnyx_call_event, ctx),
+            twilio_voice=partial(missed_call.on_twilio_voice, ctx),
+            twilio_dial=partial(missed_call.on_twilio_dial_status, ctx),
+        ),
+    )
+    square_webhook.install(
+        app,
+        square_webhook.SquareHandlers(
+            settings=ctx.settings,
+            db=ctx.db,
+            now=ctx.clock.now,
+            event=partial(payment.receive_square_event, ctx),
+        ),
+    )
+    app.register_blueprint(checkout.bp)
+    app.register_blueprint(knowledge_api.bp)
+    app.register_blueprint(staff_api.bp)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        with ctx.db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return Response("ok\n", mimetype="text/plain")
+
+    return app

@@ -1,0 +1,156 @@
+"""The composition root: :func:`build_context` connects what the settings describe.
+
+``create_app()``, the worker's start-up, the CLI and the scenario runner call it; nothing is
+connected at import time. It is the one place that picks a backend for each concern
+(DESIGN.md §3: embedded default versus production) and that hooks the outbound choke point
+(every committed outbound row or staff email is enqueued for delivery) onto the sessions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from agent.models.base import ChatModel
+from app.clock import Clock, SystemClock
+from app.context import AppContext
+from app.db import Database
+from app.flows.sending import send_message, send_staff_email
+from app.jobs import InlineQueue, JobQueue, RQQueue
+from app.settings import Settings, SettingsError
+from messaging.email import PENDING_KEY as EMAIL_PENDING_KEY
+from messaging.email import SmtpMailer
+from messaging.outbound import PENDING_KEY
+from payments.base import DepositProvider
+
+
+def build_context(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    chat_model: ChatModel | None = None,
+    deposits: DepositProvider | None = None,
+    jobs: JobQueue | None = None,
+    raise_job_errors: bool = False,
+) -> AppContext:
+    """Connect everything ``settings`` describes.
+
+    Args:
+        clock: defaults to the system clock.
+        chat_model: defaults to OpenAI when ``OPENAI_API_KEY`` is set, else the offline model.
+        deposits: defaults to Square when ``SQUARE_ACCESS_TOKEN`` is set, else the local checkout.
+        jobs: defaults to RQ when ``REDIS_URL`` is set, else inline.
+        raise_job_errors: inline jobs re-raise errors (scenario runs and tests).
+
+    Returns:
+        The process's :class:`AppContext`.
+
+    Raises:
+        SettingsError: a vendor is half-configured (e.g. Square token without location id).
+    """
+    if settings.is_sqlite:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    if jobs is None:
+        jobs = (
+            RQQueue.from_url(settings.redis_url)
+            if settings.redis_url
+            else InlineQueue(raise_errors=raise_job_errors)
+        )
+    redis = jobs.redis if isinstance(jobs, RQQueue) else None
+    if redis is None and settings.redis_url:
+        from redis import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+    ctx = AppContext(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        clock=clock or SystemClock(),
+        jobs=jobs,
+        chat_model=chat_model or _chat_model(settings),
+        deposits=deposits or _deposits(settings),
+        redis=redis,
+    )
+    if isinstance(jobs, InlineQueue):
+        jobs.ctx = ctx
+    if settings.smtp_url:
+        ctx.mailer = SmtpMailer.from_url(
+            settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
+        )
+    if settings.openai_api_key and settings.openai_embedding_model.lower() not in ("none", "off"):
+        from knowledge.embeddings import OpenAIEmbedder
+
+        ctx.embedder = OpenAIEmbedder(
+            settings.openai_api_key,
+            model=settings.openai_embedding_model,
+            base_url=settings.openai_base_url,
+        )
+    _send_after_commit(ctx)
+    return ctx
+
+
+def _chat_model(settings: Settings) -> ChatModel:
+    """OpenAI (or any OpenAI-compatible server) when ``OPENAI_API_KEY`` is set, else offline."""
+    if settings.openai_api_key:
+        from agent.models.openai import OpenAIChatModel
+
+        return OpenAIChatModel(
+            api_key=settings.openai_api_key,
+            model=settings.openai_model,
+            base_url=settings.openai_base_url,
+        )
+    from agent.offline import OfflineModel
+
+    return OfflineModel()
+
+
+def _deposits(settings: Settings) -> DepositProvider:
+    """Square payment links when ``SQUARE_ACCESS_TOKEN`` is set, else the local checkout."""
+    if not settings.square_access_token:
+        from payments.local import LocalDeposits
+
+        return LocalDeposits(settings.public_base_url)
+    if not settings.square_location_id:
+        raise SettingsError("invalid setting SQUARE_LOCATION_ID: required with SQUARE_ACCESS_TOKEN")
+    from payments.square import SquareDeposits
+
+    return SquareDeposits(
+        settings.square_access_token,
+        settings.square_location_id,
+        environment=settings.square_environment,
+    )
+
+
+def _send_after_commit(ctx: AppContext) -> None:
+    """Enqueue delivery of every outbound row and staff email a committed session saved.
+
+    The rows are written first (the outbound choke point in :mod:`messaging.outbound` and
+    :mod:`messaging.email` notes their ids on the session); only a commit sends them, so a
+    rolled-back turn sends nothing.
+    """
+
+    def after_commit(session: Session) -> None:
+        for message_id in session.info.pop(PENDING_KEY, None) or ():
+            ctx.jobs.enqueue(send_message, message_id)
+        for email_id in session.info.pop(EMAIL_PENDING_KEY, None) or ():
+            ctx.jobs.enqueue(send_staff_email, email_id)
+
+    def after_rollback(session: Session, _transaction: Any) -> None:
+        session.info.pop(PENDING_KEY, None)
+        session.info.pop(EMAIL_PENDING_KEY, None)
+
+    event.listen(ctx.db.sessions, "after_commit", after_commit)
+    event.listen(ctx.db.sessions, "after_soft_rollback", after_rollback)
+
+
+def describe(ctx: AppContext) -> dict[str, Any]:
+    """Which backend serves each concern (printed by the CLI; no secrets)."""
+    return {
+        "database": ctx.db.engine.dialect.name,
+        "jobs": type(ctx.jobs).__name__,
+        "chat_model": ctx.chat_model.name,
+        "deposits": ctx.deposits.name,
+        "sms": ctx.default_sms_provider(),
+        "email": type(ctx.mailer).__name__,
+    }
