@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -79,8 +82,6 @@ class Settings(BaseModel):
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: str | None) -> str | None:
-        from messaging.email import parse_smtp_url
-
         if value is None or not value.strip():
             return None
         parse_smtp_url(value)  # ValueError (without the URL, which may hold a password)
@@ -89,8 +90,6 @@ class Settings(BaseModel):
     @field_validator("smtp_from")
     @classmethod
     def _smtp_from(cls, value: str) -> str:
-        from messaging.email import validate_sender
-
         return validate_sender(value.strip())
 
     @field_validator("database_url")
@@ -145,3 +144,68 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             field = str(err["loc"][0]) if err["loc"] else "?"
             problems.append(f"{field.upper()}: {err['msg']}")
         raise SettingsError("invalid setting " + "; ".join(problems)) from None
+
+
+# --- SMTP_URL and SMTP_FROM (read here so a bad value fails at start-up) ------------
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to reach the SMTP server, parsed from ``SMTP_URL``.
+
+    ``smtp://[user:pass@]host[:587]`` connects in plain text and upgrades with STARTTLS when
+    the server offers it (required before sending credentials, except on loopback);
+    ``smtps://[user:pass@]host[:465]`` uses implicit TLS. User and password are
+    percent-decoded.
+    """
+
+    host: str
+    port: int
+    use_ssl: bool
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def is_loopback(self) -> bool:
+        """True for a server on this machine (plain-text login allowed)."""
+        return self.host in _LOOPBACK
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """Parse ``SMTP_URL``.
+
+    Raises:
+        ValueError: not ``smtp://`` or ``smtps://``, no host, or a bad port; the message never
+            repeats the URL (it may hold a password).
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError("must be smtp://[user:pass@]host[:port] or smtps://...") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. smtp://user:pass@mail.example.com:587")
+    use_ssl = parts.scheme == "smtps"
+    return SmtpConfig(
+        host=parts.hostname,
+        port=port or (465 if use_ssl else 587),
+        use_ssl=use_ssl,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def validate_sender(address: str) -> str:
+    """Check ``SMTP_FROM`` is one address (``a@b`` or ``Name <a@b>``).
+
+    Raises:
+        ValueError: it is not.
+    """
+    _, addr = parseaddr(address)
+    if "@" not in addr or any(c in addr for c in " ,;"):
+        raise ValueError("must be an email address, e.g. frontdesk@clinic.example.com")
+    return address

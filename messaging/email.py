@@ -24,16 +24,16 @@ import datetime as dt
 import smtplib
 import ssl
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.settings import SmtpConfig, parse_smtp_url
 from messaging.models import StaffEmail
 
 log = structlog.get_logger(__name__)
@@ -46,7 +46,6 @@ MAX_EMAIL_ATTEMPTS = 5
 EMAIL_RETRY_BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
 #: Default seconds for connecting to and talking with the SMTP server.
 DEFAULT_TIMEOUT_SECONDS = 10.0
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass(frozen=True)
@@ -86,66 +85,6 @@ class Mailer(Protocol):
             MailError: not accepted (``permanent`` tells whether to retry).
         """
         ...
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where and how to reach the SMTP server, parsed from ``SMTP_URL``.
-
-    ``smtp://[user:pass@]host[:587]`` connects in plain text and upgrades with STARTTLS when
-    the server offers it (required before sending credentials, except on loopback);
-    ``smtps://[user:pass@]host[:465]`` uses implicit TLS. User and password are
-    percent-decoded.
-    """
-
-    host: str
-    port: int
-    use_ssl: bool
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-    @property
-    def is_loopback(self) -> bool:
-        """True for a server on this machine (plain-text login allowed)."""
-        return self.host in _LOOPBACK
-
-
-def parse_smtp_url(url: str) -> SmtpConfig:
-    """Parse ``SMTP_URL``.
-
-    Raises:
-        ValueError: not ``smtp://`` or ``smtps://``, no host, or a bad port; the message never
-            repeats the URL (it may hold a password).
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise ValueError("must be smtp://[user:pass@]host[:port] or smtps://...") from None
-    if parts.scheme not in ("smtp", "smtps"):
-        raise ValueError("must start with smtp:// or smtps://")
-    if not parts.hostname:
-        raise ValueError("must name a host, e.g. smtp://user:pass@mail.example.com:587")
-    use_ssl = parts.scheme == "smtps"
-    return SmtpConfig(
-        host=parts.hostname,
-        port=port or (465 if use_ssl else 587),
-        use_ssl=use_ssl,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
-
-
-def validate_sender(address: str) -> str:
-    """Check ``SMTP_FROM`` is one address (``a@b`` or ``Name <a@b>``).
-
-    Raises:
-        ValueError: it is not.
-    """
-    _, addr = parseaddr(address)
-    if "@" not in addr or any(c in addr for c in " ,;"):
-        raise ValueError("must be an email address, e.g. frontdesk@clinic.example.com")
-    return address
 
 
 def _classify(exc: Exception) -> MailError:
