@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from app.errors import UserError
 from app.settings import ROOT, SettingsError, load_settings
@@ -238,6 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transcript", action="store_true", help="print each conversation")
     p.add_argument("--tag", action="append", help="only scenarios with this tag")
     p.set_defaults(func=cmd_eval)
+    _add_staff_commands(sub)
+    p = sub.add_parser("eval-knowledge", help="measure retrieval on a questions file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_knowledge)
+    return parser
+
+
+def _add_staff_commands(sub: Any) -> None:
+    """``frontdesk api-key ...`` and ``frontdesk staff ...``: what owners and staff run."""
     p = sub.add_parser("api-key", help="manage a clinic's knowledge API keys")
     keys = p.add_subparsers(dest="key_command", required=True)
     k = keys.add_parser("create", help="create a key (printed once)")
@@ -266,11 +277,6 @@ def build_parser() -> argparse.ArgumentParser:
     k = staff.add_parser("resume", help="hand the conversation back to the AI")
     k.add_argument("id", type=int)
     k.set_defaults(func=cmd_staff)
-    p = sub.add_parser("eval-knowledge", help="measure retrieval on a questions file")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_eval_knowledge)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -74,6 +74,14 @@ def build_context(
     )
     if isinstance(jobs, InlineQueue):
         jobs.ctx = ctx
+    _connect_mail_and_embeddings(ctx, settings)
+    _send_after_commit(ctx)
+    return ctx
+
+
+def _connect_mail_and_embeddings(ctx: AppContext, settings: Settings) -> None:
+    """SMTP for staff emails when ``SMTP_URL`` is set (else they are recorded), and OpenAI
+    embeddings for retrieval when a key is set and the model is not ``none``/``off``."""
     if settings.smtp_url:
         ctx.mailer = SmtpMailer.from_url(
             settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
@@ -86,8 +94,6 @@ def build_context(
             model=settings.openai_embedding_model,
             base_url=settings.openai_base_url,
         )
-    _send_after_commit(ctx)
-    return ctx
 
 
 def _chat_model(settings: Settings) -> ChatModel:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.eval.results import Marks
-from app.eval.spec import Scenario, Step
+from app.eval.spec import Expect, ExpectedAppointment, Scenario, SlotsOffered, Step
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, SlotOffer
 from knowledge.clinic_file import WEEKDAYS
 from messaging.models import Conversation, Message, OptOut, StaffAlert
@@ -46,6 +48,48 @@ def _time_ok(local: dt.datetime, after: str | None, before: str | None) -> bool:
     return not (before and hhmm >= before)
 
 
+@dataclass
+class StepRows:
+    """What one step created for its patient: texts to them, slots offered, deposit links,
+    staff alerts (rows with ids above the step's :class:`Marks`)."""
+
+    messages: list[Message]
+    offers: list[SlotOffer]
+    deposits: list[Deposit]
+    alerts: list[StaffAlert]
+
+
+def _step_rows(s: Session, phone: str, before: Marks) -> StepRows:
+    messages = s.scalars(
+        select(Message)
+        .where(Message.id > before.message, Message.direction == "out", Message.to_number == phone)
+        .order_by(Message.id)
+    )
+    conv_id = s.scalar(select(Conversation.id).where(Conversation.patient_phone == phone))
+    if conv_id is None:
+        return StepRows(list(messages), [], [], [])
+    offers = s.scalars(
+        select(SlotOffer).where(SlotOffer.id > before.offer, SlotOffer.conversation_id == conv_id)
+    )
+    deposits = s.scalars(
+        select(Deposit)
+        .join(Appointment, Appointment.id == Deposit.appointment_id)
+        .where(
+            Deposit.id > before.deposit,
+            Appointment.patient_phone == phone,
+            Deposit.payment_link_url.is_not(None),
+        )
+    )
+    alerts = s.scalars(
+        select(StaffAlert).where(
+            StaffAlert.id > before.alert,
+            StaffAlert.kind == "alert",
+            StaffAlert.conversation_id == conv_id,
+        )
+    )
+    return StepRows(list(messages), list(offers), list(deposits), list(alerts))
+
+
 def check_step(
     run: ScenarioRun, step: Step, patient: str, before: Marks
 ) -> tuple[list[str], list[str]]:
@@ -54,61 +98,30 @@ def check_step(
     Returns:
         (the replies sent to the patient in this step, the failed checks as sentences).
     """
-    phone = run.phone(patient)
-    zone = run.clinic.clinic.zone
     exp = step.expect
-    failures: list[str] = []
     with run.ctx.db.session() as s:
-        messages = list(
-            s.execute(
-                select(Message)
-                .where(
-                    Message.id > before.message,
-                    Message.direction == "out",
-                    Message.to_number == phone,
-                )
-                .order_by(Message.id)
-            ).scalars()
-        )
-        conv_id = s.execute(
-            select(Conversation.id).where(Conversation.patient_phone == phone)
-        ).scalar_one_or_none()
-        offers = (
-            list(
-                s.execute(
-                    select(SlotOffer).where(
-                        SlotOffer.id > before.offer, SlotOffer.conversation_id == conv_id
-                    )
-                ).scalars()
-            )
-            if conv_id
-            else []
-        )
-        deposits = list(
-            s.execute(
-                select(Deposit)
-                .join(Appointment, Appointment.id == Deposit.appointment_id)
-                .where(
-                    Deposit.id > before.deposit,
-                    Appointment.patient_phone == phone,
-                    Deposit.payment_link_url.is_not(None),
-                )
-            ).scalars()
-        )
-        alerts = (
-            list(
-                s.execute(
-                    select(StaffAlert).where(
-                        StaffAlert.id > before.alert,
-                        StaffAlert.kind == "alert",
-                        StaffAlert.conversation_id == conv_id,
-                    )
-                ).scalars()
-            )
-            if conv_id
-            else []
-        )
-    replies = [m.body for m in messages if m.status != "blocked"]
+        rows = _step_rows(s, run.phone(patient), before)
+    replies = [m.body for m in rows.messages if m.status != "blocked"]
+    text = "\n".join(replies)
+    failures = _reply_failures(exp, replies)
+    if exp.slots_offered is not None:
+        failures += _offer_failures(exp.slots_offered, rows.offers, run.clinic.clinic.zone)
+    if exp.deposit_link_sent is not None:
+        sent = any(d.payment_link_url and d.payment_link_url in text for d in rows.deposits)
+        if sent != exp.deposit_link_sent:
+            failures.append(f"deposit_link_sent is {sent}, expected {exp.deposit_link_sent}")
+    if exp.handoff is not None and bool(rows.alerts) != exp.handoff:
+        failures.append(f"handoff is {bool(rows.alerts)}, expected {exp.handoff}")
+    if exp.max_segments is not None:
+        for m in rows.messages:
+            if m.segments > exp.max_segments:
+                failures.append(f"a reply is {m.segments} segments, max {exp.max_segments}")
+    return replies, failures
+
+
+def _reply_failures(exp: Expect, replies: list[str]) -> list[str]:
+    """The checks on a step's reply texts: patterns, silence, counts."""
+    failures: list[str] = []
     text = "\n".join(replies)
     for pattern in exp.reply_matches:
         if not re.search(pattern, text, re.I | re.S):
@@ -127,33 +140,25 @@ def check_step(
             failures.append(f"expected at least {exp.replies.min} replies, got {len(replies)}")
         if exp.replies.max is not None and len(replies) > exp.replies.max:
             failures.append(f"expected at most {exp.replies.max} replies, got {len(replies)}")
-    if exp.slots_offered is not None:
-        want = exp.slots_offered
-        if len(offers) < want.min:
-            failures.append(f"expected at least {want.min} slots offered, got {len(offers)}")
-        for o in offers:
-            local = _local(o.start_at, zone)
-            if want.weekday and WEEKDAYS[local.weekday()] != want.weekday:
-                failures.append(f"offered {local:%a %Y-%m-%d %H:%M}, not a {want.weekday}")
-            if not _time_ok(local, want.after, want.before):
-                failures.append(
-                    f"offered {local:%a %H:%M}, outside after={want.after} before={want.before}"
-                )
-            if want.provider and o.provider_id != want.provider:
-                failures.append(f"offered provider {o.provider_id}, expected {want.provider}")
-    if exp.deposit_link_sent is not None:
-        sent = bool(deposits) and any(
-            d.payment_link_url and d.payment_link_url in text for d in deposits
-        )
-        if sent != exp.deposit_link_sent:
-            failures.append(f"deposit_link_sent is {sent}, expected {exp.deposit_link_sent}")
-    if exp.handoff is not None and bool(alerts) != exp.handoff:
-        failures.append(f"handoff is {bool(alerts)}, expected {exp.handoff}")
-    if exp.max_segments is not None:
-        for m in messages:
-            if m.segments > exp.max_segments:
-                failures.append(f"a reply is {m.segments} segments, max {exp.max_segments}")
-    return replies, failures
+    return failures
+
+
+def _offer_failures(want: SlotsOffered, offers: list[SlotOffer], zone: ZoneInfo) -> list[str]:
+    """The checks on the slots a step offered: how many, which weekday, time and provider."""
+    failures: list[str] = []
+    if len(offers) < want.min:
+        failures.append(f"expected at least {want.min} slots offered, got {len(offers)}")
+    for o in offers:
+        local = _local(o.start_at, zone)
+        if want.weekday and WEEKDAYS[local.weekday()] != want.weekday:
+            failures.append(f"offered {local:%a %Y-%m-%d %H:%M}, not a {want.weekday}")
+        if not _time_ok(local, want.after, want.before):
+            failures.append(
+                f"offered {local:%a %H:%M}, outside after={want.after} before={want.before}"
+            )
+        if want.provider and o.provider_id != want.provider:
+            failures.append(f"offered provider {o.provider_id}, expected {want.provider}")
+    return failures
 
 
 def _quote(replies: list[str]) -> str:
@@ -184,64 +189,72 @@ def check_outcome(run: ScenarioRun, scenario: Scenario) -> tuple[list[str], list
     """
     out = scenario.outcome
     zone = run.clinic.clinic.zone
-    failures: list[str] = []
     phones = {name: p.phone for name, p in scenario.patients.items()}
     with run.ctx.db.session() as s:
         appts = list(
-            s.execute(
+            s.scalars(
                 select(Appointment)
                 .where(Appointment.patient_phone.in_(phones.values()))
                 .order_by(Appointment.id)
-            ).scalars()
+            )
         )
-        opted = {row.phone for row in s.execute(select(OptOut)).scalars()}
+        opted = set(s.scalars(select(OptOut.phone)))
         alerted = s.execute(select(StaffAlert.id).where(StaffAlert.kind == "alert")).first()
-        deposits = list(
-            s.execute(
-                select(Deposit, Appointment.patient_phone).join(
-                    Appointment, Appointment.id == Deposit.appointment_id
-                )
-            ).all()
-        )
-    described = [_describe(a, zone) for a in appts]
+        deposits = s.execute(
+            select(Deposit.status, Appointment.patient_phone).join(
+                Appointment, Appointment.id == Deposit.appointment_id
+            )
+        ).all()
+    failures: list[str] = []
     if out.appointments is not None:
-        used: set[int] = set()
-        for want in out.appointments:
-            match = None
-            for a in appts:
-                local = _local(a.start_at, zone)
-                if (
-                    a.id not in used
-                    and a.patient_phone == phones[want.patient]
-                    and a.service_id == want.service
-                    and a.status == want.status
-                    and (not want.weekday or WEEKDAYS[local.weekday()] == want.weekday)
-                    and _time_ok(local, want.after, want.before)
-                    and (not want.provider or a.provider_id == want.provider)
-                ):
-                    match = a
-                    break
-            if match is None:
-                failures.append(
-                    f"outcome: no {want.status} {want.service} appointment for "
-                    f"{want.patient} matching {want.model_dump(exclude_none=True)}"
-                )
-            else:
-                used.add(match.id)
-        listed = {phones[w.patient] for w in out.appointments}
-        for a in appts:
-            if a.patient_phone in listed and a.status in ACTIVE_STATUSES and a.id not in used:
-                failures.append(f"outcome: unexpected active appointment {_describe(a, zone)}")
+        failures += _appointment_failures(out.appointments, appts, phones, zone)
     if out.staff_alerted is not None and bool(alerted) != out.staff_alerted:
         failures.append(f"outcome: staff_alerted is {bool(alerted)}, expected {out.staff_alerted}")
     if out.opted_out is not None:
         actual = sorted(n for n, p in phones.items() if p in opted)
         if actual != sorted(out.opted_out):
             failures.append(f"outcome: opted_out is {actual}, expected {sorted(out.opted_out)}")
-    if out.deposits is not None:
-        for dep in out.deposits:
-            if not any(
-                phone == phones[dep.patient] and d.status == dep.status for d, phone in deposits
-            ):
-                failures.append(f"outcome: no {dep.status} deposit for {dep.patient}")
-    return failures, described
+    for dep in out.deposits or ():
+        if (dep.status, phones[dep.patient]) not in {(st, ph) for st, ph in deposits}:
+            failures.append(f"outcome: no {dep.status} deposit for {dep.patient}")
+    return failures, [_describe(a, zone) for a in appts]
+
+
+def _matches(a: Appointment, want: ExpectedAppointment, phone: str, zone: ZoneInfo) -> bool:
+    local = _local(a.start_at, zone)
+    return (
+        a.patient_phone == phone
+        and a.service_id == want.service
+        and a.status == want.status
+        and (not want.weekday or WEEKDAYS[local.weekday()] == want.weekday)
+        and _time_ok(local, want.after, want.before)
+        and (not want.provider or a.provider_id == want.provider)
+    )
+
+
+def _appointment_failures(
+    wanted: list[ExpectedAppointment],
+    appts: list[Appointment],
+    phones: dict[str, str],
+    zone: ZoneInfo,
+) -> list[str]:
+    """Each wanted appointment must exist; no other may be active for the listed patients."""
+    failures: list[str] = []
+    used: set[int] = set()
+    for want in wanted:
+        phone = phones[want.patient]
+        match = next(
+            (a for a in appts if a.id not in used and _matches(a, want, phone, zone)), None
+        )
+        if match is None:
+            failures.append(
+                f"outcome: no {want.status} {want.service} appointment for "
+                f"{want.patient} matching {want.model_dump(exclude_none=True)}"
+            )
+        else:
+            used.add(match.id)
+    listed = {phones[w.patient] for w in wanted}
+    for a in appts:
+        if a.patient_phone in listed and a.status in ACTIVE_STATUSES and a.id not in used:
+            failures.append(f"outcome: unexpected active appointment {_describe(a, zone)}")
+    return failures

@@ -233,11 +233,9 @@ class ScenarioRun:
             self.missed_call(patient)
         elif action == "pay_deposit":
             self.pay_deposit(patient)
-        elif action == "advance":
-            assert step.advance is not None
+        elif action == "advance" and step.advance is not None:
             self.advance(step.advance.delta)
-        elif action == "staff_reply":
-            assert step.staff_reply is not None
+        elif action == "staff_reply" and step.staff_reply is not None:
             self.staff_reply(patient, step.staff_reply.text)
         elif action == "cancel_by_clinic":
             self.cancel_by_clinic(patient)
@@ -299,25 +297,7 @@ def run_scenario(
         )
         try:
             for i, step in enumerate(scenario.steps):
-                patient = step.as_ or run.default_patient
-                before = run.marks()
-                record = StepRecord(
-                    i + 1,
-                    patient,
-                    step.action,
-                    step.text or (step.staff_reply.text if step.staff_reply else None),
-                    [],
-                    [],
-                )
-                try:
-                    run.do(step, patient)
-                except Exception as exc:  # noqa: BLE001 - reported as the step's failure
-                    record.failures.append(
-                        f"step {i + 1} ({step.action}) failed: {type(exc).__name__}: {exc}"
-                    )
-                else:
-                    record.replies, failures = check_step(run, step, patient, before)
-                    record.failures += [f"step {i + 1}: {f}" for f in failures]
+                record = _run_step(run, i + 1, step)
                 result.steps.append(record)
                 result.failures += record.failures
             outcome_failures, appointments = check_outcome(run, scenario)
@@ -328,3 +308,19 @@ def run_scenario(
             run.close()
     result.passed = not result.failures
     return result
+
+
+def _run_step(run: ScenarioRun, number: int, step: Step) -> StepRecord:
+    """Perform one step and check its expectations; an exception is the step's failure."""
+    patient = step.as_ or run.default_patient
+    before = run.marks()
+    text = step.text or (step.staff_reply.text if step.staff_reply else None)
+    record = StepRecord(number, patient, step.action, text, [], [])
+    try:
+        run.do(step, patient)
+    except Exception as exc:  # noqa: BLE001 - reported as the step's failure
+        record.failures.append(f"step {number} ({step.action}) failed: {type(exc).__name__}: {exc}")
+    else:
+        record.replies, failures = check_step(run, step, patient, before)
+        record.failures += [f"step {number}: {f}" for f in failures]
+    return record
