@@ -1,21 +1,30 @@
-"""The turn loop: history + the patient's new text -> model -> tools -> ... -> SMS reply.
+"""The turn loop: history -> input guardrails -> model/tool loop -> output guardrails -> save.
 
 A turn has a step cap and a time budget; a model failure never leaves the patient in
-silence: they get a safe fallback and staff are alerted (DESIGN.md §2, agent turn).
+silence: they get a safe fallback and staff are alerted (DESIGN.md §2, agent turn). Input
+guardrails (:data:`agent.guardrails.INPUT_GUARDRAILS`) may end the turn before any model
+runs; output guardrails (:data:`agent.guardrails.OUTPUT_GUARDRAILS`) may send a reply back
+to the model or replace it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy import func, select
 
-from agent.grounding import ungrounded
+from agent import copy
+from agent.guardrails import (
+    INPUT_GUARDRAILS,
+    OUTPUT_GUARDRAILS,
+    GuardrailContext,
+    Regenerate,
+    Replace,
+)
 from agent.models.base import (
     ChatMessage,
     ChatModel,
@@ -24,24 +33,28 @@ from agent.models.base import (
     ToolCall,
     TurnContext,
 )
-from agent.prompt import clinic_block, system_prompt
-from agent.store import AgentStep, AgentTurn
+from agent.prompt import system_prompt
+from agent.store import AgentTurn, load_history, save_turn
 from agent.tools import AgentDeps, execute, specs
 
 log = structlog.get_logger(__name__)
 
-FALLBACK = "Thanks for your message! A team member will text you back shortly."
-#: Sent instead of a reply that states facts no record or tool result contains.
-UNGROUNDED = (
-    "Sorry, I want to get that exactly right, so let me check with the team and get back to you."
-)
 #: How many stored history messages a turn sends to the model at most.
 HISTORY_LIMIT = 40
 
 
 @dataclass
 class TurnResult:
-    """A finished turn: the texts to send, and whether staff took over."""
+    """A finished turn: the texts to send, and whether staff took over.
+
+    Attributes:
+        replies: the texts for the patient (one today).
+        handed_off: staff were alerted and the AI paused during the turn.
+        outcome: ok | guardrail (an input guardrail answered) | ungrounded | time_budget |
+            step_cap | model_error | empty.
+        steps, prompt_tokens, completion_tokens, model_ms: model calls and their cost.
+        tool_names: the tools run, in order.
+    """
 
     replies: list[str]
     handed_off: bool = False
@@ -53,37 +66,30 @@ class TurnResult:
     tool_names: list[str] = field(default_factory=list)
 
 
-def _history(deps: AgentDeps) -> tuple[list[ChatMessage], int]:
-    with deps.db.session() as session:
-        rows = list(
-            session.execute(
-                select(AgentStep)
-                .where(AgentStep.conversation_id == deps.conversation_id)
-                .order_by(AgentStep.id.desc())
-                .limit(HISTORY_LIMIT)
-            ).scalars()
+@dataclass
+class _Turn:
+    """One turn in progress: the history it started from and what it added."""
+
+    history: list[ChatMessage]
+    new: list[ChatMessage]
+    result: TurnResult
+    handed_off: list[str]
+    regenerations: int = 0
+
+    def context(self, deps: AgentDeps) -> GuardrailContext:
+        """What guardrails see of this turn so far."""
+        return GuardrailContext(
+            clinic=deps.clinic,
+            now=deps.now,
+            history=tuple(self.history),
+            turn=tuple(self.new),
+            regenerations=self.regenerations,
         )
-        last_turn = session.execute(
-            select(func.max(AgentStep.turn)).where(
-                AgentStep.conversation_id == deps.conversation_id
-            )
-        ).scalar()
-    rows.reverse()
-    while rows and rows[0].role != "user":  # never start inside a tool exchange
-        rows.pop(0)
-    messages = [
-        ChatMessage(
-            role=r.role,
-            content=r.content,
-            tool_calls=tuple(
-                ToolCall(c["id"], c["name"], c.get("arguments") or {}) for c in r.tool_calls or ()
-            ),
-            tool_call_id=r.tool_call_id,
-            name=r.name,
-        )
-        for r in rows
-    ]
-    return messages, (last_turn or 0) + 1
+
+    def say(self, text: str) -> str:
+        """Record ``text`` as the assistant's reply and return it."""
+        self.new.append(ChatMessage(role="assistant", content=text))
+        return text
 
 
 _MARKDOWN = [
@@ -116,41 +122,90 @@ def run_turn(
     Args:
         deps: the turn's dependencies (conversation, clinic, EMR, deposits, handoff).
         model: the chat backend.
+        user_text: the patient's text (a burst joined by newlines).
         max_steps: most model calls in the turn.
         time_budget_seconds: wall-clock budget; past it the turn ends with the fallback.
         timer: monotonic clock in seconds (injectable for tests).
 
     Returns:
-        :class:`TurnResult`; ``replies`` is never empty unless the turn handed off silently.
+        :class:`TurnResult`; ``replies`` always holds one non-empty text.
+
+    Raises:
+        Whatever ``deps.handoff``, a tool or the database raise other than
+        :class:`ModelError` (the inbound text then stays for the sweeper).
     """
     started = timer()
-    history, turn = _history(deps)
-    system = ChatMessage(role="system", content=system_prompt(deps.clinic, deps.now))
-    user = ChatMessage(role="user", content=user_text)
-    new: list[ChatMessage] = [user]
-    result = TurnResult(replies=[])
-    handed_off: list[str] = []
-    real_handoff = deps.handoff
+    history, number = load_history(deps.db, deps.conversation_id, HISTORY_LIMIT)
+    turn = _Turn(history, [ChatMessage(role="user", content=user_text)], TurnResult([]), [])
+    with _tracking_handoff(deps, turn.handed_off):
+        final = _screen_input(deps, turn, user_text)
+        if final is None:
+            deadline = started + time_budget_seconds
+            final = _model_loop(
+                deps, model, turn, max_steps=max_steps, deadline=deadline, timer=timer
+            )
+        if not final:
+            final = _fallback(deps, turn)
+    turn.result.replies = [final]
+    turn.result.handed_off = bool(turn.handed_off)
+    record = _record(model.name, turn.result, int((timer() - started) * 1000), deps)
+    save_turn(deps.db, deps.conversation_id, number, turn.new, record, deps.now)
+    return turn.result
+
+
+@contextmanager
+def _tracking_handoff(deps: AgentDeps, reasons: list[str]) -> Iterator[None]:
+    """While open, every ``deps.handoff`` call (from a tool or a guardrail) is also noted in
+    ``reasons``."""
+    real = deps.handoff
 
     def handoff(reason: str, summary: str) -> None:
-        handed_off.append(reason)
-        real_handoff(reason, summary)
+        reasons.append(reason)
+        real(reason, summary)
 
     deps.handoff = handoff
+    try:
+        yield
+    finally:
+        deps.handoff = real
+
+
+def _screen_input(deps: AgentDeps, turn: _Turn, user_text: str) -> str | None:
+    """Run the input guardrails; the first that trips hands off and answers the turn."""
+    context = turn.context(deps)
+    for guardrail in INPUT_GUARDRAILS:
+        tripwire = guardrail.check(user_text, context)
+        if tripwire is not None:
+            log.info(
+                "input_guardrail_tripped", guardrail=guardrail.name, reason=tripwire.handoff_reason
+            )
+            deps.handoff(tripwire.handoff_reason, tripwire.handoff_summary)
+            turn.result.outcome = tripwire.outcome
+            return turn.say(tripwire.reply)
+    return None
+
+
+def _model_loop(
+    deps: AgentDeps,
+    model: ChatModel,
+    turn: _Turn,
+    *,
+    max_steps: int,
+    deadline: float,
+    timer: Callable[[], float],
+) -> str | None:
+    """Call the model, run the tools it asks for, screen its final reply; None when the turn
+    ended without a reply (outcome set)."""
+    system = ChatMessage(role="system", content=system_prompt(deps.clinic, deps.now))
     tools = specs()
-    final: str | None = None
-    local = deps.now.astimezone(deps.clinic.clinic.zone)
-    sources = [clinic_block(deps.clinic), f"{local:%A %b} {local.day} {local:%H:%M}"]
-    sources += [m.content or "" for m in history if m.role == "tool"]
-    sources += [json.dumps(c.arguments) for m in history for c in m.tool_calls]
-    regenerated = False
+    result = turn.result
     try:
         for _ in range(max_steps):
-            if timer() - started > time_budget_seconds:
+            if timer() > deadline:
                 result.outcome = "time_budget"
-                break
+                return None
             request = ChatRequest(
-                messages=[system, *history, *new],
+                messages=[system, *turn.history, *turn.new],
                 tools=tools,
                 context=TurnContext(clinic=deps.clinic, now=deps.now),
             )
@@ -161,72 +216,83 @@ def run_turn(
             result.prompt_tokens += response.usage.prompt_tokens
             result.completion_tokens += response.usage.completion_tokens
             if response.tool_calls:
-                new.append(
+                turn.new.append(
                     ChatMessage(
                         role="assistant", content=response.content, tool_calls=response.tool_calls
                     )
                 )
-                for call in response.tool_calls:
-                    result.tool_names.append(call.name)
-                    output = execute(deps, call.name, call.arguments)
-                    new.append(
-                        ChatMessage(
-                            role="tool", content=output, tool_call_id=call.id, name=call.name
-                        )
-                    )
+                _run_tools(deps, turn, response.tool_calls)
                 continue
-            final = plain_sms(response.content or "")
-            tool_texts = [m.content or "" for m in new if m.role == "tool"]
-            # The model's own tool arguments (the patient's wishes it searched with) count.
-            tool_texts += [json.dumps(c.arguments) for m in new for c in m.tool_calls]
-            problems = ungrounded(final, [*sources, *tool_texts], deps.clinic) if final else []
-            if problems and not regenerated:
-                # One rewrite: tell the model exactly which facts had no source.
-                regenerated = True
-                log.info("reply_ungrounded_regenerating", count=len(problems))
-                new.append(ChatMessage(role="assistant", content=final))
-                new.append(
-                    ChatMessage(
-                        role="system",
-                        content=(
-                            "[system check] Your reply stated "
-                            + ", ".join(problems)
-                            + ", which no "
-                            "clinic record or tool result contains. Rewrite it using only facts from "
-                            "the clinic records and tool results; call a tool if you need one."
-                        ),
-                    )
-                )
-                final = None
-                continue
-            if problems:
-                log.warning("reply_ungrounded_replaced", count=len(problems))
-                result.outcome = "ungrounded"
-                final = UNGROUNDED
-            new.append(ChatMessage(role="assistant", content=final))
-            break
-        else:
-            result.outcome = "step_cap"
+            reply = _screen_output(deps, turn, plain_sms(response.content or ""))
+            if reply is not None:
+                return reply
+        result.outcome = "step_cap"
     except ModelError as exc:
         log.warning("model_failed", error=str(exc)[:200], conversation_id=deps.conversation_id)
         result.outcome = "model_error"
-    finally:
-        deps.handoff = real_handoff
-    if not final:
-        if result.outcome == "ok":
-            result.outcome = "empty"
-        final = FALLBACK
-        if not handed_off:
-            real_handoff(
-                "other",
-                f"The assistant could not answer ({result.outcome}); please reply to the patient.",
-            )
-            handed_off.append("other")
-        new.append(ChatMessage(role="assistant", content=final))
-    result.replies = [final]
-    result.handed_off = bool(handed_off)
-    _save(deps, model, turn, new, result, int((timer() - started) * 1000))
-    return result
+    return None
+
+
+def _run_tools(deps: AgentDeps, turn: _Turn, calls: tuple[ToolCall, ...]) -> None:
+    """Run each tool call and add its result (JSON text, errors included) to the turn."""
+    for call in calls:
+        turn.result.tool_names.append(call.name)
+        output = execute(deps, call.name, call.arguments)
+        turn.new.append(
+            ChatMessage(role="tool", content=output, tool_call_id=call.id, name=call.name)
+        )
+
+
+def _screen_output(deps: AgentDeps, turn: _Turn, reply: str) -> str | None:
+    """Run the output guardrails on a final ``reply``.
+
+    Returns:
+        The text to send (the reply, or a guardrail's replacement), or None when a guardrail
+        sent the reply back to the model for another go.
+    """
+    if not reply:
+        return turn.say(reply)
+    context = turn.context(deps)
+    for guardrail in OUTPUT_GUARDRAILS:
+        verdict = guardrail.check(reply, context)
+        if isinstance(verdict, Regenerate):
+            turn.regenerations += 1
+            turn.say(reply)
+            turn.new.append(ChatMessage(role="system", content=verdict.note))
+            return None
+        if isinstance(verdict, Replace):
+            turn.result.outcome = verdict.outcome
+            return turn.say(verdict.reply)
+    return turn.say(reply)
+
+
+def _fallback(deps: AgentDeps, turn: _Turn) -> str:
+    """The safe reply of a turn that produced none; staff are alerted unless they already
+    were."""
+    if turn.result.outcome == "ok":
+        turn.result.outcome = "empty"
+    if not turn.handed_off:
+        deps.handoff(
+            "other",
+            f"The assistant could not answer ({turn.result.outcome}); please reply to the patient.",
+        )
+    return turn.say(copy.FALLBACK)
+
+
+def _record(model_name: str, result: TurnResult, total_ms: int, deps: AgentDeps) -> AgentTurn:
+    """The bookkeeping row of a finished turn."""
+    return AgentTurn(
+        conversation_id=deps.conversation_id,
+        model=model_name,
+        steps=result.steps,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        model_ms=result.model_ms,
+        cost_microdollars=_cost(model_name, result),
+        total_ms=total_ms,
+        outcome=result.outcome,
+        created_at=deps.now,
+    )
 
 
 def _cost(model_name: str, result: TurnResult) -> int | None:
@@ -238,44 +304,3 @@ def _cost(model_name: str, result: TurnResult) -> int | None:
 
     cents = estimate_cost_cents(model_name, Usage(result.prompt_tokens, result.completion_tokens))
     return None if cents is None else round(cents * 10_000)
-
-
-def _save(
-    deps: AgentDeps,
-    model: ChatModel,
-    turn: int,
-    new: list[ChatMessage],
-    result: TurnResult,
-    total_ms: int,
-) -> None:
-    with deps.db.session() as session:
-        for m in new:
-            session.add(
-                AgentStep(
-                    conversation_id=deps.conversation_id,
-                    turn=turn,
-                    role=m.role,
-                    content=m.content,
-                    tool_calls=[
-                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in m.tool_calls
-                    ]
-                    or None,
-                    tool_call_id=m.tool_call_id,
-                    name=m.name,
-                    created_at=deps.now,
-                )
-            )
-        session.add(
-            AgentTurn(
-                conversation_id=deps.conversation_id,
-                model=model.name,
-                steps=result.steps,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens,
-                model_ms=result.model_ms,
-                cost_microdollars=_cost(model.name, result),
-                total_ms=total_ms,
-                outcome=result.outcome,
-                created_at=deps.now,
-            )
-        )

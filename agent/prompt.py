@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from booking.ports import format_money
 from knowledge.clinic_file import WEEKDAYS, ClinicFile
-from payments.money import format_money
 
 RULES = """You are the text-message front desk of a medical spa. You answer patients by SMS.
 Rules:

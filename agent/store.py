@@ -1,14 +1,16 @@
-"""The agent's transcript: what the model saw and did, turn by turn (user, assistant, tool)."""
+"""The agent's transcript: what the model saw and did, turn by turn (user, assistant, tool),
+with one bookkeeping row per turn; and reading and writing it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from agent.models.base import ChatMessage, ToolCall
+from app.db import Base, Database, UTCDateTime, utcnow
 
 
 class AgentStep(Base):
@@ -52,3 +54,76 @@ class AgentTurn(Base):
     total_ms: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(32), default="ok")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def load_history(db: Database, conversation_id: int, limit: int) -> tuple[list[ChatMessage], int]:
+    """The model-facing history of a conversation and the number of the next turn.
+
+    Args:
+        db: the database.
+        conversation_id: whose history.
+        limit: most stored messages returned (the newest); the history never starts inside
+            a tool exchange, so it may be shorter.
+
+    Returns:
+        ``(messages oldest first, next turn number)``.
+    """
+    with db.session() as session:
+        rows = list(
+            session.execute(
+                select(AgentStep)
+                .where(AgentStep.conversation_id == conversation_id)
+                .order_by(AgentStep.id.desc())
+                .limit(limit)
+            ).scalars()
+        )
+        last_turn = session.execute(
+            select(func.max(AgentStep.turn)).where(AgentStep.conversation_id == conversation_id)
+        ).scalar()
+    rows.reverse()
+    while rows and rows[0].role != "user":  # never start inside a tool exchange
+        rows.pop(0)
+    return [_message(r) for r in rows], (last_turn or 0) + 1
+
+
+def _message(row: AgentStep) -> ChatMessage:
+    calls = tuple(
+        ToolCall(c["id"], c["name"], c.get("arguments") or {}) for c in row.tool_calls or ()
+    )
+    return ChatMessage(
+        role=row.role,
+        content=row.content,
+        tool_calls=calls,
+        tool_call_id=row.tool_call_id,
+        name=row.name,
+    )
+
+
+def save_turn(
+    db: Database,
+    conversation_id: int,
+    turn: int,
+    messages: list[ChatMessage],
+    record: AgentTurn,
+    now: dt.datetime,
+) -> None:
+    """Store a turn's new ``messages`` (as turn number ``turn``) and its ``record``, in one
+    transaction."""
+    with db.session() as session:
+        for m in messages:
+            session.add(
+                AgentStep(
+                    conversation_id=conversation_id,
+                    turn=turn,
+                    role=m.role,
+                    content=m.content,
+                    tool_calls=[
+                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in m.tool_calls
+                    ]
+                    or None,
+                    tool_call_id=m.tool_call_id,
+                    name=m.name,
+                    created_at=now,
+                )
+            )
+        session.add(record)

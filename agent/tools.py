@@ -22,14 +22,12 @@ from booking.changes import cancel_by_patient, reschedule, upcoming
 from booking.deposits import book_without_deposit, request_deposit
 from booking.holds import HoldFailed, hold_offer
 from booking.models import Appointment, SlotOffer
+from booking.ports import DepositProvider, EMRClient, EMRError, PaymentError, format_money
 from booking.slots import latest_offers, offer_slots
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter, format_when
-from emr.base import EMRClient, EMRError
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
 from knowledge.embeddings import EmbeddingError
 from knowledge.retrieval import Embedder
-from payments.base import DepositProvider, PaymentError
-from payments.money import format_money
 
 log = structlog.get_logger(__name__)
 

@@ -66,7 +66,7 @@ COMMON_WORDS = frozenset(
 
 # Frequent English verbs, adjectives and texting fillers that carry no topic of their own.
 # A question whose remaining words are all known to the clinic's records is on a topic the
-# clinic wrote about; see :func:`agent.offline_replies.Replies.knowledge`.
+# clinic wrote about; see :func:`agent.offline.records.answerable`.
 FILLER_WORDS = frozenset(
     _w(
         "said says saying tell told still done doing gonna wanna gotta kinda sorta guys yall "

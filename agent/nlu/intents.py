@@ -80,7 +80,26 @@ def yes_no(text: str) -> bool | None:
 
 @dataclass(frozen=True)
 class Intents:
-    """Everything :func:`detect_intents` recognised in one message (several may be set)."""
+    """Everything :func:`detect_intents` recognised in one message (several may be set).
+
+    Judgement calls: "24 hours notice" is not a question about hours; "openings" means
+    availability (booking) while "are you open" means hours; cancelling or rescheduling an
+    existing visit does not set ``wants_booking`` unless the patient also says "book";
+    "cancellation policy" is not a cancel, and neither is a question about the change policy
+    ("do you need 24 hours notice to cancel?", "what happens if I reschedule") unless it also
+    asks for the change ("pls cancel, do I get my deposit back?"). ``asks_my_appointment``
+    marks "when is my appt?" / "do I have an appointment"; ``names_change`` marks a change
+    that names itself ("cancel", "reschedule", "rebook", "my appointment"), as opposed to
+    "another day" or "instead", which while slots are on offer ask for other times.
+    ``keeps_as_is`` marks dropping a change ("never mind", "keep it", "I'll still make it").
+    ``medical_concern`` excludes the plain comfort
+    question "does botox hurt". ``emergency`` needs a danger sign (vision change, skin
+    turning white/gray/dusky/blue, breathing trouble, severe pain/swelling, chest pain,
+    fainting); a hypothetical question with no first-person words ("can filler cause
+    blurry vision?") is a ``medical_concern``, not an emergency. ``health_policy`` marks a
+    medical question about a condition only (pregnant, nursing, medications, "is it safe")
+    with no symptom: clinics answer those with a written policy.
+    """
 
     wants_booking: bool = False
     asks_price: bool = False
@@ -255,26 +274,8 @@ _HYPOTHETICAL = re.compile(
 
 
 def detect_intents(text: str) -> Intents:
-    """Detect every intent in ``text``; returns an :class:`Intents` of booleans.
-
-    Judgement calls: "24 hours notice" is not a question about hours; "openings" means
-    availability (booking) while "are you open" means hours; cancelling or rescheduling an
-    existing visit does not set ``wants_booking`` unless the patient also says "book";
-    "cancellation policy" is not a cancel, and neither is a question about the change policy
-    ("do you need 24 hours notice to cancel?", "what happens if I reschedule") unless it also
-    asks for the change ("pls cancel, do I get my deposit back?"). ``asks_my_appointment``
-    marks "when is my appt?" / "do I have an appointment"; ``names_change`` marks a change
-    that names itself ("cancel", "reschedule", "rebook", "my appointment"), as opposed to
-    "another day" or "instead", which while slots are on offer ask for other times.
-    ``keeps_as_is`` marks dropping a change ("never mind", "keep it", "I'll still make it").
-    ``medical_concern`` excludes the plain comfort
-    question "does botox hurt". ``emergency`` needs a danger sign (vision change, skin
-    turning white/gray/dusky/blue, breathing trouble, severe pain/swelling, chest pain,
-    fainting); a hypothetical question with no first-person words ("can filler cause
-    blurry vision?") is a ``medical_concern``, not an emergency. ``health_policy`` marks a
-    medical question about a condition only (pregnant, nursing, medications, "is it safe")
-    with no symptom: clinics answer those with a written policy.
-    """
+    """Detect every intent in ``text``; returns an :class:`Intents` of booleans (the
+    judgement calls are listed there)."""
     s = _clean(text)
     raw_stripped = text.strip()
     cancel = bool(_CANCEL.search(s))

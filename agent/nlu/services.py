@@ -220,19 +220,7 @@ def match_services(
     if not msg:
         return []
     by_service = [(s, _phrases(s)) for s in services]
-    full: dict[int, tuple[float, str]] = {}
-    spans: dict[int, set[int]] = {}
-    used: set[int] = set()
-    for idx, (_, phrases) in enumerate(by_service):
-        for phrase in phrases:
-            score, span = _full_match(msg, phrase)
-            if score > full.get(idx, (0.0, ""))[0]:
-                full[idx] = (score, phrase.display)
-                spans[idx] = set(span)
-            elif score and score == full[idx][0] and len(span) > len(spans[idx]):
-                spans[idx] = set(span)
-            if score >= max(0.73, min_score):
-                used.update(span)
+    full, spans, used = _full_matches(msg, [p for _, p in by_service], min_score)
     results: dict[int, tuple[float, str]] = dict(full)
     for idx, (_, phrases) in enumerate(by_service):
         for phrase in phrases:
@@ -247,3 +235,24 @@ def match_services(
         for idx, (score, matched) in ranked
         if score >= min_score
     ]
+
+
+def _full_matches(
+    msg: list[str], phrases_by_service: list[list[_Phrase]], min_score: float
+) -> tuple[dict[int, tuple[float, str]], dict[int, set[int]], set[int]]:
+    """Best full match per service index: ``(score, phrase)``, the message word positions it
+    covers, and every position used by a confident full match."""
+    full: dict[int, tuple[float, str]] = {}
+    spans: dict[int, set[int]] = {}
+    used: set[int] = set()
+    for idx, phrases in enumerate(phrases_by_service):
+        for phrase in phrases:
+            score, span = _full_match(msg, phrase)
+            if score > full.get(idx, (0.0, ""))[0]:
+                full[idx] = (score, phrase.display)
+                spans[idx] = set(span)
+            elif score and score == full[idx][0] and len(span) > len(spans[idx]):
+                spans[idx] = set(span)
+            if score >= max(0.73, min_score):
+                used.update(span)
+    return full, spans, used

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from agent.engine import FALLBACK, run_turn
+from agent.copy import FALLBACK
+from agent.engine import run_turn
 from agent.models.base import ChatRequest, ChatResponse, ModelError
 from agent.models.scripted import ScriptedModel, call, say
 from agent.store import AgentStep, AgentTurn

@@ -6,7 +6,7 @@ what happens to the deposit under the notice policy, then ``cancel_appointment``
 for a move, ``find_slots`` for that appointment's service with the new wish (or ask for
 one), then ``reschedule_appointment`` on a pick. The state of that flow is read back from
 the history every call (:func:`change_state`): the latest ``my_appointments`` rows and the
-markers of the replies already sent (see :mod:`agent.offline_change_replies`).
+markers of the replies already sent (see :mod:`agent.copy`).
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent import copy
+from agent.copy import Appt
 from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import match_services
 from agent.nlu.when import TimePreference, parse_when
-from agent.offline_change_replies import Appt, ChangeReplies
-from agent.offline_common import ToolResult, Turn, call, option, say, slot_args
-from agent.offline_replies import Replies
+from agent.offline.parser import ToolResult, Turn, option
+from agent.offline.steps import call, say, slot_args
 from knowledge.clinic_file import ClinicFile
 
 #: Tools whose turn starts something new: a move still open after one of them must have
@@ -75,7 +76,7 @@ def _named(appts: list[Appt], reply: str) -> Appt | None:
 def change_state(history: list[Turn]) -> ChangeState:
     """Derive the :class:`ChangeState` from the past turns, oldest first."""
     st = ChangeState()
-    marks = (ChangeReplies.CONFIRM_CANCEL_MARK, ChangeReplies.WHICH_MARK, ChangeReplies.MOVE_MARK)
+    marks = (copy.CONFIRM_CANCEL_MARK, copy.WHICH_MARK, copy.MOVE_MARK)
     previous_marked = False
     for turn in history:
         for name, _args, result in turn.tools:
@@ -87,18 +88,18 @@ def change_state(history: list[Turn]) -> ChangeState:
         if marked and not previous_marked:
             st.request = turn.text
         previous_marked = marked
-        confirm = ChangeReplies.CONFIRM_CANCEL_MARK in reply
+        confirm = copy.CONFIRM_CANCEL_MARK in reply
         st.pending_cancel = _named(st.appointments, reply) if confirm else None
-        if ChangeReplies.WHICH_MARK in reply:
-            asked = reply.rsplit(ChangeReplies.WHICH_MARK, 1)[1]
+        if copy.WHICH_MARK in reply:
+            asked = reply.rsplit(copy.WHICH_MARK, 1)[1]
             st.choosing = "cancel" if "cancel" in asked else "move"
         else:
             st.choosing = None
         if turn.ran("find_slots"):
             st.offers_closed = False
-        if ChangeReplies.KEEP_MARK in reply:
+        if copy.KEEP_MARK in reply:
             st.moving, st.move_offers, st.offers_closed = None, False, True
-        elif ChangeReplies.MOVE_MARK in reply:
+        elif copy.MOVE_MARK in reply:
             st.moving = _named(st.appointments, reply) or st.moving
             if turn.ran("find_slots"):
                 st.move_offers = True
@@ -148,7 +149,7 @@ class ChangePolicy:
         self.now_local = now_local
         self.state = state
         self.offers = offers
-        self.replies = ChangeReplies(clinic.clinic.name, state.notice_hours)
+        self.notice_hours = state.notice_hours
 
     # --- which appointment ----------------------------------------------------------------
     def _pick(self, text: str, appts: list[Appt]) -> Appt | None:
@@ -221,14 +222,14 @@ class ChangePolicy:
                     "cancel_appointment", appointment_id=st.pending_cancel["appointment_id"]
                 )
             if answer is False or intents.keeps_as_is:
-                return say(self.replies.kept(st.pending_cancel))
+                return say(copy.kept(st.pending_cancel))
         if st.choosing:
             if self._pick(text, st.appointments) is not None:
                 return call("my_appointments")
             if answer is False or intents.keeps_as_is:
-                return say(self.replies.kept(None, moving=st.choosing == "move"))
+                return say(copy.kept(None, moving=st.choosing == "move"))
         if st.moving is not None:
-            step = self._moving(text, intents, answer)
+            step = self._moving(st.moving, text, intents, answer)
             if step is not None:
                 return step
         wants = intents.wants_cancel or intents.wants_reschedule or intents.asks_my_appointment
@@ -237,17 +238,19 @@ class ChangePolicy:
             return call("my_appointments")
         return None
 
-    def _moving(self, text: str, intents: Intents, answer: bool | None) -> ChatResponse | None:
+    def _moving(
+        self, appt: Appt, text: str, intents: Intents, answer: bool | None
+    ) -> ChatResponse | None:
+        """The next step while ``appt`` is being moved, or None when the text is not about
+        the move."""
         st = self.state
-        appt = st.moving
-        assert appt is not None
         service_ids = [m.service_id for m in match_services(text, self.clinic.services)]
         if service_ids and appt.get("service_id") not in service_ids:
             return None  # another service: a new booking, not this move
         when = parse_when(text, self.now_local)
         dropped = intents.keeps_as_is and not intents.wants_reschedule
         if dropped and answer is not True:
-            return say(self.replies.kept(appt, moving=True))
+            return say(copy.kept(appt, moving=True))
         if st.move_offers and self.offers:
             options = [option(o) for o in self.offers]
             pick = parse_pick(text, options)
@@ -260,14 +263,14 @@ class ChangePolicy:
         if when is not None:
             return self._search(appt, when, text)
         if answer is False:
-            return say(self.replies.other_times(appt))
+            return say(copy.move_other_times(appt))
         return None
 
     def _search(self, appt: Appt, when: TimePreference | None, text: str) -> ChatResponse:
         try:
             service = self.clinic.service(str(appt.get("service_id")))
         except KeyError:
-            return say(self.replies.ask_when(appt))
+            return say(copy.ask_when(appt))
         provider = match_provider(text, self.clinic.providers)
         return call("find_slots", **slot_args(service, when, provider))
 
@@ -283,14 +286,14 @@ class ChangePolicy:
             appt = self._turn_target(text, results, intents)
             if appt is None or appt.get("service_id") != args.get("service_id"):
                 return None
-            wanted = Replies(self.clinic, self.now_local).describe(args)
-            return say(self.replies.move_offers(appt, result, wanted))
+            wanted = copy.describe(args)
+            return say(copy.move_offers(appt, result, wanted))
         if name == "cancel_appointment":
-            return say(self.replies.cancelled(result))
+            return say(copy.cancelled(result, self.notice_hours))
         if name == "reschedule_appointment":
             if result.get("rescheduled") and result.get("status") == "held":
                 return call("send_deposit_link")  # held with no link sent yet
-            return say(self.replies.moved(result, self.state.moving))
+            return say(copy.moved(result, self.state.moving, self.clinic.clinic.name))
         return None
 
     def _turn_target(self, text: str, results: list[ToolResult], intents: Intents) -> Appt | None:
@@ -308,13 +311,13 @@ class ChangePolicy:
         self, text: str, intents: Intents, result: dict[str, Any]
     ) -> ChatResponse | None:
         appts: list[Appt] = result.get("appointments") or []
-        self.replies.notice_hours = int(result.get("cancellation_notice_hours") or 24)
+        self.notice_hours = int(result.get("cancellation_notice_hours") or 24)
         action = self.action(intents)
         named = intents.names_change or intents.asks_my_appointment or bool(self.state.choosing)
         if not appts:
-            return say(self.replies.none(action)) if named or self.state.pending_cancel else None
+            return say(copy.no_appointments(action)) if named or self.state.pending_cancel else None
         if action == "query":
-            return say(self.replies.listing(appts))
+            return say(copy.listing(appts))
         appt = self.target(appts, text, action)
         if appt is None and len(appts) == 1:
             appt = appts[0]
@@ -324,12 +327,12 @@ class ChangePolicy:
         if action == "move" and not named and other_service:
             return None  # "filler instead?": another service, not a move
         if appt is None:
-            return say(self.replies.which(appts, action))
+            return say(copy.which_appointment(appts, action))
         if action == "cancel":
-            return say(self.replies.confirm_cancel(appt))
+            return say(copy.confirm_cancel(appt, self.notice_hours))
         when = parse_when(text, self.now_local)
         if when is None and self.state.choosing:
             when = parse_when(self.state.request, self.now_local)
         if when is None:
-            return say(self.replies.ask_when(appt))
+            return say(copy.ask_when(appt))
         return self._search(appt, when, text)

@@ -2,18 +2,34 @@
 
 Checked facts are the ones a patient acts on: money amounts, clock times, calendar dates,
 provider names and links. Each fact in a reply must appear in the *sources* (the clinic
-block of the system prompt and every tool result of the conversation); the patient's own
-words are not a source, so "you said $5?" cannot become a price. The engine regenerates a
-violating reply once and replaces it if it still violates.
+block of the system prompt, today's date and every tool call and result of the conversation);
+the patient's own words are not a source, so "you said $5?" cannot become a price.
+:class:`GroundingCheck`, an output guardrail, sends a violating reply back once with the
+facts named, and replaces it with :data:`agent.copy.UNGROUNDED` if it still violates.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import structlog
+
+from agent import copy
+from agent.guardrails.base import (
+    GuardrailContext,
+    OutputGuardrail,
+    OutputVerdict,
+    Regenerate,
+    Replace,
+)
+from agent.models.base import ChatMessage
+from agent.prompt import clinic_block
 from knowledge.clinic_file import ClinicFile
+
+log = structlog.get_logger(__name__)
 
 _MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
 _TIME = re.compile(r"\b(1[0-2]|0?[1-9])(?::([0-5]\d))?\s?([ap])\.?m\.?\b", re.I)
@@ -111,3 +127,53 @@ def ungrounded(reply: str, sources: Iterable[str], clinic: ClinicFile) -> list[s
         if title_name.lower() not in known_text.lower():
             problems.append(f"Dr. {title_name}")
     return problems
+
+
+def _tool_texts(messages: Sequence[ChatMessage]) -> list[str]:
+    """Tool results, then the model's own tool arguments (the patient's wishes it searched
+    with count as sources)."""
+    texts = [m.content or "" for m in messages if m.role == "tool"]
+    return texts + [json.dumps(c.arguments) for m in messages for c in m.tool_calls]
+
+
+def sources(context: GuardrailContext) -> list[str]:
+    """The texts a reply may draw its facts from: the clinic's records, today's date and
+    time, and every tool call and result of the conversation (this turn's included)."""
+    local = context.now.astimezone(context.clinic.clinic.zone)
+    today = f"{local:%A %b} {local.day} {local:%H:%M}"
+    return [
+        clinic_block(context.clinic),
+        today,
+        *_tool_texts(context.history),
+        *_tool_texts(context.turn),
+    ]
+
+
+class GroundingCheck(OutputGuardrail):
+    """Output guardrail: a reply states only facts its sources contain.
+
+    A violating reply is sent back ``max_regenerations`` times with a note naming the facts
+    that had no source; after that it is replaced by :data:`agent.copy.UNGROUNDED` (turn
+    outcome ``ungrounded``).
+    """
+
+    name = "grounding"
+
+    def __init__(self, max_regenerations: int = 1) -> None:
+        self.max_regenerations = max_regenerations
+
+    def check(self, reply: str, context: GuardrailContext) -> OutputVerdict:
+        """Regenerate or replace ``reply`` when it states an unsourced fact, else None."""
+        problems = ungrounded(reply, sources(context), context.clinic)
+        if not problems:
+            return None
+        if context.regenerations < self.max_regenerations:
+            log.info("reply_ungrounded_regenerating", count=len(problems))
+            return Regenerate(
+                "[system check] Your reply stated "
+                + ", ".join(problems)
+                + ", which no clinic record or tool result contains. Rewrite it using only "
+                "facts from the clinic records and tool results; call a tool if you need one."
+            )
+        log.warning("reply_ungrounded_replaced", count=len(problems))
+        return Replace(copy.UNGROUNDED, outcome="ungrounded")

@@ -1,0 +1,21 @@
+"""The offline rule-based chat model (the embedded default: no API key, no network).
+
+It is a scripted model in the openai-agents-python sense: it reads the history (the patient's
+texts and earlier tool results) and answers with tool calls or a final text, through the same
+tools and turn loop as the OpenAI backend. It understands patients through :mod:`agent.nlu`
+and says only what :mod:`agent.copy` words from the clinic's records or a tool result.
+
+Modules, in the order a call uses them:
+
+- :mod:`.parser`: the request taken apart (the new text, this turn's tool results, past turns);
+- :mod:`.state`: where a booking stands; :mod:`.changes`: where a cancel or move stands, and
+  the policy for existing appointments;
+- :mod:`.policy`: the main policy (questions, prices, hours, new bookings);
+- :mod:`.steps`: answers (a tool call or a final text) and slot-search arguments;
+- :mod:`.records`: answering from the clinic's records (``search_knowledge`` results);
+- :mod:`.model`: :class:`OfflineModel`, the ``ChatModel`` tying them together.
+"""
+
+from agent.offline.model import OfflineModel
+
+__all__ = ["OfflineModel"]

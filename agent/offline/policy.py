@@ -1,0 +1,224 @@
+"""The offline model's main policy: questions, prices, hours, manners and new bookings.
+
+Existing appointments ("when is my appt?", cancel, move) are decided by
+:class:`agent.offline.changes.ChangePolicy` first; safety triage (emergencies, medical
+questions) happens before any model, in :mod:`agent.guardrails.triage`. Every reply comes
+from :mod:`agent.copy` and states only what the clinic records or a tool returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from agent import copy
+from agent.models.base import ChatResponse
+from agent.nlu.intents import Intents, detect_intents, yes_no
+from agent.nlu.picks import parse_pick
+from agent.nlu.providers import match_provider
+from agent.nlu.services import ServiceMatch, match_services
+from agent.nlu.when import TimePreference, parse_when
+from agent.offline.changes import ChangePolicy
+from agent.offline.parser import ToolResult, option
+from agent.offline.records import answerable, knowledge_reply, unknown_words
+from agent.offline.state import DialogState
+from agent.offline.steps import call, refine, say, slot_args
+from knowledge.clinic_file import ClinicFile, ServiceInfo
+
+#: Two service matches closer than this are treated as "the patient could mean either".
+AMBIGUITY_MARGIN = 0.08
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What one patient text says, read once."""
+
+    text: str
+    intents: Intents
+    answer: bool | None
+    matches: list[ServiceMatch]
+    when: TimePreference | None
+    named_provider: str | None
+
+
+class Policy:
+    """Decisions for one call of the offline model.
+
+    Args:
+        clinic: the clinic's records.
+        now_local: the turn's instant in the clinic's zone.
+        state: where the booking conversation stands.
+        changes: the policy for the patient's existing appointments.
+    """
+
+    def __init__(
+        self,
+        clinic: ClinicFile,
+        now_local: dt.datetime,
+        state: DialogState,
+        changes: ChangePolicy,
+    ) -> None:
+        self.clinic = clinic
+        self.now_local = now_local
+        self.state = state
+        self.changes = changes
+
+    # --- a new patient text ---------------------------------------------------------------
+    def on_text(self, text: str, *, check_changes: bool = True) -> ChatResponse:
+        """The next step for a new patient text.
+
+        Args:
+            text: the patient's text.
+            check_changes: False when the text was already found not to be about an
+                existing appointment.
+        """
+        intents = detect_intents(text)
+        if not text.strip():
+            return say(copy.empty(self.clinic.clinic.name))
+        if intents.wants_human:
+            return call(
+                "handoff_to_staff",
+                reason="patient_request",
+                summary="Patient asked to speak with a person.",
+            )
+        if intents.health_policy:
+            # pregnancy, medications...: the clinic's written policy if it has one, else staff
+            return call("search_knowledge", query=text)
+        answer = yes_no(text)
+        if check_changes:
+            step = self.changes.on_text(text, intents, answer)
+            if step is not None:
+                return step
+        reading = _Reading(
+            text=text,
+            intents=intents,
+            answer=answer,
+            matches=match_services(text, self.clinic.services),
+            when=parse_when(text, self.now_local),
+            named_provider=match_provider(text, self.clinic.providers),
+        )
+        return self._pick_or_clarify(reading) or self._book(reading) or self._converse(reading)
+
+    def _pick_or_clarify(self, r: _Reading) -> ChatResponse | None:
+        """A pick of an offered slot, "which service?", a price, hours, an off-topic day."""
+        state, clinic, intents = self.state, self.clinic, r.intents
+        if state.offers and not r.matches:
+            options = [option(o) for o in state.offers]
+            pick = parse_pick(r.text, options)
+            if pick is None and r.answer is True and len(options) == 1:
+                pick = options[0].position
+            if pick is not None:
+                return call("hold_slot", option=pick)
+        if len(r.matches) > 1 and r.matches[0].score - r.matches[1].score < AMBIGUITY_MARGIN:
+            return say(copy.which_of([clinic.service(m.service_id).name for m in r.matches[:4]]))
+        service = self._service(r)
+        if (
+            service is not None
+            and intents.asks_price
+            and r.when is None
+            and not intents.wants_booking
+        ):
+            return say(copy.price(service, clinic.deposit_cents(service)))
+        in_booking = bool(state.offers or state.asked_service or state.offered_search)
+        if service is None and not intents.wants_booking and not in_booking:
+            if intents.asks_hours:
+                return say(copy.hours(clinic, _days_of(r.when)))
+            if r.when is not None and intents.is_question and unknown_words(clinic, r.text):
+                # "whats the weather tmrw": a day, but about something other than a visit
+                return call("search_knowledge", query=r.text)
+        return None
+
+    def _book(self, r: _Reading) -> ChatResponse | None:
+        """A slot search when the patient wants openings (or the question which service)."""
+        state, service = self.state, self._service(r)
+        provider_id = r.named_provider or state.provider_id
+        known = service or (self.clinic.service(state.service_id) if state.service_id else None)
+        wants_slots = (
+            r.when is not None
+            or r.intents.wants_booking
+            or (r.answer is True and (state.offered_search or bool(state.offers)))
+            or (state.asked_service and service is not None)
+            or (provider_id is not None and known is not None and bool(state.offers))
+            or (r.named_provider is not None and service is not None)
+        )
+        if not wants_slots:
+            return None
+        if known is None:
+            return say(copy.ask_service(self.clinic))
+        same_service = service is None or service.id == state.service_id
+        preference = refine(r.when, state.preference if same_service else None) or (
+            state.preference if service is None or state.asked_service else None
+        )
+        return call("find_slots", **slot_args(known, preference, provider_id))
+
+    def _converse(self, r: _Reading) -> ChatResponse:
+        """Everything that is not a booking step: service info, hours, menu, manners."""
+        intents, clinic, service = r.intents, self.clinic, self._service(r)
+        if service is not None:
+            return say(copy.service_info(service))
+        if self.state.offers and r.answer is False:
+            return say(copy.OTHER_TIMES)
+        if intents.asks_hours:
+            return say(copy.hours(clinic))
+        if intents.asks_services:
+            return say(copy.menu(clinic))
+        if intents.greeting and not intents.is_question:
+            return say(copy.greeting(clinic.clinic.name))
+        if intents.thanks and not intents.is_question:
+            return say(copy.THANKS)
+        if intents.asks_location or intents.is_question or len(r.text.split()) >= 3:
+            return call("search_knowledge", query=r.text)
+        return say(copy.FALLBACK_UNDERSTOOD)
+
+    def _service(self, r: _Reading) -> ServiceInfo | None:
+        return self.clinic.service(r.matches[0].service_id) if r.matches else None
+
+    # --- after tool results -------------------------------------------------------------------
+    def after_tools(self, text: str, results: list[ToolResult]) -> ChatResponse:
+        """The next step after this turn's tool ``results`` (oldest first) for ``text``."""
+        name, args, result = results[-1]
+        if "error" in result:
+            return say(copy.tool_error(str(result["error"])))
+        step = self.changes.after_tools(text, results)
+        if step is not None:
+            return step
+        if name == "my_appointments":  # a loose wish ("another day") and nothing to change
+            return self.on_text(text, check_changes=False)
+        if name == "find_slots":
+            asks_price = detect_intents(text).asks_price
+            return say(copy.slots(result, args, self.clinic, with_price=asks_price))
+        if name == "hold_slot":
+            return call("send_deposit_link") if result.get("held") else say(copy.taken(result))
+        if name == "send_deposit_link":
+            return say(copy.deposit(result, self.clinic.clinic.name))
+        if name == "search_knowledge":
+            return self._answer(text, result)
+        if name == "handoff_to_staff":
+            return say(copy.handoff(args.get("reason", "other")))
+        return say(copy.FALLBACK_UNDERSTOOD)
+
+    def _answer(self, text: str, result: dict[str, Any]) -> ChatResponse:
+        """Answer from a ``search_knowledge`` result, or hand a health question to staff."""
+        intents = detect_intents(text)
+        can_answer = answerable(self.clinic, result, text)
+        if intents.health_policy and not can_answer:
+            return call(
+                "handoff_to_staff",
+                reason="medical",
+                summary="Patient asked a health question the clinic's records do not cover.",
+            )
+        if not can_answer and not intents.is_question:
+            return say(copy.FALLBACK_UNDERSTOOD)
+        return say(knowledge_reply(self.clinic, result, text))
+
+
+def _days_of(when: TimePreference | None) -> set[int] | None:
+    """The weekdays a wish names ("sundays", "tomorrow"), or None."""
+    if when is None:
+        return None
+    if when.weekdays:
+        return set(when.weekdays)
+    if when.date_from and when.date_from == when.date_to:
+        return {when.date_from.weekday()}
+    return None

@@ -1,0 +1,137 @@
+"""Answering from the clinic's records: whether a ``search_knowledge`` result can answer the
+patient's question, and which sentences of the best passage do.
+
+A passage is the clinic's own text, so quoting it states nothing the records do not; when
+the records cannot answer, the reply is :data:`agent.copy.CHECK_WITH_TEAM`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent import copy
+from agent.nlu._lexicon import COMMON_WORDS, FILLER_WORDS
+from knowledge.clinic_file import ClinicFile
+from knowledge.retrieval import content_stems
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[a-z0-9']+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "do",
+        "does",
+        "i",
+        "my",
+        "me",
+        "you",
+        "your",
+        "we",
+        "our",
+        "can",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "at",
+        "it",
+        "and",
+        "or",
+        "with",
+        "what",
+        "how",
+        "when",
+        "where",
+        "who",
+        "u",
+        "ur",
+        "be",
+        "have",
+        "has",
+        "any",
+        "there",
+        "this",
+        "that",
+    ]
+)
+_GENERAL = frozenset(content_stems(" ".join(COMMON_WORDS | FILLER_WORDS)))
+
+
+def clinic_vocabulary(clinic: ClinicFile, extra: list[str] | None = None) -> frozenset[str]:
+    """Every content stem of the clinic's profile, providers and services, plus ``extra``
+    texts (retrieved passages)."""
+    c = clinic.clinic
+    texts = [c.name, c.address, c.website, c.greeting]
+    texts += [f"{p.name} {p.title} {p.bio}" for p in clinic.providers]
+    texts += [f"{s.name} {' '.join(s.aliases)} {s.description} {s.price}" for s in clinic.services]
+    texts += [f"{d.title} {d.content}" for d in clinic.documents]
+    texts += [f"{f.question} {f.answer}" for f in clinic.faqs]
+    texts += extra or []
+    return frozenset(content_stems(" ".join(texts)))
+
+
+def unknown_words(clinic: ClinicFile, question: str, extra: list[str] | None = None) -> list[str]:
+    """Topic words of ``question`` (4+ letters) that neither the clinic's records nor the
+    ``extra`` texts use."""
+    vocab = clinic_vocabulary(clinic, extra)
+    return [
+        w
+        for w in content_stems(question)
+        if len(w) >= 4 and w not in vocab and w not in _GENERAL and not w.isdigit()
+    ]
+
+
+def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> bool:
+    """True when retrieval is confident and every topic word of the question appears in the
+    retrieved passages or the clinic's profile ("wifi" in a clinic that never wrote about
+    wifi means the records cannot answer, whatever passage scored best).
+
+    Args:
+        clinic: the clinic's records.
+        result: a ``search_knowledge`` result (``passages``, ``confident``).
+        question: the patient's text.
+    """
+    passages = result.get("passages") or []
+    if not passages:
+        return False
+    topic = set(content_stems(question)) - _GENERAL
+    top = passages[0]
+    covered = topic <= set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
+    if not result.get("confident") and not (len(topic) >= 2 and covered):
+        return False
+    extra = [f"{p.get('title', '')} {p.get('text', '')}" for p in passages]
+    return not unknown_words(clinic, question, extra)
+
+
+def knowledge_reply(clinic: ClinicFile, result: dict[str, Any], question: str) -> str:
+    """Answer from the best passage (an FAQ's answer, else its best sentences), or promise
+    to check with the team when the records cannot answer."""
+    if not answerable(clinic, result, question):
+        return copy.CHECK_WITH_TEAM
+    text = result["passages"][0]["text"]
+    if "\nA:" in text:
+        return str(text.split("\nA:", 1)[1].strip()[:450])
+    return best_sentences(text, question)
+
+
+def best_sentences(text: str, question: str, limit: int = 320) -> str:
+    """The one or two sentences of ``text`` sharing most words with ``question``."""
+    body = re.sub(r"^#+\s*", "", text, flags=re.M)
+    sentences = [s.strip() for s in _SENTENCE.split(body.replace("\n", " ")) if s.strip()]
+    if not sentences:
+        return body[:limit]
+    words = set(content_stems(question)) or {
+        w for w in _WORD.findall(question.lower()) if w not in _STOP
+    }
+    scored = [(len(words & set(content_stems(x))), -i, i) for i, x in enumerate(sentences)]
+    _, _, best = max(scored)
+    answer = sentences[best]
+    if best + 1 < len(sentences) and len(answer) + len(sentences[best + 1]) < limit:
+        answer += " " + sentences[best + 1]
+    return answer[:limit]
