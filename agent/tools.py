@@ -16,7 +16,7 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, Field
 
-from agent.toolspec import ToolArgumentError, parse_arguments, tool_spec
+from agent.models.toolspec import ToolArgumentError, parse_arguments, tool_spec
 from app.db import Database
 from booking.changes import cancel_by_patient, reschedule, upcoming
 from booking.deposits import book_without_deposit, request_deposit

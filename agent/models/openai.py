@@ -10,8 +10,8 @@ ours are the only ones. The request's ``context`` is ignored: this backend reads
 
 Malformed tool-call arguments: when the model sends arguments that are not a JSON object, the
 call is still returned, with ``arguments == {"_raw": <text>, "_error": <why>}`` (the keys are
-:data:`agent.toolspec.RAW_ARGUMENTS_KEY` and :data:`agent.toolspec.ARGUMENTS_ERROR_KEY`);
-:func:`agent.toolspec.parse_arguments` raises ``ToolArgumentError`` for it, so the engine returns
+:data:`agent.models.toolspec.RAW_ARGUMENTS_KEY` and :data:`agent.models.toolspec.ARGUMENTS_ERROR_KEY`);
+:func:`agent.models.toolspec.parse_arguments` raises ``ToolArgumentError`` for it, so the engine returns
 an error to the model like for any other bad arguments.
 
 Privacy: nothing here logs message content, tool arguments or the API key; errors carry the
@@ -42,7 +42,7 @@ from agent.models.base import (
     ToolSpec,
     Usage,
 )
-from agent.toolspec import ARGUMENTS_ERROR_KEY, RAW_ARGUMENTS_KEY
+from agent.models.toolspec import ARGUMENTS_ERROR_KEY, RAW_ARGUMENTS_KEY
 
 log = structlog.get_logger(__name__)
 

@@ -29,7 +29,7 @@ from agent.models.base import (
     Usage,
 )
 from agent.models.openai import OpenAIChatModel, estimate_cost_cents, parse_tool_arguments
-from agent.toolspec import ToolArgumentError, parse_arguments
+from agent.models.toolspec import ToolArgumentError, parse_arguments
 
 API_KEY = "sk-test-SECRETKEY1234567890"
 URL = "https://api.openai.com/v1/chat/completions"

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.toolspec import (
+from agent.models.toolspec import (
     ToolArgumentError,
     malformed_arguments_error,
     parse_arguments,
