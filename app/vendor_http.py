@@ -27,11 +27,13 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 import httpx
 import tenacity
 
 __all__ = [
+    "InfoLogger",
     "RetryAfterWait",
     "is_transient_exception",
     "is_transient_status",
@@ -45,6 +47,13 @@ __all__ = [
 
 Sleep = Callable[[float], None]
 """A sleep function taking seconds (``time.sleep``, or ``list.append`` in tests)."""
+
+
+class InfoLogger(Protocol):
+    """A logger with a structlog-style ``info(event, **fields)`` (e.g. a structlog logger)."""
+
+    def info(self, event: str, **fields: Any) -> Any:
+        """Log ``event`` at info level with keyword ``fields``."""
 
 
 # --- transient or permanent --------------------------------------------------------------------
@@ -313,12 +322,13 @@ def retrying(
 
 
 def log_retries(
-    log: Callable[..., object], event: str, **fields: object
+    log: InfoLogger, event: str, **fields: object
 ) -> Callable[[tenacity.RetryCallState], None]:
     """A tenacity ``before_sleep`` hook that logs one line per retry, never any content.
 
     Args:
-        log: a structlog-style method taking an event and keyword fields (``log.info``).
+        log: a structlog-style logger; ``log.info(event, **fields)`` is called at each retry
+            (looked up then, so ``structlog.testing.capture_logs`` sees it).
         event: the event name, e.g. ``"chat_completion_retry"``.
         **fields: constant fields added to every line (e.g. ``model=...``).
 
@@ -330,7 +340,7 @@ def log_retries(
     def hook(retry_state: tenacity.RetryCallState) -> None:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
-        log(
+        log.info(
             event,
             **fields,
             attempt=retry_state.attempt_number,

@@ -131,7 +131,7 @@ class OpenAIEmbedder:
             retry=is_retryable,
             wait=self._wait,
             sleep=self._sleep,
-            before_sleep=log_retries(log.info, "embeddings_retry"),
+            before_sleep=log_retries(log, "embeddings_retry"),
         )
         started = time.monotonic()
         try:

@@ -152,7 +152,7 @@ class OpenAIChatModel:
             retry=is_retryable,
             wait=self._wait,
             sleep=self._sleep,
-            before_sleep=log_retries(log.info, "chat_completion_retry"),
+            before_sleep=log_retries(log, "chat_completion_retry"),
         )
         started = time.monotonic()
         try:

@@ -271,14 +271,13 @@ def test_fewer_than_one_attempt_still_calls_once() -> None:
 
 
 def test_retries_are_logged_without_content() -> None:
-    log = structlog.get_logger("test")
     call = Flaky(status_error(503))
     policy = retrying(
         max_attempts=2,
         retry=is_transient_exception,
         wait=tenacity.wait_fixed(0.25),
         sleep=lambda _s: None,
-        before_sleep=log_retries(log.info, "vendor_retry", vendor="example"),
+        before_sleep=log_retries(structlog.get_logger("test"), "vendor_retry", vendor="example"),
     )
     with capture_logs() as logs:
         assert policy(call) == "ok"
