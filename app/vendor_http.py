@@ -327,8 +327,8 @@ def log_retries(
     """A tenacity ``before_sleep`` hook that logs one line per retry, never any content.
 
     Args:
-        log: a structlog-style logger; ``log.info(event, **fields)`` is called at each retry
-            (looked up then, so ``structlog.testing.capture_logs`` sees it).
+        log: a structlog-style logger; ``log.info(event, **fields)`` is looked up and called
+            at each retry (so ``structlog.testing.capture_logs`` sees it).
         event: the event name, e.g. ``"chat_completion_retry"``.
         **fields: constant fields added to every line (e.g. ``model=...``).
 
