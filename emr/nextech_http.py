@@ -29,9 +29,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential
+from tenacity import RetryCallState
 
+from app.vendor_http import (
+    RetryAfterWait,
+    is_transient_exception,
+    is_transient_status,
+    parse_retry_after,
+    request_never_sent,
+    retrying,
+)
 from emr.base import AuthError, EMRError, EMRUnavailable, RateLimited
 
 log = logging.getLogger(__name__)
@@ -42,12 +49,16 @@ DEFAULT_RESOURCE = "https://select.nextech-api.com/api"
 TOKEN_SKEW_SECONDS = 60
 """A token is renewed this long before Nextech says it expires."""
 MAX_RETRY_AFTER_SECONDS = 30.0
+"""The longest ``Retry-After`` hint honoured; the backoff alone stops growing at 8 s."""
 
 Wait = Callable[[RetryCallState], float]
 
 
 class _Transient(Exception):
-    """A failure worth another attempt; ``error`` is raised when the attempts run out."""
+    """A failure worth another attempt; ``error`` is raised when the attempts run out.
+
+    ``retry_after`` (seconds) is the server's hint, read by :class:`RetryAfterWait`.
+    """
 
     def __init__(self, error: EMRError, retry_after: float | None = None) -> None:
         super().__init__(str(error))
@@ -99,26 +110,15 @@ class RateLimiter:
                 self._sleep(max(self._times[0] + 1.0 - now, 0.001))
 
 
-class _RetryAfterWait(wait_base):
-    """Exponential backoff (0.5 s, 1 s, 2 s ... capped at 8 s) that honours ``Retry-After``."""
-
-    def __init__(self) -> None:
-        self._exp = wait_exponential(multiplier=0.5, max=8)
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        base = float(self._exp(retry_state))
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, _Transient) and exc.retry_after:
-            return max(base, min(exc.retry_after, MAX_RETRY_AFTER_SECONDS))
-        return base
+def _default_wait() -> RetryAfterWait:
+    """Exponential backoff (0.5 s, 1 s, 2 s ... capped at 8 s, no jitter) that honours
+    ``Retry-After`` up to :data:`MAX_RETRY_AFTER_SECONDS` (Nextech: "back off exponentially")."""
+    return RetryAfterWait(0.5, 8.0, jitter=0.0, retry_after_cap=MAX_RETRY_AFTER_SECONDS)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
+    """The answer's ``Retry-After`` in seconds (RFC 9110 §10.2.3, either form), or None."""
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 class NextechHttp:
@@ -157,7 +157,7 @@ class NextechHttp:
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout_seconds)
         self.max_attempts = max_attempts
-        self._wait: Wait = wait or _RetryAfterWait()
+        self._wait: Wait = wait or _default_wait()
         self._sleep = sleep
         self._clock = clock
         self.limiter = RateLimiter(max_requests_per_second, clock, sleep)
@@ -193,15 +193,14 @@ class NextechHttp:
                 non-idempotent request that may have reached Nextech).
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+        policy = retrying(
+            max_attempts=self.max_attempts,
+            retry=lambda exc: isinstance(exc, _Transient),
             wait=self._wait,
             sleep=self._sleep,
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
         )
         try:
-            for attempt in retrying:
+            for attempt in policy:
                 with attempt:
                     return self._send_authed(method, url, params, json, idempotent)
         except _Transient as exc:
@@ -222,7 +221,7 @@ class NextechHttp:
             )
         if response.status_code == 429:
             raise _Transient(RateLimited("Nextech rate limit (429)"), _retry_after(response))
-        if response.status_code >= 500:
+        if is_transient_status(response.status_code):
             error = EMRUnavailable(f"Nextech answered {response.status_code} to {method}")
             if idempotent:
                 raise _Transient(error)
@@ -241,11 +240,11 @@ class NextechHttp:
         self.limiter.acquire()
         try:
             return self.http.request(method, url, params=params, json=json, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _Transient(EMRUnavailable(f"Nextech unreachable: {exc!r}")) from None
         except httpx.TransportError as exc:
+            if request_never_sent(exc):  # safe to repeat even a booking POST
+                raise _Transient(EMRUnavailable(f"Nextech unreachable: {exc!r}")) from None
             error = EMRUnavailable(f"Nextech transport error: {exc!r}")
-            if idempotent:
+            if idempotent and is_transient_exception(exc):
                 raise _Transient(error) from None
             raise error from None
 
@@ -289,7 +288,7 @@ class NextechHttp:
             raise _Transient(EMRUnavailable(f"Nextech login unreachable: {exc!r}")) from None
         if response.status_code == 429:
             raise _Transient(RateLimited("Nextech login rate limit (429)"), _retry_after(response))
-        if response.status_code >= 500:
+        if is_transient_status(response.status_code):
             raise _Transient(EMRUnavailable(f"Nextech login answered {response.status_code}"))
         try:
             body = response.json()

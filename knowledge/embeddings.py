@@ -7,7 +7,8 @@ against OpenAI or any OpenAI-compatible server. :func:`embedder_from_env` builds
 case retrieval stays lexical (the embedded default).
 
 Transient failures (429 other than ``insufficient_quota``, 5xx, timeouts, connection errors)
-are retried here with tenacity; the SDK's own retries are off so that ours are the only ones.
+are retried here with the shared policy of :mod:`app.vendor_http` (the same as the chat
+model's); the SDK's own retries are off so that ours are the only ones.
 Every other failure, and an answer that does not fit the request, raises
 :class:`EmbeddingError` whose message carries the HTTP status and the API's error code, never
 the texts or the key.
@@ -24,6 +25,8 @@ from typing import Any, cast
 import openai
 import structlog
 import tenacity
+
+from app.vendor_http import RetryAfterWait, is_transient_status, log_retries, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -57,8 +60,10 @@ class OpenAIEmbedder:
         batch_size: inputs per request (1..2048).
         timeout_seconds: per-attempt HTTP timeout.
         max_attempts: total attempts per request, including the first (>= 1).
-        wait: tenacity wait strategy between attempts (default: exponential backoff with
-            jitter, 0.5 s doubling, at most 8 s). Tests pass ``tenacity.wait_none()``.
+        wait: tenacity wait strategy between attempts; default
+            :class:`app.vendor_http.RetryAfterWait`: exponential backoff with jitter (0.5 s
+            doubling, at most 8 s), stretched to the server's ``retry-after-ms`` /
+            ``Retry-After`` hint (at most 8 s). Tests pass ``tenacity.wait_none()``.
         sleep: the sleep function tenacity calls between attempts (default ``time.sleep``).
 
     Raises:
@@ -88,11 +93,7 @@ class OpenAIEmbedder:
         self.base_url = base_url or DEFAULT_BASE_URL
         self.batch_size = batch_size
         self.max_attempts = max_attempts
-        self._wait: tenacity.wait.wait_base = (
-            wait
-            if wait is not None
-            else tenacity.wait_exponential(multiplier=0.5, max=8) + tenacity.wait_random(0, 0.5)
-        )
+        self._wait: tenacity.wait.wait_base = wait if wait is not None else RetryAfterWait()
         self._sleep = sleep
         self._client = openai.OpenAI(
             api_key=api_key,
@@ -125,17 +126,16 @@ class OpenAIEmbedder:
         return vectors
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+        policy = retrying(
+            max_attempts=self.max_attempts,
+            retry=is_retryable,
             wait=self._wait,
-            retry=tenacity.retry_if_exception(is_retryable),
             sleep=self._sleep,
-            before_sleep=_log_retry,
-            reraise=True,
+            before_sleep=log_retries(log, "embeddings_retry"),
         )
         started = time.monotonic()
         try:
-            response = retrying(
+            response = policy(
                 self._client.embeddings.create,
                 model=self.model,
                 input=batch,
@@ -188,14 +188,27 @@ def embedder_from_env(env: Mapping[str, str]) -> OpenAIEmbedder | None:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for transient failures: 429 (except ``insufficient_quota``), 5xx, timeouts and
-    connection errors."""
+    """Whether an ``openai`` SDK error is transient (retry) or permanent.
+
+    The SDK's exception types are mapped here (as in ``agent/models/openai.py``, which this
+    package may not import); the status rule (429 and 5xx) is
+    :func:`app.vendor_http.is_transient_status`. Error codes:
+    https://platform.openai.com/docs/guides/error-codes
+
+    Args:
+        exc: the exception the SDK raised.
+
+    Returns:
+        True for connection errors and timeouts (``APIConnectionError``, which includes
+        ``APITimeoutError``), 5xx and 429, except a 429 with code ``insufficient_quota``
+        (out of credits: retrying cannot help); False for anything else.
+    """
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
-        if exc.status_code == 429:
-            return exc.code != "insufficient_quota"  # out of credits: retrying cannot help
-        return exc.status_code >= 500
+        if exc.status_code == 429 and exc.code == "insufficient_quota":
+            return False
+        return is_transient_status(exc.status_code)
     return False
 
 
@@ -218,16 +231,3 @@ def describe_error(exc: BaseException) -> str:
             parts.append(f": {text}")
         return " ".join(parts).replace(" :", ":")
     return f"embeddings failed: {type(exc).__name__}"
-
-
-def _log_retry(retry_state: tenacity.RetryCallState) -> None:
-    """tenacity ``before_sleep`` hook: one line per retry, no content."""
-    outcome = retry_state.outcome
-    exc = outcome.exception() if outcome is not None else None
-    log.info(
-        "embeddings_retry",
-        attempt=retry_state.attempt_number,
-        error=type(exc).__name__ if exc is not None else None,
-        status=getattr(exc, "status_code", None),
-        wait_seconds=round(retry_state.upcoming_sleep, 3),
-    )

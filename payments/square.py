@@ -25,6 +25,7 @@ from square.environment import SquareEnvironment
 from square.requests.checkout_options import CheckoutOptionsParams
 from square.utils.webhooks_helper import verify_signature as _sdk_verify_signature
 
+from app.vendor_http import is_transient_status
 from payments.base import PaymentError, PaymentLink, Refund
 
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
@@ -67,8 +68,8 @@ class SquareApiError(PaymentError):
 
 
 def _transient_status(status: int | None) -> bool:
-    """True when a retry of the same request may succeed (no answer, 408, 429 or 5xx)."""
-    return status is None or status in (408, 429) or status >= 500 or status < 400
+    """Retryable: no answer, an unreadable non-error, Square's 408, or 429/5xx (shared rule)."""
+    return status is None or status == 408 or status < 400 or is_transient_status(status)
 
 
 def _api_error(operation: str, exc: ApiError) -> SquareApiError:

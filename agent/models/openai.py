@@ -5,8 +5,8 @@ API reference: https://platform.openai.com/docs/api-reference/chat/create
 The only module that imports the ``openai`` SDK (DESIGN.md §1). It converts our
 :class:`~agent.models.base.ChatMessage` history to the API's message shape and the answer back
 to a :class:`~agent.models.base.ChatResponse`, and retries transient failures itself (429,
-5xx, timeouts, connection errors) with tenacity; the SDK's own retries are switched off so that
-ours are the only ones. The request's ``context`` is ignored: this backend reads the prompt.
+5xx, timeouts, connection errors) with the shared policy of :mod:`app.vendor_http`; the SDK's
+own retries are switched off so that ours are the only ones. The request's ``context`` is ignored: this backend reads the prompt.
 
 Malformed tool-call arguments: when the model sends arguments that are not a JSON object, the
 call is still returned, with ``arguments == {"_raw": <text>, "_error": <why>}`` (the keys are
@@ -43,6 +43,7 @@ from agent.models.base import (
     Usage,
 )
 from agent.models.toolspec import ARGUMENTS_ERROR_KEY, RAW_ARGUMENTS_KEY
+from app.vendor_http import RetryAfterWait, is_transient_status, log_retries, retrying
 
 log = structlog.get_logger(__name__)
 
@@ -66,9 +67,10 @@ class OpenAIChatModel:
         timeout_seconds: per-attempt HTTP timeout.
         max_attempts: total attempts per completion, including the first (>= 1).
         temperature: sampling temperature; None omits it (some reasoning models reject it).
-        wait: tenacity wait strategy between attempts; default exponential backoff with jitter
-            (0.5 s doubling, at most 8 s), stretched to the server's ``Retry-After`` hint when
-            given. Tests pass ``tenacity.wait_none()``.
+        wait: tenacity wait strategy between attempts; default
+            :class:`app.vendor_http.RetryAfterWait`: exponential backoff with jitter (0.5 s
+            doubling, at most 8 s), stretched to the server's ``retry-after-ms`` /
+            ``Retry-After`` hint (at most 8 s). Tests pass ``tenacity.wait_none()``.
         sleep: the sleep function tenacity calls between attempts (default ``time.sleep``).
         http_client: optional ``httpx.Client`` / ``httpx2.Client`` for the SDK (proxies, tests:
             the SDK's default transport is ``httpx2``, which ``respx`` does not intercept).
@@ -145,17 +147,16 @@ class OpenAIChatModel:
             kwargs["tool_choice"] = "auto"
             kwargs["parallel_tool_calls"] = True
 
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+        policy = retrying(
+            max_attempts=self.max_attempts,
+            retry=is_retryable,
             wait=self._wait,
-            retry=tenacity.retry_if_exception(is_retryable),
             sleep=self._sleep,
-            before_sleep=_log_retry,
-            reraise=True,
+            before_sleep=log_retries(log, "chat_completion_retry"),
         )
         started = time.monotonic()
         try:
-            completion: ChatCompletion = retrying(self._client.chat.completions.create, **kwargs)
+            completion: ChatCompletion = policy(self._client.chat.completions.create, **kwargs)
         except openai.OpenAIError as exc:
             log.warning(
                 "chat_completion_failed",
@@ -181,75 +182,27 @@ class OpenAIChatModel:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for transient failures: 429 (except ``insufficient_quota``), 5xx, timeouts and
-    connection errors."""
+    """Whether an ``openai`` SDK error is transient (retry) or permanent.
+
+    The SDK's own exception types are mapped here; the status rule (429 and 5xx) is
+    :func:`app.vendor_http.is_transient_status`. Error codes:
+    https://platform.openai.com/docs/guides/error-codes
+
+    Args:
+        exc: the exception the SDK raised.
+
+    Returns:
+        True for connection errors and timeouts (``APIConnectionError``, which includes
+        ``APITimeoutError``), 5xx and 429, except a 429 with code ``insufficient_quota``
+        (out of credits: retrying cannot help); False for anything else.
+    """
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
-        if exc.status_code == 429:
-            return exc.code != "insufficient_quota"  # out of credits: retrying cannot help
-        return exc.status_code >= 500
+        if exc.status_code == 429 and exc.code == "insufficient_quota":
+            return False
+        return is_transient_status(exc.status_code)
     return False
-
-
-class RetryAfterWait(tenacity.wait.wait_base):
-    """Exponential backoff with jitter, stretched to the server's Retry-After hint.
-
-    Args:
-        initial: first wait in seconds (doubles each attempt, plus up to ``jitter`` s).
-        maximum: cap on any single wait, hint included.
-        jitter: maximum random extra seconds.
-    """
-
-    def __init__(self, initial: float = 0.5, maximum: float = 8.0, jitter: float = 0.5) -> None:
-        # exponential + random rather than wait_exponential_jitter, whose arguments changed
-        # across tenacity releases.
-        self._backoff = tenacity.wait_exponential(
-            multiplier=initial, max=maximum
-        ) + tenacity.wait_random(0, jitter)
-        self._maximum = maximum
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        """Seconds to wait before the next attempt."""
-        wait = float(self._backoff(retry_state))
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        hint = retry_after_seconds(exc) if exc is not None else None
-        if hint is not None:
-            wait = max(wait, hint)
-        return min(wait, self._maximum)
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """The server's ``retry-after-ms`` / ``retry-after`` (seconds) hint of an API error, if any."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(header)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            continue  # an HTTP-date: fall back to our own backoff
-        if seconds >= 0:
-            return seconds
-    return None
-
-
-def _log_retry(retry_state: tenacity.RetryCallState) -> None:
-    """tenacity ``before_sleep`` hook: one line per retry, no content."""
-    outcome = retry_state.outcome
-    exc = outcome.exception() if outcome is not None else None
-    log.info(
-        "chat_completion_retry",
-        attempt=retry_state.attempt_number,
-        error=type(exc).__name__ if exc is not None else None,
-        status=getattr(exc, "status_code", None),
-        wait_seconds=round(retry_state.upcoming_sleep, 3),
-    )
 
 
 def describe_error(exc: BaseException) -> str:

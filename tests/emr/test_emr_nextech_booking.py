@@ -32,6 +32,7 @@ from tests.emr.nextech_payloads import (
     appointment,
     bundle,
     load,
+    make_config,
     make_emr,
     token,
 )
@@ -282,6 +283,21 @@ def test_429_backs_off_then_succeeds(router: respx.MockRouter) -> None:
     ]
     assert [p.id for p in emr.find_patients(PHONE)] == [JANE_ID]
     assert route.call_count == 3 and len(sleeps) == 2  # the injected wait: no real sleeping
+
+
+def test_default_backoff_honours_retry_after_in_both_forms(router: respx.MockRouter) -> None:
+    sleeps: list[float] = []
+    emr = NextechEMR(make_config(), http=httpx.Client(), sleep=sleeps.append)
+    route = router.get(f"{BASE}/Patient")
+    route.side_effect = [
+        httpx.Response(429, headers={"Retry-After": "12"}),
+        httpx.Response(429, headers={"Retry-After": "Wed, 31 Dec 2098 23:59:59 GMT"}),
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        httpx.Response(200, json=load("patients")),
+    ]
+    assert [p.id for p in emr.find_patients(PHONE)] == [JANE_ID]
+    # the hint when longer than the backoff (0.5 s, 1 s, 2 s ...), capped at 30 s
+    assert sleeps == [12.0, 30.0, 2.0]
 
 
 def test_429_exhaustion_is_rate_limited(router: respx.MockRouter, emr: NextechEMR) -> None:

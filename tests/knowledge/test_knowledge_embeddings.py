@@ -127,6 +127,23 @@ def test_429_and_5xx_are_retried(api: respx.MockRouter) -> None:
     assert route.call_count == 3 and slept == [0.25, 0.25]
 
 
+def test_default_backoff_honours_retry_after(api: respx.MockRouter) -> None:
+    slept: list[float] = []
+    api.post(URL).mock(
+        side_effect=[
+            httpx.Response(
+                429,
+                headers={"retry-after": "3"},
+                json=error_body("Rate limit", "requests", "rate_limit_exceeded"),
+            ),
+            httpx.Response(200, json=embeddings_body([[0.1, 0.2]])),
+        ]
+    )
+    embedder = make_embedder(wait=None, sleep=slept.append)  # the default wait, recorded
+    assert embedder.embed(["x"]) == [[0.1, 0.2]]
+    assert len(slept) == 1 and 3.0 <= slept[0] <= 8.0  # Retry-After honoured, capped
+
+
 def test_retries_exhausted_raise_embedding_error(api: respx.MockRouter) -> None:
     route = api.post(URL).mock(
         return_value=httpx.Response(500, json=error_body("boom", "server_error", None))
