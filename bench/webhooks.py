@@ -1,278 +1,129 @@
-"""Webhook acknowledgement latency, inbound-to-send latency and durability, on the real stack.
+"""Webhook acknowledgement against a bare floor, turn throughput, reply latency and durability.
 
-Usage: ``.venv/bin/python bench/webhooks.py [--rates 50,100,200] [--seconds 5]
-[--durability 10000] [--workers 2] [--deadline 900]``
+Usage: ``.venv/bin/python bench/webhooks.py [--only floor,rates,textback,latency,durability,turns]
+[--seconds 5] [--rates 50,100,200] [--turns 1000] [--burst 4] [--durability 10000]
+[--workers 2] [--deadline 900]``. Quick run: ``--only floor,latency,turns --seconds 3 --turns 200``.
 
-Starts, on 127.0.0.1: gunicorn serving ``app.web:create_app()`` (gthread workers) and
-``frontdesk worker`` processes (RQ with scheduler and sweeper) against a scratch Postgres
-database (``BENCH_DATABASE_URL``, default ``.../frontdesk_bench``, dropped and recreated) and a
-scratch Redis database (``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/15``, flushed),
-with ``SMS_PROVIDER=recording`` and the offline model, then:
+Starts, on 127.0.0.1: gunicorn (``--web-workers`` x ``--threads`` gthread) serving frontdesk's
+web app, and ``--workers`` ``frontdesk worker`` processes (RQ with scheduler and sweeper), all
+importing this tree, against a scratch Postgres database (``BENCH_DATABASE_URL``, default
+``.../frontdesk_bench``, dropped, migrated with ``frontdesk db upgrade``, seeded with
+``frontdesk seed``) and a scratch Redis database (``BENCH_REDIS_URL``, default
+``redis://127.0.0.1:6379/15``, flushed), with ``SMS_PROVIDER=recording`` and the offline model.
+The clinic's burst window is ``--burst`` seconds. Parts, in this order:
 
-1. fires signed Telnyx ``message.received`` webhooks from concurrent clients at each rate
-   (open loop, ``rate * seconds`` texts from distinct patients) and prints acknowledgement
-   latency p50/p99, then inbound-to-send latency (webhook stored -> ``sent_at`` of the reply,
-   which includes the clinic's burst window, set here to ``--burst`` seconds);
-2. fires missed calls (``call.initiated`` + ``call.hangup``) and prints hangup -> text-back
-   send latency;
-3. durability: ``--durability`` webhooks with about 10% duplicates mixed in, one worker killed
-   with SIGKILL (its whole process group) halfway and restarted; waits until everything is
-   answered or ``--deadline`` seconds pass; prints stored / answered / answered twice / lost
-   (acknowledged but not stored, or taken by a turn that left no reply) and what is still
-   queued at the deadline (stored and queued, so not lost).
+- floor: the same gunicorn configuration serving ``bench/bare_wsgi.py`` (200 ``ok`` to any
+  POST), then frontdesk, each with the same open-loop signed webhooks at ``--floor-rate``
+  (100/s) for ``--seconds``; ack p50/p99 of both and the ratio frontdesk / floor.
+- rates: signed ``message.received`` webhooks at each of ``--rates`` (open loop, distinct
+  patients): ack p50/p99, then inbound-to-send latency (stored -> reply ``sent_at``, includes
+  the burst window).
+- textback: missed calls (``call.initiated`` + ``call.hangup``): hangup -> text-back send.
+- latency: ``--latency-rate`` patients a second for ``--seconds``, each sending
+  ``--burst-texts`` texts ``--burst-gap`` s apart: per turn, reply ``sent_at`` minus (the
+  newest text of that turn's burst ``created_at`` + the window), p50/p99 (offline model).
+- durability: ``--durability`` webhooks with about 10% duplicates, worker 0 SIGKILLed (its
+  whole process group) halfway and restarted; stored / answered / answered twice / lost.
+- turns: workers stopped, clinic re-seeded with a 0 s burst window, web tier restarted,
+  ``--turns`` texts from distinct patients stored (and their jobs queued), then ``--workers``
+  workers started: turns per second from the first turn's start (inbound ``processed_at``) to
+  the last reply's ``sent_at``, both read from the database.
 
-Bounded in time; prints its figures; exit status 1 when anything was lost or doubled.
+A summary puts the figures next to issue 9's goals. Bounded in time (every wait has a
+deadline); exit status 1 when the durability run lost or doubled anything.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from messaging.testing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers  # noqa: E402
-from redis import Redis  # noqa: E402
-from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 
-from app.db import Database  # noqa: E402
-from knowledge.clinic_file import load_clinic_file  # noqa: E402
-from knowledge.seed import seed_clinic  # noqa: E402
+from bench.webhook_stack import (  # noqa: E402
+    BARE_APP,
+    Firer,
+    Stack,
+    acks_ms,
+    call_body,
+    message_body,
+    pct,
+    stop_all,
+    wait_answered,
+)
 
-CLINIC = "+15125550100"
-BIN = Path(sys.executable).parent
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) of ``values`` in milliseconds-ready units."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+PARTS = ("floor", "rates", "textback", "latency", "durability", "turns")
+#: First texts of the turns run, cycled: a price question and an availability question.
+TURN_TEXTS = ("how much is botox", "do you have anything thursday after 4?")
+Results = dict[str, Any]
 
 
-def message_body(event_id: str, sender: str, text_body: str) -> bytes:
-    """A Telnyx ``message.received`` body."""
-    return json.dumps(
-        {
-            "data": {
-                "event_type": "message.received",
-                "id": event_id,
-                "occurred_at": "2026-01-01T00:00:00Z",
-                "payload": {
-                    "id": event_id,
-                    "type": "SMS",
-                    "text": text_body,
-                    "from": {"phone_number": sender},
-                    "to": [{"phone_number": CLINIC}],
-                },
-            },
-            "meta": {"attempt": 1},
-        }
-    ).encode()
+def floor_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer: Firer) -> Results:
+    """Bare WSGI app and frontdesk under the same gunicorn configuration and traffic.
 
-
-def call_body(event_type: str, session: str, caller: str) -> bytes:
-    """A Telnyx Call Control event body."""
-    inner: dict[str, Any] = {
-        "call_session_id": session,
-        "call_control_id": session,
-        "from": caller,
-        "to": CLINIC,
-        "direction": "incoming",
+    The two alternate in one-second slices (bare first), so background load on a shared
+    machine, and the turns frontdesk's own texts start on the workers, fall on both alike.
+    """
+    rate, count = args.floor_rate, int(args.floor_rate * args.seconds)
+    port = args.port + 1
+    bare = stack.gunicorn(BARE_APP, port)
+    bare_firer = Firer(f"http://127.0.0.1:{port}", args.client_threads)
+    started = time.monotonic()
+    senders = [f"+1512810{i:04d}" for i in range(count)]
+    floor: list[float] = []
+    app: list[float] = []
+    floor_errors = app_errors = 0
+    try:
+        bare_firer.fire([message_body(str(uuid.uuid4()), "+15129990000", "hi")] * 50, 50)  # warm-up
+        step = max(1, int(rate))
+        for at in range(0, count, step):
+            slice_senders = senders[at : at + step]
+            bodies = [
+                message_body(str(uuid.uuid4()), s, "how much is botox") for s in slice_senders
+            ]
+            acks, errors = acks_ms(bare_firer.fire(bodies, rate))
+            floor, floor_errors = floor + acks, floor_errors + errors
+            bodies = [
+                message_body(str(uuid.uuid4()), s, "how much is botox") for s in slice_senders
+            ]
+            acks, errors = acks_ms(firer.fire(bodies, rate))
+            app, app_errors = app + acks, app_errors + errors
+    finally:
+        bare_firer.close()
+        stop_all([bare])
+    wait_answered(engine, time.monotonic() + args.answer_timeout + args.burst)
+    out = {
+        "floor": (pct(floor, 50), pct(floor, 99)),
+        "app": (pct(app, 50), pct(app, 99)),
     }
-    if event_type == "call.hangup":
-        inner["hangup_cause"] = "originator_cancel"
-    return json.dumps(
-        {"data": {"event_type": event_type, "id": str(uuid.uuid4()), "payload": inner}}
-    ).encode()
+    out["ratio"] = (out["app"][0] / out["floor"][0], out["app"][1] / out["floor"][1])
+    print(
+        f"floor vs frontdesk: {count} signed webhooks each at {rate:g} req/s, alternating "
+        f"1 s slices, gunicorn {args.web_workers}x{args.threads} gthread "
+        f"[{time.monotonic() - started:.0f} s]\n"
+        f"  bare WSGI  ack p50 {out['floor'][0]:6.1f} ms  p99 {out['floor'][1]:6.1f} ms  "
+        f"max {max(floor, default=0):6.1f} ms  non-200 {floor_errors}\n"
+        f"  frontdesk  ack p50 {out['app'][0]:6.1f} ms  p99 {out['app'][1]:6.1f} ms  "
+        f"max {max(app, default=0):6.1f} ms  non-200 {app_errors}\n"
+        f"  ratio frontdesk / floor: p50 {out['ratio'][0]:.1f}x  p99 {out['ratio'][1]:.1f}x",
+        flush=True,
+    )
+    return out
 
 
-class Stack:
-    """The processes under test."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.db_url = os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/frontdesk_bench"
-        )
-        self.redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-        self.base = f"http://127.0.0.1:{args.port}"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": self.db_url,
-            "REDIS_URL": self.redis_url,
-            "TELNYX_PUBLIC_KEY": TEST_TELNYX_PUBLIC_KEY,
-            "SMS_PROVIDER": "recording",
-            "PUBLIC_BASE_URL": "https://bench.frontdesk.test",
-            "LOG_LEVEL": "ERROR",
-        }
-        for name in (
-            "OPENAI_API_KEY",
-            "TELNYX_API_KEY",
-            "TWILIO_ACCOUNT_SID",
-            "SQUARE_ACCESS_TOKEN",
-        ):
-            self.env.pop(name, None)
-        self.web: subprocess.Popen[bytes] | None = None
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.logs = open(ROOT / "instance" / "bench-webhooks.log", "ab")  # noqa: SIM115
-
-    def prepare(self) -> Database:
-        url = make_url(self.db_url)
-        admin = Database(url.set(database="postgres").render_as_string(hide_password=False))
-        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
-        db = Database(self.db_url)
-        db.create_all()
-        clinic = load_clinic_file(ROOT / "testdata" / "demo-clinic.json")
-        info = clinic.clinic.model_copy(update={"burst_window_seconds": self.args.burst})
-        seed_clinic(db, clinic.model_copy(update={"clinic": info}))
-        Redis.from_url(self.redis_url).flushdb()
-        return db
-
-    def start(self) -> None:
-        self.web = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{self.args.port}",
-                "--workers",
-                str(self.args.web_workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(self.args.threads),
-                "--log-level",
-                "warning",
-                "app.web:create_app()",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            stdout=self.logs,
-            stderr=self.logs,
-            start_new_session=True,
-        )
-        for _ in range(self.args.workers):
-            self.workers.append(self.start_worker())
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("gunicorn did not come up; see instance/bench-webhooks.log")
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        # Workers run at lower CPU priority (as a deployment gives the web tier its own cores
-        # or precedence): on a 2-core box otherwise agent turns starve the acknowledgements.
-        nice = ["nice", "-n", str(self.args.worker_nice)] if self.args.worker_nice else []
-        return subprocess.Popen(
-            [*nice, str(BIN / "frontdesk"), "worker"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=self.logs,
-            stderr=self.logs,
-            start_new_session=True,
-        )
-
-    def kill_worker(self, index: int) -> None:
-        """SIGKILL a worker's whole process group (the worker and its scheduler)."""
-        os.killpg(self.workers[index].pid, signal.SIGKILL)
-        self.workers[index].wait()
-
-    def stop(self) -> None:
-        for proc in [*self.workers, *([self.web] if self.web else [])]:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for proc in [*self.workers, *([self.web] if self.web else [])]:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        self.logs.close()
-
-
-class Firer:
-    """Open-loop sender: request i starts at t0 + i/rate on a pool of keep-alive clients."""
-
-    def __init__(self, base: str, threads: int) -> None:
-        self.base = base
-        self.local = threading.local()
-        self.pool = ThreadPoolExecutor(max_workers=threads)
-
-    def _client(self) -> httpx.Client:
-        client = getattr(self.local, "client", None)
-        if client is None:
-            client = httpx.Client(base_url=self.base, timeout=10)
-            self.local.client = client
-        return client
-
-    def _post(self, body: bytes) -> tuple[int, float, float]:
-        headers = {**telnyx_headers(body, int(time.time())), "content-type": "application/json"}
-        started = time.time()
-        try:
-            status = (
-                self._client().post("/webhooks/telnyx", content=body, headers=headers).status_code
-            )
-        except httpx.HTTPError:
-            status = 0
-        return status, started, time.time() - started
-
-    def fire(
-        self, bodies: list[bytes], rate: float, on_half: Any = None
-    ) -> list[tuple[int, float, float]]:
-        t0 = time.monotonic()
-        futures = []
-        for i, body in enumerate(bodies):
-            delay = t0 + i / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if on_half is not None and i == len(bodies) // 2:
-                on_half()
-            futures.append(self.pool.submit(self._post, body))
-        return [f.result() for f in futures]
-
-
-def wait_answered(db: Database, senders: list[str], deadline: float) -> None:
-    """Until every sender's text is processed and its reply sent, or ``deadline``."""
-    while time.monotonic() < deadline:
-        with db.engine.connect() as conn:
-            pending = conn.execute(
-                text(
-                    "SELECT count(*) FROM messages m WHERE m.direction='in' AND "
-                    "(m.status='received' OR (m.status='processed' AND NOT EXISTS (SELECT 1 "
-                    "FROM messages o WHERE o.conversation_id=m.conversation_id AND "
-                    "o.direction='out' AND o.status IN ('sent','failed','blocked'))))"
-                )
-            ).scalar()
-        if pending == 0:
-            return
-        time.sleep(1)
-
-
-def send_latencies(db: Database, senders: list[str]) -> list[float]:
-    """Seconds from each inbound text being stored to its first reply's carrier call."""
-    with db.engine.connect() as conn:
+def send_latencies(engine: Engine, senders: list[str]) -> list[float]:
+    """Seconds from each conversation's first stored text to its first reply's carrier call."""
+    with engine.connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT extract(epoch FROM min(o.sent_at) - min(i.created_at)) FROM messages i "
@@ -285,16 +136,14 @@ def send_latencies(db: Database, senders: list[str]) -> list[float]:
         return [float(r) for r in rows]
 
 
-def rate_runs(args: argparse.Namespace, stack: Stack, db: Database, firer: Firer) -> None:
+def rate_runs(args: argparse.Namespace, engine: Engine, firer: Firer) -> None:
     for n, rate in enumerate(int(r) for r in args.rates.split(",")):
         count = rate * args.seconds
         senders = [f"+1512{3 + n}{i:06d}" for i in range(count)]
         bodies = [message_body(str(uuid.uuid4()), s, "how much is botox") for s in senders]
-        results = firer.fire(bodies, rate)
-        acks = [lat * 1000 for status, _, lat in results if status == 200]
-        errors = sum(1 for status, _, _ in results if status != 200)
-        wait_answered(db, senders, time.monotonic() + args.answer_timeout)
-        sends = send_latencies(db, senders)
+        acks, errors = acks_ms(firer.fire(bodies, rate))
+        wait_answered(engine, time.monotonic() + args.answer_timeout)
+        sends = send_latencies(engine, senders)
         print(
             f"{rate:>4} req/s x {count:>5}: ack p50 {pct(acks, 50):6.1f} ms  "
             f"p99 {pct(acks, 99):6.1f} ms  max {max(acks, default=0):6.1f} ms  non-200 {errors}  |"
@@ -304,26 +153,26 @@ def rate_runs(args: argparse.Namespace, stack: Stack, db: Database, firer: Firer
         )
 
 
-def textback_run(args: argparse.Namespace, db: Database, firer: Firer) -> None:
+def textback_run(args: argparse.Namespace, engine: Engine, firer: Firer) -> None:
     callers = [f"+1512600{i:04d}" for i in range(args.calls)]
     bodies = []
     for i, caller in enumerate(callers):
-        bodies += [
-            call_body("call.initiated", f"s-{i}", caller),
-            call_body("call.hangup", f"s-{i}", caller),
-        ]
+        for event in ("call.initiated", "call.hangup"):
+            bodies.append(call_body(event, f"s-{i}", caller, str(uuid.uuid4())))
     results = firer.fire(bodies, 50)
     hung_up = {callers[i // 2]: results[i][1] + results[i][2] for i in range(1, len(results), 2)}
     deadline = time.monotonic() + args.answer_timeout
-    delays: list[float] = []
+    rows: list[Any] = []
     while time.monotonic() < deadline:
-        with db.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT to_number, extract(epoch FROM sent_at) FROM messages WHERE "
-                    "kind='textback' AND sent_at IS NOT NULL"
-                )
-            ).all()
+        with engine.connect() as conn:
+            rows = list(
+                conn.execute(
+                    text(
+                        "SELECT to_number, extract(epoch FROM sent_at) FROM messages WHERE "
+                        "kind='textback' AND sent_at IS NOT NULL"
+                    )
+                ).all()
+            )
         if len(rows) >= len(callers):
             break
         time.sleep(0.5)
@@ -331,122 +180,276 @@ def textback_run(args: argparse.Namespace, db: Database, firer: Firer) -> None:
     print(
         f"missed call x {len(callers)}: hangup webhook -> text-back send p50 "
         f"{pct(delays, 50) * 1000:.0f} ms  p99 {pct(delays, 99) * 1000:.0f} ms  "
-        f"(sent {len(delays)}/{len(callers)})",
+        f"(sent {len(delays)}/{len(callers)}; webhooks not 200: "
+        f"{sum(1 for status, _, _ in results if status != 200)})",
         flush=True,
     )
 
 
-def durability_run(args: argparse.Namespace, stack: Stack, db: Database, firer: Firer) -> bool:
+def latency_run(args: argparse.Namespace, engine: Engine, firer: Firer) -> Results:
+    """Reply ``sent_at`` minus the close of its burst window (newest text + window), per turn."""
+    started = time.monotonic()
+    patients = max(1, int(args.latency_rate * args.seconds))
+    senders = [f"+1512820{i:04d}" for i in range(patients)]
+    words = ("hi", "how much is botox", "for my forehead", "thanks")
+    plan = sorted(
+        (i / args.latency_rate + j * args.burst_gap, message_body(str(uuid.uuid4()), s, words[j % 4]))
+        for i, s in enumerate(senders)
+        for j in range(args.burst_texts)
+    )  # fmt: skip
+    acks, errors = acks_ms(firer.fire_at(plan))
+    wait_answered(engine, time.monotonic() + args.answer_timeout + args.burst)
+    with engine.connect() as conn:
+        # One row per turn: the texts one turn took share its processed_at; its reply is the
+        # first outbound text of the conversation created after the newest of those texts.
+        rows = conn.execute(
+            text(
+                "SELECT extract(epoch FROM max(i.created_at)), "
+                "extract(epoch FROM (SELECT min(o.sent_at) FROM messages o WHERE "
+                "o.conversation_id=i.conversation_id AND o.direction='out' "
+                "AND o.created_at > max(i.created_at))) "
+                "FROM messages i JOIN conversations c ON c.id=i.conversation_id "
+                "WHERE i.direction='in' AND c.patient_phone = ANY(:s) "
+                "AND i.processed_at IS NOT NULL GROUP BY i.conversation_id, i.processed_at"
+            ),
+            {"s": senders},
+        ).all()
+    after = [(float(sent) - float(newest) - args.burst) * 1000 for newest, sent in rows if sent]
+    out = {"p50": pct(after, 50), "p99": pct(after, 99), "turns": len(rows)}
+    print(
+        f"reply after burst window: {patients} patients x {args.burst_texts} texts "
+        f"{args.burst_gap:g} s apart, window {args.burst:g} s, ack p99 {pct(acks, 99):.1f} ms "
+        f"(non-200 {errors}) [{time.monotonic() - started:.0f} s]\n"
+        f"  reply sent after window close: p50 {out['p50']:.0f} ms  p99 {out['p99']:.0f} ms  "
+        f"max {max(after, default=float('nan')):.0f} ms  (turns {len(rows)} for {patients} "
+        f"bursts, replied {len(after)}; sent before the window closed: "
+        f"{sum(1 for a in after if a < 0)})",
+        flush=True,
+    )
+    return out
+
+
+def durability_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer: Firer) -> bool:
     total = args.durability
     unique = int(total / 1.1)
     events = [(str(uuid.uuid4()), f"+1513{i:07d}") for i in range(unique)]
     plan = list(events) + random.Random(7).choices(events, k=total - unique)
     random.Random(8).shuffle(plan)
     bodies = [message_body(eid, sender, "do you have anything thursday") for eid, sender in plan]
-    killed_at: list[float] = []
 
     def kill_and_restart() -> None:
         stack.kill_worker(0)
-        killed_at.append(time.monotonic())
         threading.Timer(2.0, lambda: stack.workers.__setitem__(0, stack.start_worker())).start()
 
     started = time.monotonic()
     results = firer.fire(bodies, args.durability_rate, on_half=kill_and_restart)
     acked = {plan[i][0] for i, (status, _, _) in enumerate(results) if status == 200}
     fired = time.monotonic() - started
-    wait_answered(db, [], time.monotonic() + args.deadline)
-    with db.engine.connect() as conn:
+    time.sleep(2.5)  # the restart timer has run
+    wait_answered(engine, time.monotonic() + args.deadline)
+    with engine.connect() as conn:
+
+        def one(sql: str) -> int:
+            return int(conn.execute(text(sql)).scalar() or 0)
+
         stored = set(
             conn.execute(
                 text("SELECT provider_event_id FROM messages WHERE direction='in'")
             ).scalars()
         )
-        answered = conn.execute(
-            text(
-                "SELECT count(DISTINCT i.id) FROM messages i JOIN messages o ON "
-                "o.conversation_id=i.conversation_id AND o.direction='out' AND o.status='sent' "
-                "WHERE i.direction='in' AND i.status='processed'"
-            )
-        ).scalar()
-        twice = conn.execute(
-            text(
-                "SELECT count(*) FROM (SELECT conversation_id FROM messages WHERE "
-                "direction='out' AND kind='reply' GROUP BY conversation_id "
-                "HAVING count(DISTINCT created_at) > 1) t"
-            )
-        ).scalar()
-        unanswered = conn.execute(
-            text(
-                "SELECT count(*) FROM messages i WHERE i.direction='in' AND i.status='processed' "
-                "AND NOT EXISTS (SELECT 1 FROM messages o WHERE "
-                "o.conversation_id=i.conversation_id AND o.direction='out')"
-            )
-        ).scalar()
-        pending = conn.execute(
-            text(
-                "SELECT (SELECT count(*) FROM messages WHERE direction='in' AND "
-                "status='received') + (SELECT count(*) FROM messages WHERE direction='out' "
-                "AND status='queued')"
-            )
-        ).scalar()
-    lost = len(acked - stored) + int(unanswered or 0)
+        answered = one(
+            "SELECT count(DISTINCT i.id) FROM messages i JOIN messages o ON "
+            "o.conversation_id=i.conversation_id AND o.direction='out' AND o.status='sent' "
+            "WHERE i.direction='in' AND i.status='processed'"
+        )
+        twice = one(
+            "SELECT count(*) FROM (SELECT conversation_id FROM messages WHERE "
+            "direction='out' AND kind='reply' GROUP BY conversation_id "
+            "HAVING count(DISTINCT created_at) > 1) t"
+        )
+        unanswered = one(
+            "SELECT count(*) FROM messages i WHERE i.direction='in' AND i.status='processed' "
+            "AND NOT EXISTS (SELECT 1 FROM messages o WHERE "
+            "o.conversation_id=i.conversation_id AND o.direction='out')"
+        )
+        pending = one(
+            "SELECT (SELECT count(*) FROM messages WHERE direction='in' AND "
+            "status='received') + (SELECT count(*) FROM messages WHERE direction='out' "
+            "AND status='queued')"
+        )
+    lost = len(acked - stored) + unanswered
     print(
         f"durability: {total} webhooks ({total - unique} duplicates) in {fired:.0f} s, worker 0 "
         f"SIGKILLed at the halfway mark and restarted 2 s later\n"
         f"  acknowledged 200: {len(results) - sum(1 for r in results if r[0] != 200)}  "
         f"stored inbound: {len(stored)} (unique events {unique})  answered: {answered}  "
-        f"answered twice: {twice}  lost: {lost}  still queued (texts or replies, not lost) at the deadline: {pending}  "
-        f"(all answered {time.monotonic() - started:.0f} s after the first webhook)",
+        f"answered twice: {twice}  lost: {lost}  still queued (texts or replies, not lost) at "
+        f"the deadline: {pending}  (all answered {time.monotonic() - started:.0f} s after the "
+        f"first webhook)",
         flush=True,
     )
-    # Every durability event stored (the earlier rate runs' texts are in ``stored`` too).
+    # Every durability event stored (the earlier runs' texts are in ``stored`` too).
     all_stored = not ({event_id for event_id, _ in events} - stored)
     return lost == 0 and twice == 0 and pending == 0 and all_stored
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="50,100,200")
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--durability", type=int, default=10_000)
-    parser.add_argument("--durability-rate", type=float, default=100)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--worker-nice", type=int, default=10, help="CPU niceness of workers")
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--client-threads", type=int, default=32)
-    parser.add_argument("--burst", type=float, default=1.0, help="clinic burst window (s)")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--answer-timeout", type=float, default=120)
-    parser.add_argument("--deadline", type=float, default=900)
+def turns_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer: Firer) -> Results:
+    """Offline turns per second with ``--workers`` workers on a pre-stored batch, window 0."""
+    started = time.monotonic()
+    stack.stop_workers()
+    stack.seed(engine, 0.0)
+    stack.restart_web()
+    senders = [f"+1512830{i:04d}" for i in range(args.turns)]
+    bodies = [
+        message_body(str(uuid.uuid4()), s, TURN_TEXTS[i % len(TURN_TEXTS)])
+        for i, s in enumerate(senders)
+    ]
+    _, errors = acks_ms(firer.fire(bodies, args.turns_rate))
+    with engine.connect() as conn:
+        waiting = conn.execute(
+            text(
+                "SELECT count(*) FROM messages WHERE direction='in' AND status='received' "
+                "AND from_number = ANY(:s)"
+            ),
+            {"s": senders},
+        ).scalar()
+    stack.start_workers()
+    wait_answered(engine, time.monotonic() + args.answer_timeout + args.turns / 5, poll=0.5)
+    with engine.connect() as conn:
+        first, last, turns, replied = conn.execute(
+            text(
+                "WITH t AS (SELECT conversation_id, processed_at FROM messages WHERE "
+                "direction='in' AND from_number = ANY(:s) AND processed_at IS NOT NULL), "
+                "o AS (SELECT conversation_id, sent_at FROM messages WHERE direction='out' "
+                "AND sent_at IS NOT NULL AND conversation_id IN (SELECT conversation_id FROM t)) "
+                "SELECT extract(epoch FROM (SELECT min(processed_at) FROM t)), "
+                "extract(epoch FROM (SELECT max(sent_at) FROM o)), "
+                "(SELECT count(*) FROM (SELECT DISTINCT conversation_id, processed_at FROM t) d), "
+                "(SELECT count(DISTINCT conversation_id) FROM o)"
+            ),
+            {"s": senders},
+        ).one()
+    span = float(last) - float(first) if first is not None and last is not None else float("nan")
+    out = {"per_s": (turns or 0) / span if span > 0 else float("nan")}
+    print(
+        f"offline turns, {args.workers} workers (nice {args.worker_nice}), burst window 0: "
+        f"{args.turns} texts from distinct patients stored first ({waiting} waiting, non-200 "
+        f"{errors}), texts {' / '.join(TURN_TEXTS)} [{time.monotonic() - started:.0f} s]\n"
+        f"  {turns} turns, {replied} replied, first turn start -> last reply sent {span:.2f} s: "
+        f"{out['per_s']:.1f} turns/s",
+        flush=True,
+    )
+    return out
+
+
+def summary(args: argparse.Namespace, results: dict[str, Results]) -> None:
+    def figure(part: str, render: Any) -> str:
+        return render(results[part]) if part in results else "not run"
+
+    print(
+        "\nsummary (issue 9 goals | measured in this run, on "
+        f"{os.cpu_count()} CPUs shared with whatever else runs)\n"
+        "  ack p99 within 3x of floor          | "
+        + figure(
+            "floor",
+            lambda r: (
+                f"p99 {r['ratio'][1]:.1f}x ({r['app'][1]:.1f} / {r['floor'][1]:.1f} ms), "
+                f"p50 {r['ratio'][0]:.1f}x ({r['app'][0]:.1f} / {r['floor'][0]:.1f} ms) "
+                f"at {args.floor_rate:g} req/s"
+            ),
+        )
+        + "\n  >= 40 turns/s                       | "
+        + figure("turns", lambda r: f"{r['per_s']:.1f} turns/s with {args.workers} workers")
+        + "\n  reply within 300 ms of window close | "
+        + figure(
+            "latency",
+            lambda r: (
+                f"p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms after a {args.burst:g} s "
+                "window (offline model)"
+            ),
+        ),
+        flush=True,
+    )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add = parser.add_argument
+    add("--only", default=",".join(PARTS), help=f"comma-separated parts of {','.join(PARTS)}")
+    add("--seconds", type=int, default=5, help="length of each timed traffic run")
+    add("--floor-rate", type=float, default=100, help="req/s of the floor comparison")
+    add("--rates", default="50,100,200")
+    add("--calls", type=int, default=50)
+    add("--latency-rate", type=float, default=5, help="bursts (patients) a second")
+    add("--burst-texts", type=int, default=2, help="texts per burst in the latency run")
+    add("--burst-gap", type=float, default=0.5, help="seconds between a burst's texts")
+    add("--turns", type=int, default=1000, help="texts (turns) in the turns-per-second run")
+    add("--turns-rate", type=float, default=200, help="req/s storing the turns run's texts")
+    add("--durability", type=int, default=10_000)
+    add("--durability-rate", type=float, default=100)
+    add("--workers", type=int, default=2)
+    add("--web-workers", type=int, default=2)
+    add("--worker-nice", type=int, default=10, help="CPU niceness of workers")
+    add("--threads", type=int, default=8)
+    add("--client-threads", type=int, default=32)
+    add("--burst", type=float, default=4.0, help="clinic burst window (s)")
+    add("--port", type=int, default=8765, help="frontdesk's port; the floor uses the next")
+    add("--answer-timeout", type=float, default=120)
+    add("--deadline", type=float, default=900, help="durability: wait for answers this long")
     args = parser.parse_args()
-    (ROOT / "instance").mkdir(exist_ok=True)
-    stack = Stack(args)
-    db = stack.prepare()
+    args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {','.join(PARTS)}")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise SystemExit("bench: hard time limit reached, stopping")
+
+    signal.signal(signal.SIGTERM, on_term)  # so ``finally`` stops every process we started
     hard_stop = threading.Timer(args.deadline + 900, lambda: os.kill(os.getpid(), signal.SIGTERM))
     hard_stop.daemon = True
     hard_stop.start()
-    ok = False
+    started = time.monotonic()
+    stack = Stack(args)
+    engine = stack.prepare(args.burst)
+    results: dict[str, Results] = {}
+    ok = True
+    firer = Firer(stack.base, args.client_threads)
     try:
         stack.start()
         print(
             f"stack: gunicorn {args.web_workers}x{args.threads} gthread, {args.workers} RQ "
             f"workers (nice {args.worker_nice}), Postgres + Redis on 127.0.0.1, "
-            f"burst window {args.burst} s, "
-            f"{os.cpu_count()} CPUs",
+            f"burst window {args.burst:g} s, {os.cpu_count()} CPUs, parts {','.join(args.parts)} "
+            f"[up {time.monotonic() - started:.0f} s]",
             flush=True,
         )
-        firer = Firer(stack.base, args.client_threads)
         warm = [f"+1512700{i:04d}" for i in range(100)]
         firer.fire([message_body(str(uuid.uuid4()), w, "hi") for w in warm], 50)  # warm-up
-        wait_answered(db, warm, time.monotonic() + args.answer_timeout)
-        rate_runs(args, stack, db, firer)
-        textback_run(args, db, firer)
-        ok = durability_run(args, stack, db, firer) if args.durability else True
+        wait_answered(engine, time.monotonic() + args.answer_timeout + args.burst)
+        if "floor" in args.parts:
+            results["floor"] = floor_run(args, stack, engine, firer)
+        if "rates" in args.parts:
+            rate_runs(args, engine, firer)
+        if "textback" in args.parts:
+            textback_run(args, engine, firer)
+        if "latency" in args.parts:
+            results["latency"] = latency_run(args, engine, firer)
+        if "durability" in args.parts and args.durability:
+            ok = durability_run(args, stack, engine, firer)
+        if "turns" in args.parts:
+            results["turns"] = turns_run(args, stack, engine, firer)
+        summary(args, results)
     finally:
+        hard_stop.cancel()
+        firer.close()
         stack.stop()
-        db.dispose()
+        engine.dispose()
     return 0 if ok else 1
 
 
