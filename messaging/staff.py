@@ -145,12 +145,3 @@ def notify_staff(
             )
     return alert
 
-
-def has_alerts(session: Session, clinic_id: str, kind: str = "alert") -> bool:
-    """True when the clinic has any staff alert of ``kind``."""
-    return (
-        session.execute(
-            select(StaffAlert.id).where(StaffAlert.clinic_id == clinic_id, StaffAlert.kind == kind)
-        ).first()
-        is not None
-    )
