@@ -57,7 +57,9 @@ def late_payment_refunded(amount: str, when: str, *, cancelled: bool) -> str:
     if cancelled:
         why = f"Your {amount} deposit arrived after the {when} appointment was cancelled, "
     else:
-        why = f"Your {amount} deposit arrived after your hold expired and the {when} time was taken, "
+        why = (
+            f"Your {amount} deposit arrived after your hold expired and the {when} time was taken, "
+        )
     return why + "so we've refunded it in full. Reply if you'd like to find another time."
 
 

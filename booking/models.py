@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any, TypeVar
 
 from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
 from messaging.models import enum_column
@@ -56,6 +57,25 @@ ACTIVE_STATUSES = (
 PENDING_STATUSES = (AppointmentStatus.HELD, AppointmentStatus.AWAITING_DEPOSIT)
 #: Deposit statuses whose link may still take money.
 UNPAID_LINK_STATUSES = (DepositStatus.OPEN, DepositStatus.CREATING)
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+class RowMissing(LookupError):
+    """A row this unit of work relies on is gone (deleted by another process)."""
+
+
+def get_row(session: Session, model: type[_Row], key: Any) -> _Row:
+    """``session.get(model, key)``, for a row that must exist.
+
+    Raises:
+        RowMissing: there is no such row.
+    """
+    row = session.get(model, key)
+    if row is None:
+        raise RowMissing(f"{model.__tablename__} {key!r} does not exist")
+    return row
 
 
 class SlotOffer(Base):
@@ -108,9 +128,7 @@ class Appointment(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[AppointmentStatus] = mapped_column(
-        enum_column(AppointmentStatus, "status", 20)
-    )
+    status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus, "status", 20))
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
     slot_token: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -92,4 +92,3 @@ def format_when(start: dt.datetime, timezone: str) -> str:
     minute = local.strftime("%M")
     clock = f"{hour}:{minute} {local.strftime('%p')}"
     return f"{local.strftime('%a %b')} {local.day} at {clock} {local.strftime('%Z')}"
-
