@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emr.base import SlotUnavailable
+from emr.models import LocalStatus
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys of an hours mapping, in ``date.weekday()`` order."""
 
-ACTIVE_STATUSES = ("proposed", "booked")
+ACTIVE_STATUSES = (LocalStatus.PROPOSED, LocalStatus.BOOKED)
 """Appointment statuses that occupy their provider's time."""
 
 Hours = Mapping[str, Sequence[tuple[str, str]]]
