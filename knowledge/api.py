@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from knowledge.apikeys import find_key
-from knowledge.chunking import DOCUMENT, chunk_sources
+from knowledge.chunking import DOCUMENT, Chunk, chunk_sources
 from knowledge.clinic_file import ClinicFile, ClinicFileError, Document, parse_clinic_file
 from knowledge.embeddings import EmbeddingError
 from knowledge.models import Clinic, KnowledgeChunk, UploadedDocument
@@ -224,6 +224,41 @@ def replace_documents(
     docs = list(documents)
     if len({d.title for d in docs}) != len(docs):
         parse_documents({"documents": [d.model_dump() for d in docs]})  # raises, naming paths
+    old, others_embedded = _check_titles(db, clinic_id, docs)
+    chunks = chunk_sources([(d.title, d.content) for d in docs], [])
+    vectors: list[list[float]] | None = None
+    if embedder is not None and chunks and others_embedded:
+        try:
+            vectors = embed_texts(embedder, [embedding_text(c) for c in chunks])
+        except EmbeddingError as exc:
+            log.warning("knowledge_embeddings_unavailable", clinic_id=clinic_id, error=str(exc))
+    new = {d.title: d.content for d in docs}
+    report = DocumentsReport(
+        clinic_id=clinic_id,
+        documents=len(docs),
+        documents_added=sorted(set(new) - set(old)),
+        documents_updated=sorted(t for t in new if t in old and old[t] != new[t]),
+        documents_removed=sorted(set(old) - set(new)),
+        chunks=len(chunks),
+        embedded=vectors is not None,
+    )
+    with db.session() as session:
+        report.chunks_removed = _store_documents(
+            session, clinic_id, docs, list(old), chunks, vectors
+        )
+    return report
+
+
+def _check_titles(
+    db: Database, clinic_id: str, docs: list[Document]
+) -> tuple[dict[str, str], bool]:
+    """The clinic's current uploads (title -> content), and whether every other chunk of the
+    clinic carries an embedding.
+
+    Raises:
+        UnknownClinicError: the clinic was never seeded.
+        DocumentsError: a title repeats one of the clinic file's documents.
+    """
     with db.sessions() as session:
         if session.get(Clinic, clinic_id) is None:
             raise UnknownClinicError(clinic_id)
@@ -242,54 +277,53 @@ def replace_documents(
     ]
     if clashes:
         raise DocumentsError(clashes)
-    chunks = chunk_sources([(d.title, d.content) for d in docs], [])
-    vectors: list[list[float]] | None = None
-    if embedder is not None and chunks and all(r[2] for r in others):
-        try:
-            vectors = embed_texts(embedder, [embedding_text(c) for c in chunks])
-        except EmbeddingError as exc:
-            log.warning("knowledge_embeddings_unavailable", clinic_id=clinic_id, error=str(exc))
-    new = {d.title: d.content for d in docs}
-    report = DocumentsReport(
-        clinic_id=clinic_id,
-        documents=len(docs),
-        documents_added=sorted(set(new) - set(old)),
-        documents_updated=sorted(t for t in new if t in old and old[t] != new[t]),
-        documents_removed=sorted(set(old) - set(new)),
-        chunks=len(chunks),
-        embedded=vectors is not None,
+    return old, all(r[2] for r in others)
+
+
+def _store_documents(
+    session: Session,
+    clinic_id: str,
+    docs: list[Document],
+    old_titles: list[str],
+    chunks: list[Chunk],
+    vectors: list[list[float]] | None,
+) -> int:
+    """Replace the uploaded documents and their chunks.
+
+    Returns:
+        How many chunks of the old uploads were removed.
+    """
+    removed = 0
+    if old_titles:
+        result = session.execute(
+            delete(KnowledgeChunk).where(
+                KnowledgeChunk.clinic_id == clinic_id,
+                KnowledgeChunk.source_kind == DOCUMENT,
+                KnowledgeChunk.source_title.in_([t[:MAX_TITLE] for t in old_titles]),
+            )
+        )
+        removed = getattr(result, "rowcount", 0) or 0
+    session.execute(delete(UploadedDocument).where(UploadedDocument.clinic_id == clinic_id))
+    now = utcnow()
+    session.add_all(
+        UploadedDocument(
+            clinic_id=clinic_id, position=i, title=d.title, content=d.content, updated_at=now
+        )
+        for i, d in enumerate(docs)
     )
-    with db.session() as session:
-        if old:
-            result = session.execute(
-                delete(KnowledgeChunk).where(
-                    KnowledgeChunk.clinic_id == clinic_id,
-                    KnowledgeChunk.source_kind == DOCUMENT,
-                    KnowledgeChunk.source_title.in_([t[:MAX_TITLE] for t in old]),
-                )
-            )
-            report.chunks_removed = getattr(result, "rowcount", 0) or 0
-        session.execute(delete(UploadedDocument).where(UploadedDocument.clinic_id == clinic_id))
-        now = utcnow()
-        session.add_all(
-            UploadedDocument(
-                clinic_id=clinic_id, position=i, title=d.title, content=d.content, updated_at=now
-            )
-            for i, d in enumerate(docs)
+    session.add_all(
+        KnowledgeChunk(
+            clinic_id=clinic_id,
+            source_kind=c.source_kind,
+            source_title=c.title[:MAX_TITLE],
+            heading=c.heading[:MAX_TITLE] if c.heading else None,
+            content=c.text,
+            position=c.position,
+            embedding=vectors[i] if vectors is not None else None,
         )
-        session.add_all(
-            KnowledgeChunk(
-                clinic_id=clinic_id,
-                source_kind=c.source_kind,
-                source_title=c.title[:MAX_TITLE],
-                heading=c.heading[:MAX_TITLE] if c.heading else None,
-                content=c.text,
-                position=c.position,
-                embedding=vectors[i] if vectors is not None else None,
-            )
-            for i, c in enumerate(chunks)
-        )
-    return report
+        for i, c in enumerate(chunks)
+    )
+    return int(removed)
 
 
 # --- HTTP ---------------------------------------------------------------------------------
@@ -316,6 +350,21 @@ def _bearer() -> str | None:
 def update_knowledge(clinic_id: str) -> tuple[Response, int]:
     """Re-seed the clinic's file or replace its uploaded documents (see the module docs)."""
     ctx: AppContext = current_app.extensions["frontdesk"]
+    key_id = _authorise(ctx, clinic_id)
+    if isinstance(key_id, tuple):
+        return key_id
+    data = _json_body()
+    if isinstance(data, tuple):
+        return data
+    embedder: Embedder | None = getattr(ctx, "embedder", None)
+    if "clinic" not in data and "documents" in data:
+        return _update_documents(ctx, clinic_id, key_id, data, embedder)
+    return _update_clinic_file(ctx, clinic_id, key_id, data, embedder)
+
+
+def _authorise(ctx: AppContext, clinic_id: str) -> str | tuple[Response, int]:
+    """The id of the request's valid API key for ``clinic_id`` (its use is recorded), or the
+    error response: 401 without a valid key, 404 for an unknown clinic."""
     key = _bearer()
     if key is None:
         log.info("knowledge_api_unauthorized", clinic_id=clinic_id[:64], reason="missing")
@@ -330,7 +379,11 @@ def update_knowledge(clinic_id: str) -> tuple[Response, int]:
         known = session.get(Clinic, clinic_id) is not None
     if not known:
         return _error(404, f"no clinic {clinic_id!r}")
+    return key_id
 
+
+def _json_body() -> dict[str, Any] | tuple[Response, int]:
+    """The request's JSON object, or the error response (413 too large, 400 malformed)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return _error(413, f"body too large: at most {MAX_BODY_BYTES} bytes")
     raw = request.get_data(cache=False)
@@ -342,34 +395,52 @@ def update_knowledge(clinic_id: str) -> tuple[Response, int]:
         return _error(400, f"malformed JSON: {exc}")
     if not isinstance(data, dict):
         return _error(400, 'the body must be a JSON object: a clinic file or {"documents": [...]}')
+    return data
 
-    embedder: Embedder | None = getattr(ctx, "embedder", None)
+
+def _update_documents(
+    ctx: AppContext,
+    clinic_id: str,
+    key_id: str,
+    data: dict[str, Any],
+    embedder: Embedder | None,
+) -> tuple[Response, int]:
+    """``{"documents": [...]}``: replace the clinic's uploaded documents."""
     warnings: list[str] = []
-    if "clinic" not in data and "documents" in data:
-        try:
-            docs = parse_documents(data)
-            doc_report = replace_documents(ctx.db, clinic_id, docs, embedder=embedder)
-        except DocumentsError as exc:
-            return _error(422, "invalid documents", exc.problems)
-        except UnknownClinicError:
-            return _error(404, f"no clinic {clinic_id!r}")
-        if embedder is not None and doc_report.chunks and not doc_report.embedded:
-            warnings.append("new documents are indexed for keyword search only (no embeddings)")
-        log.info(
-            "knowledge_api_documents",
-            clinic_id=clinic_id,
-            key_id=key_id,
-            documents=doc_report.documents,
-            changed=doc_report.changed,
-        )
-        return jsonify(
-            kind="documents",
-            changed=doc_report.changed,
-            summary=doc_report.summary(),
-            warnings=warnings,
-            **asdict(doc_report),
-        ), 200
+    try:
+        docs = parse_documents(data)
+        doc_report = replace_documents(ctx.db, clinic_id, docs, embedder=embedder)
+    except DocumentsError as exc:
+        return _error(422, "invalid documents", exc.problems)
+    except UnknownClinicError:
+        return _error(404, f"no clinic {clinic_id!r}")
+    if embedder is not None and doc_report.chunks and not doc_report.embedded:
+        warnings.append("new documents are indexed for keyword search only (no embeddings)")
+    log.info(
+        "knowledge_api_documents",
+        clinic_id=clinic_id,
+        key_id=key_id,
+        documents=doc_report.documents,
+        changed=doc_report.changed,
+    )
+    return jsonify(
+        kind="documents",
+        changed=doc_report.changed,
+        summary=doc_report.summary(),
+        warnings=warnings,
+        **asdict(doc_report),
+    ), 200
 
+
+def _update_clinic_file(
+    ctx: AppContext,
+    clinic_id: str,
+    key_id: str,
+    data: dict[str, Any],
+    embedder: Embedder | None,
+) -> tuple[Response, int]:
+    """A whole clinic file: validate it and re-seed the clinic (uploads kept)."""
+    warnings: list[str] = []
     try:
         clinic = parse_clinic_file(data)
     except ClinicFileError as exc:
