@@ -260,7 +260,6 @@ class ClinicFile(_Strict):
         return self.clinic.booking.new_patient_deposit_cents
 
 
-
 def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:

@@ -28,9 +28,7 @@ def _model_checks() -> dict[tuple[str, str], set[str]]:
     for table in Base.metadata.tables.values():
         for column in table.columns:
             if isinstance(column.type, Enum):
-                checks[(table.name, f"ck_{table.name}_{column.type.name}")] = set(
-                    column.type.enums
-                )
+                checks[(table.name, f"ck_{table.name}_{column.type.name}")] = set(column.type.enums)
         for constraint in table.constraints:
             if isinstance(constraint, CheckConstraint) and not constraint.name:
                 pytest.fail(f"unnamed check constraint on {table.name}")
@@ -195,4 +193,3 @@ def test_the_orm_refuses_an_unknown_status_before_the_database() -> None:
             assert row.status is MessageStatus.QUEUED and row.status == "queued"
     finally:
         db.dispose()
-
