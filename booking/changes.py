@@ -14,14 +14,31 @@ from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.db import Database
-from booking.deposits import refund_key
-from booking.holds import HoldFailed, confirm_appointment, hold_offer, release_appointment
-from booking.models import ACTIVE_STATUSES, Appointment, Deposit, SlotOffer
+from booking import copy
+from booking.deposits import cancel_links, close_unpaid_links, refund_key
+from booking.holds import (
+    HeldSlot,
+    HoldFailed,
+    confirm_appointment,
+    hold_offer,
+    release_appointment,
+)
+from booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Deposit,
+    DepositStatus,
+    SlotOffer,
+    get_row,
+)
 from booking.notify import tell_staff
 from booking.terms import ClinicTerms, format_when
 from emr.base import EMRClient
+from messaging.models import AlertKind
 from payments.base import DepositProvider, PaymentError
 from payments.money import format_money
 
@@ -65,7 +82,8 @@ def upcoming(
             d.appointment_id: d.amount_cents
             for d in session.execute(
                 select(Deposit).where(
-                    Deposit.appointment_id.in_([r.id for r in rows]), Deposit.status == "paid"
+                    Deposit.appointment_id.in_([r.id for r in rows]),
+                    Deposit.status == DepositStatus.PAID,
                 )
             ).scalars()
         }
@@ -107,6 +125,13 @@ def cancel_by_patient(
 ) -> CancelOutcome:
     """Cancel an active appointment at the patient's request.
 
+    Args:
+        db, emr: our database and the clinic's EMR.
+        provider: the clinic's payment provider (refunds, unpaid links cancelled).
+        clinic: the clinic's booking terms (its cancellation notice).
+        appointment_id: the active appointment.
+        now: the current instant.
+
     Returns:
         :class:`CancelOutcome`; ``late`` when inside the clinic's notice window.
 
@@ -117,71 +142,57 @@ def cancel_by_patient(
         appt = session.get(Appointment, appointment_id)
         if appt is None or appt.status not in ACTIVE_STATUSES:
             raise ValueError(f"appointment {appointment_id} is not active")
-        notice = dt.timedelta(hours=clinic.cancellation_notice_hours)
-        late = appt.start_at - now < notice
-        deposit = (
-            session.execute(
-                select(Deposit).where(
-                    Deposit.appointment_id == appointment_id, Deposit.status == "paid"
-                )
-            )
-            .scalars()
-            .first()
-        )
-        paid = (
-            (deposit.id, deposit.payment_id or "", deposit.amount_cents, deposit.idempotency_key)
-            if deposit
-            else None
-        )
+        late = appt.start_at - now < dt.timedelta(hours=clinic.cancellation_notice_hours)
         when, service = format_when(appt.start_at, appt.timezone), appt.service_name
-        if deposit is not None and not late:
-            deposit.status = "refunding"  # row first, then the provider call
-        unpaid = (
-            session.execute(
-                select(Deposit).where(
-                    Deposit.appointment_id == appointment_id,
-                    Deposit.status.in_(("open", "creating")),
-                )
-            )
-            .scalars()
-            .all()
-        )
-        for link in unpaid:  # an unpaid hold's link must not take money any more
-            link.status = "cancelled"
-        link_ids = [d.payment_link_id for d in unpaid if d.payment_link_id]
-    release_appointment(db, emr, appointment_id, status="cancelled", now=now)
-    for link_id in link_ids:
-        try:
-            provider.cancel_link(link_id)
-        except PaymentError as exc:
-            log.warning("cancel_link_failed", error=str(exc)[:200])
-    outcome = "none"
-    amount = 0
+        paid = _paid_deposit(session, appointment_id, refunding=not late)
+        link_ids = close_unpaid_links(session, appointment_id, DepositStatus.CANCELLED)
+    release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
+    cancel_links(provider, link_ids)
+    outcome, amount = "none", 0
     if paid is not None:
         deposit_id, payment_id, amount, key = paid
         outcome = (
             "kept" if late else _refund(db, provider, clinic, deposit_id, payment_id, amount, key)
         )
     with db.session() as session:
-        policy = {
-            "refunded": f"deposit {format_money(amount)} refunded",
-            "kept": f"late cancellation, deposit {format_money(amount)} kept",
-            "refund_failed": f"REFUND FAILED for {format_money(amount)}, please refund by hand",
-            "none": "no deposit",
-        }[outcome]
         tell_staff(
             session,
             clinic,
-            kind="alert" if outcome == "refund_failed" else "notice",
+            kind=AlertKind.ALERT if outcome == "refund_failed" else AlertKind.NOTICE,
             reason="cancelled",
             now=now,
             conversation_id=_conversation(db, appointment_id),
-            summary=f"Cancelled by patient: {service}, {when} ({policy}).",
+            summary=copy.staff_cancelled(service, when, outcome, format_money(amount)),
         )
     return CancelOutcome(appointment_id, when, service, outcome, amount, late)
 
 
+def _paid_deposit(
+    session: Session, appointment_id: int, *, refunding: bool
+) -> tuple[int, str, int, str] | None:
+    """The appointment's paid deposit as (id, payment id, amount, idempotency key), or None.
+
+    With ``refunding`` the row is marked ``refunding`` first (a row first, then the provider
+    call).
+    """
+    deposit = (
+        session.execute(
+            select(Deposit).where(
+                Deposit.appointment_id == appointment_id, Deposit.status == DepositStatus.PAID
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if deposit is None:
+        return None
+    if refunding:
+        deposit.status = DepositStatus.REFUNDING
+    return deposit.id, deposit.payment_id or "", deposit.amount_cents, deposit.idempotency_key
+
+
 def _conversation(db: Database, appointment_id: int) -> int | None:
+    """The conversation of an appointment, if any."""
     with db.session() as session:
         appt = session.get(Appointment, appointment_id)
         return appt.conversation_id if appt else None
@@ -196,26 +207,29 @@ def _refund(
     amount: int,
     deposit_key: str,
 ) -> str:
+    """Refund a deposit in full after a timely cancellation.
+
+    Returns:
+        ``refunded``, or ``refund_failed`` (the deposit stays ``paid`` with the error stored).
+    """
     try:
         refund = provider.refund(
             idempotency_key=refund_key(deposit_key),
             payment_id=payment_id,
             amount_cents=amount,
             currency=clinic.currency,
-            reason="Cancelled with enough notice",
+            reason=copy.REFUND_REASON_CANCELLED_WITH_NOTICE,
         )
     except PaymentError as exc:
         with db.session() as session:
-            row = session.get(Deposit, deposit_id)
-            assert row is not None
-            row.status = "paid"
+            row = get_row(session, Deposit, deposit_id)
+            row.status = DepositStatus.PAID
             row.error = f"refund: {exc}"[:500]
         log.warning("refund_failed", deposit_id=deposit_id)
         return "refund_failed"
     with db.session() as session:
-        row = session.get(Deposit, deposit_id)
-        assert row is not None
-        row.status = "refunded"
+        row = get_row(session, Deposit, deposit_id)
+        row.status = DepositStatus.REFUNDED
         row.refund_id = refund.id
     return "refunded"
 
@@ -246,80 +260,114 @@ def reschedule(
 ) -> RescheduleOutcome:
     """Move an active appointment to ``offer``: book the new slot, then cancel the old one.
 
-    A paid deposit moves to the new appointment, which is confirmed at once; an unpaid one
-    keeps waiting for its deposit (the link already sent still pays it).
+    A paid deposit moves to the new appointment, confirmed at once; an unpaid one keeps
+    waiting (the link already sent still pays it).
+
+    Args:
+        db, emr: our database and the clinic's EMR.
+        clinic: the clinic's booking terms.
+        appointment_id: the active appointment to move.
+        offer: the saved offer to move it to (same service).
+        provider_name: the new slot's provider, as the patient was shown.
+        now: the current instant.
+
+    Returns:
+        :class:`RescheduleOutcome`.
 
     Raises:
         ValueError: the appointment is not active or ``offer`` is another service.
         HoldFailed: the new slot could not be held (the old appointment is untouched).
     """
+    old = _movable(db, appointment_id, offer)
+    old_when = format_when(old.start_at, old.timezone)
+    held = _hold_for(db, emr, clinic, offer, old, provider_name, now)
     with db.session() as session:
-        old = session.get(Appointment, appointment_id)
-        if old is None or old.status not in ACTIVE_STATUSES:
-            raise ValueError(f"appointment {appointment_id} is not active")
-        if old.service_id != offer.service_id:
-            raise ValueError("a reschedule keeps the same service")
-        old_when = format_when(old.start_at, old.timezone)
-        deposit_cents, patient, name, old_status = (
-            old.deposit_cents,
-            old.patient_phone,
-            old.patient_name,
-            old.status,
-        )
-        service_name = old.service_name
-    held = hold_offer(
-        db,
-        emr,
-        clinic=clinic,
-        offer=offer,
-        patient_phone=patient,
-        service_name=service_name,
-        provider_name=provider_name,
-        deposit_cents=deposit_cents,
-        now=now,
-        patient_name=name,
-    )
-    with db.session() as session:
-        deposits = (
-            session.execute(select(Deposit).where(Deposit.appointment_id == appointment_id))
-            .scalars()
-            .all()
-        )
-        paid = any(d.status == "paid" for d in deposits)
-        paid_cents = sum(d.amount_cents for d in deposits if d.status == "paid")
-        for d in deposits:
-            d.appointment_id = held.appointment_id
-        if not paid and old_status == "awaiting_deposit":
-            new = session.get(Appointment, held.appointment_id)
-            assert new is not None
-            new.status = "awaiting_deposit"
-            new.hold_expires_at = session.get(Appointment, appointment_id).hold_expires_at  # type: ignore[union-attr]
-    if paid or deposit_cents == 0 or old_status == "booked":
+        paid_cents = _move_deposits(session, old, held.appointment_id)
+    if paid_cents or old.deposit_cents == 0 or old.status == AppointmentStatus.BOOKED:
         confirm_appointment(db, emr, held.appointment_id, now)
-    release_appointment(db, emr, appointment_id, status="cancelled", now=now)
+    release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
     new_when = format_when(offer.start_at, clinic.timezone)
     with db.session() as session:
-        status = session.get(Appointment, held.appointment_id).status  # type: ignore[union-attr]
+        status = get_row(session, Appointment, held.appointment_id).status
         tell_staff(
             session,
             clinic,
-            kind="notice",
+            kind=AlertKind.NOTICE,
             reason="rescheduled",
             now=now,
             conversation_id=offer.conversation_id,
-            summary=f"Rescheduled by patient: {service_name} moved from {old_when} to "
-            f"{new_when} with {provider_name}.",
+            summary=copy.staff_rescheduled(old.service_name, old_when, new_when, provider_name),
         )
     return RescheduleOutcome(
         appointment_id,
         held.appointment_id,
         old_when,
         new_when,
-        service_name,
+        old.service_name,
         provider_name,
         status,
         deposit_paid_cents=paid_cents,
     )
+
+
+def _hold_for(
+    db: Database,
+    emr: EMRClient,
+    clinic: ClinicTerms,
+    offer: SlotOffer,
+    old: Appointment,
+    provider_name: str,
+    now: dt.datetime,
+) -> HeldSlot:
+    """Hold ``offer`` for the patient of ``old``, with its deposit (raises ``HoldFailed``)."""
+    return hold_offer(
+        db,
+        emr,
+        clinic=clinic,
+        offer=offer,
+        patient_phone=old.patient_phone,
+        service_name=old.service_name,
+        provider_name=provider_name,
+        deposit_cents=old.deposit_cents,
+        now=now,
+        patient_name=old.patient_name,
+    )
+
+
+def _movable(db: Database, appointment_id: int, offer: SlotOffer) -> Appointment:
+    """The appointment to reschedule, detached (its fields as they were read).
+
+    Raises:
+        ValueError: it is not active, or ``offer`` is another service.
+    """
+    with db.session() as session:
+        old = session.get(Appointment, appointment_id)
+    if old is None or old.status not in ACTIVE_STATUSES:
+        raise ValueError(f"appointment {appointment_id} is not active")
+    if old.service_id != offer.service_id:
+        raise ValueError("a reschedule keeps the same service")
+    return old
+
+
+def _move_deposits(session: Session, old: Appointment, new_id: int) -> int:
+    """Move every deposit of ``old`` to the new appointment; an unpaid one that was awaiting its
+    deposit keeps awaiting it, until the old hold's expiry.
+
+    Returns:
+        The cents already paid (0 when nothing was paid).
+    """
+    deposits = (
+        session.execute(select(Deposit).where(Deposit.appointment_id == old.id)).scalars().all()
+    )
+    paid_cents = sum(d.amount_cents for d in deposits if d.status == DepositStatus.PAID)
+    paid = any(d.status == DepositStatus.PAID for d in deposits)
+    for d in deposits:
+        d.appointment_id = new_id
+    if not paid and old.status == AppointmentStatus.AWAITING_DEPOSIT:
+        new = get_row(session, Appointment, new_id)
+        new.status = AppointmentStatus.AWAITING_DEPOSIT
+        new.hold_expires_at = old.hold_expires_at
+    return paid_cents
 
 
 __all__ = ["HoldFailed", "cancel_by_patient", "reschedule", "upcoming"]

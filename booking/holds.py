@@ -13,10 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Database
-from booking.models import ACTIVE_STATUSES, Appointment, SlotOffer
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
 from booking.terms import ClinicTerms
 from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
@@ -55,8 +56,13 @@ def hold_offer(
     """Hold ``offer`` for ``patient_phone`` for ``clinic.hold_minutes``.
 
     Args:
+        db, emr: our database and the clinic's EMR.
+        clinic: the clinic's booking terms.
         offer: a saved :class:`SlotOffer` (its EMR token is used; no new search).
+        patient_phone, patient_name: who the hold is for.
+        service_name, provider_name: the words the patient was shown, kept on the row.
         deposit_cents: the deposit the booking will need (0: none).
+        now: the current instant.
 
     Returns:
         :class:`HeldSlot`.
@@ -66,64 +72,80 @@ def hold_offer(
         slot) or ``emr_error`` (the EMR failed otherwise; the hold is released).
     """
     expires = now + dt.timedelta(minutes=clinic.hold_minutes)
-    try:
-        with db.session() as session:
-            appointment = Appointment(
-                clinic_id=clinic.clinic_id,
-                conversation_id=offer.conversation_id,
-                patient_phone=patient_phone,
-                patient_name=patient_name,
-                service_id=offer.service_id,
-                provider_id=offer.provider_id,
-                service_name=service_name,
-                provider_name=provider_name,
-                timezone=clinic.timezone,
-                start_at=offer.start_at,
-                end_at=offer.end_at,
-                status="held",
-                hold_expires_at=expires,
-                deposit_cents=deposit_cents,
-                slot_token=offer.token,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(appointment)
-            session.flush()
-            appointment_id = appointment.id
-    except IntegrityError as exc:
-        log.info("hold_refused_overlap", provider=offer.provider_id)
-        raise HoldFailed("taken", "another hold or appointment overlaps") from exc
-
-    slot = Slot(
+    appointment = Appointment(
+        clinic_id=clinic.clinic_id,
+        conversation_id=offer.conversation_id,
+        patient_phone=patient_phone,
+        patient_name=patient_name,
         service_id=offer.service_id,
         provider_id=offer.provider_id,
-        start=offer.start_at,
-        end=offer.end_at,
-        token=offer.token,
+        service_name=service_name,
+        provider_name=provider_name,
+        timezone=clinic.timezone,
+        start_at=offer.start_at,
+        end_at=offer.end_at,
+        status=AppointmentStatus.HELD,
+        hold_expires_at=expires,
+        deposit_cents=deposit_cents,
+        slot_token=offer.token,
+        created_at=now,
+        updated_at=now,
     )
+    appointment_id = _insert_hold(db, appointment)
+    slot = Slot(offer.service_id, offer.provider_id, offer.start_at, offer.end_at, offer.token)
+    _book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now)
+    return HeldSlot(appointment_id=appointment_id, expires_at=expires)
+
+
+def _insert_hold(db: Database, appointment: Appointment) -> int:
+    """Save a new ``held`` appointment (step 1); the database refuses an overlap.
+
+    Raises:
+        HoldFailed: ``taken``.
+    """
+    try:
+        with db.session() as session:
+            session.add(appointment)
+            session.flush()
+            return appointment.id
+    except IntegrityError as exc:
+        log.info("hold_refused_overlap", provider=appointment.provider_id)
+        raise HoldFailed("taken", "another hold or appointment overlaps") from exc
+
+
+def _book_hold_in_emr(
+    db: Database,
+    emr: EMRClient,
+    appointment_id: int,
+    slot: Slot,
+    patient_phone: str,
+    now: dt.datetime,
+) -> None:
+    """Match or create the patient and write the appointment in the EMR (step 2), then store
+    the EMR's ids, or release the hold when the EMR fails (step 3).
+
+    Raises:
+        HoldFailed: ``taken`` (the EMR no longer offers the slot) or ``emr_error``.
+    """
     try:
         patients = emr.find_patients(patient_phone)
         patient = patients[0] if patients else emr.create_patient(patient_phone)
         emr_appointment = emr.book(slot, patient.id)
     except EMRError as exc:
         with db.session() as session:
-            row = session.get(Appointment, appointment_id)
-            assert row is not None
-            row.status = "released"
+            row = get_row(session, Appointment, appointment_id)
+            row.status = AppointmentStatus.RELEASED
             row.emr_error = f"{type(exc).__name__}: {exc}"[:500]
             row.updated_at = now
         if isinstance(exc, SlotUnavailable):
             raise HoldFailed("taken", "the EMR no longer offers this slot") from exc
         log.warning("hold_emr_error", error=type(exc).__name__)
         raise HoldFailed("emr_error", type(exc).__name__) from exc
-
     with db.session() as session:
-        row = session.get(Appointment, appointment_id)
-        assert row is not None
+        row = get_row(session, Appointment, appointment_id)
         row.emr_patient_id = patient.id
         row.emr_appointment_id = emr_appointment.id
         row.updated_at = now
-    return HeldSlot(appointment_id=appointment_id, expires_at=expires)
 
 
 def confirm_appointment(
@@ -134,6 +156,14 @@ def confirm_appointment(
     The EMR confirmation is attempted after our row says booked; an EMR failure is stored on
     the row (``emr_error``) for staff and retried by the sweeper (:func:`retry_emr_sync`).
 
+    Args:
+        db, emr: our database and the clinic's EMR.
+        appointment_id: our appointment.
+        now: the current instant.
+
+    Returns:
+        The booked appointment (detached; read its fields freely).
+
     Raises:
         ValueError: the appointment is not active.
     """
@@ -141,22 +171,26 @@ def confirm_appointment(
         row = session.get(Appointment, appointment_id)
         if row is None or row.status not in ACTIVE_STATUSES:
             raise ValueError(f"appointment {appointment_id} is not active")
-        row.status = "booked"
+        row.status = AppointmentStatus.BOOKED
         row.hold_expires_at = None
         row.updated_at = now
         emr_id = row.emr_appointment_id
     if emr_id is not None:
         _sync_emr(db, emr, appointment_id, emr_id, "confirm")
     with db.session() as session:
-        booked = session.get(Appointment, appointment_id)
-        assert booked is not None
-        return booked
+        return get_row(session, Appointment, appointment_id)
 
 
 def release_appointment(
     db: Database, emr: EMRClient, appointment_id: int, *, status: str, now: dt.datetime
 ) -> bool:
     """End an active appointment with ``status`` (expired | cancelled) and cancel it in the EMR.
+
+    Args:
+        db, emr: our database and the clinic's EMR.
+        appointment_id: our appointment.
+        status: an :class:`AppointmentStatus` value that ends it (plain strings accepted).
+        now: the current instant.
 
     Returns:
         True when this call ended it; False when it was no longer active (idempotent).
@@ -165,7 +199,7 @@ def release_appointment(
         row = session.get(Appointment, appointment_id)
         if row is None or row.status not in ACTIVE_STATUSES:
             return False
-        row.status = status
+        row.status = AppointmentStatus(status)
         row.updated_at = now
         emr_id = row.emr_appointment_id
     if emr_id is not None:
@@ -182,8 +216,7 @@ def _sync_emr(db: Database, emr: EMRClient, appointment_id: int, emr_id: str, ac
         pass  # already cancelled or gone in the EMR: nothing left to do
     except EMRError as exc:
         with db.session() as session:
-            failed = session.get(Appointment, appointment_id)
-            assert failed is not None
+            failed = get_row(session, Appointment, appointment_id)
             failed.emr_error = f"{action}: {type(exc).__name__}: {exc}"[:500]
         log.warning("emr_sync_failed", action=action, appointment_id=appointment_id)
         return False
@@ -192,25 +225,31 @@ def _sync_emr(db: Database, emr: EMRClient, appointment_id: int, emr_id: str, ac
 
 def retry_emr_sync(db: Database, emr: EMRClient, clinic_id: str) -> int:
     """Retry every EMR confirm/cancel of ``clinic_id`` that failed earlier (the sweeper runs
-    this). Returns how many now succeeded; their ``emr_error`` is cleared."""
-    from sqlalchemy import select
+    this).
 
+    Returns:
+        How many now succeeded; their ``emr_error`` is cleared.
+    """
     with db.session() as session:
         rows = session.execute(
             select(Appointment.id, Appointment.emr_appointment_id, Appointment.status).where(
                 Appointment.clinic_id == clinic_id,
                 Appointment.emr_error.is_not(None),
                 Appointment.emr_appointment_id.is_not(None),
-                Appointment.status.in_(("booked", "cancelled", "expired")),
+                Appointment.status.in_(
+                    (
+                        AppointmentStatus.BOOKED,
+                        AppointmentStatus.CANCELLED,
+                        AppointmentStatus.EXPIRED,
+                    )
+                ),
             )
         ).all()
     fixed = 0
     for appointment_id, emr_id, status in rows:
-        action = "confirm" if status == "booked" else "cancel"
+        action = "confirm" if status == AppointmentStatus.BOOKED else "cancel"
         if emr_id and _sync_emr(db, emr, appointment_id, emr_id, action):
             with db.session() as session:
-                row = session.get(Appointment, appointment_id)
-                assert row is not None
-                row.emr_error = None
+                get_row(session, Appointment, appointment_id).emr_error = None
             fixed += 1
     return fixed

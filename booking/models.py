@@ -8,14 +8,74 @@ database enforces it: an exclusion constraint on Postgres, triggers on SQLite (s
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from typing import Any, TypeVar
 
 from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+from messaging.models import enum_column
+
+
+class AppointmentStatus(enum.StrEnum):
+    """Where an :class:`Appointment` stands (see its lifecycle)."""
+
+    HELD = "held"
+    AWAITING_DEPOSIT = "awaiting_deposit"
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    #: A hold whose time ran out unpaid.
+    EXPIRED = "expired"
+    #: A hold given back because the EMR refused or failed to book it.
+    RELEASED = "released"
+
+
+class DepositStatus(enum.StrEnum):
+    """Where a :class:`Deposit` stands (see its lifecycle)."""
+
+    CREATING = "creating"
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    #: The unpaid link was closed because its appointment was cancelled.
+    CANCELLED = "cancelled"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+
 
 #: Appointment statuses that occupy the provider's time.
-ACTIVE_STATUSES = ("held", "awaiting_deposit", "booked")
+ACTIVE_STATUSES = (
+    AppointmentStatus.HELD,
+    AppointmentStatus.AWAITING_DEPOSIT,
+    AppointmentStatus.BOOKED,
+)
+#: Appointment statuses of a hold not yet booked.
+PENDING_STATUSES = (AppointmentStatus.HELD, AppointmentStatus.AWAITING_DEPOSIT)
+#: Deposit statuses whose link may still take money.
+UNPAID_LINK_STATUSES = (DepositStatus.OPEN, DepositStatus.CREATING)
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+class RowMissing(LookupError):
+    """A row this unit of work relies on is gone (deleted by another process)."""
+
+
+def get_row(session: Session, model: type[_Row], key: Any) -> _Row:
+    """``session.get(model, key)``, for a row that must exist.
+
+    Raises:
+        RowMissing: there is no such row.
+    """
+    row = session.get(model, key)
+    if row is None:
+        raise RowMissing(f"{model.__tablename__} {key!r} does not exist")
+    return row
 
 
 class SlotOffer(Base):
@@ -68,7 +128,7 @@ class Appointment(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus, "status", 20))
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
     slot_token: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -83,7 +143,7 @@ class Deposit(Base):
     """A deposit asked for one appointment, through a payment link.
 
     Status: creating (row saved, provider not yet answered) -> open -> paid | expired |
-    failed; paid -> refunded. ``order_id`` joins Square's ``payment.updated`` to this row.
+    failed | cancelled (appointment cancelled before payment); paid -> refunding -> refunded. ``order_id`` joins Square's ``payment.updated`` to this row.
     """
 
     __tablename__ = "deposits"
@@ -94,7 +154,8 @@ class Deposit(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     provider: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
+    # Values are DepositStatus members; typed str until app/ assigns members too (issue 9).
+    status: Mapped[str] = mapped_column(enum_column(DepositStatus, "status", 16))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     payment_link_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     payment_link_url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -106,7 +167,7 @@ class Deposit(Base):
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-_ACTIVE_SQL = "('held', 'awaiting_deposit', 'booked')"
+_ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in ACTIVE_STATUSES) + ")"
 
 #: DDL that makes overlapping active appointments of one provider impossible, per dialect.
 OVERLAP_DDL: dict[str, list[str]] = {

@@ -92,9 +92,3 @@ def format_when(start: dt.datetime, timezone: str) -> str:
     minute = local.strftime("%M")
     clock = f"{hour}:{minute} {local.strftime('%p')}"
     return f"{local.strftime('%a %b')} {local.day} at {clock} {local.strftime('%Z')}"
-
-
-def format_time(start: dt.datetime, timezone: str) -> str:
-    """``4:30 PM``: the local clock time only."""
-    local = start.astimezone(ZoneInfo(timezone))
-    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M')} {local.strftime('%p')}"

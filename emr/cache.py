@@ -129,7 +129,11 @@ class CachedEMR:
         return self._write(lambda: self.inner.cancel(appointment_id))
 
     def reschedule(self, appointment_id: str, new_slot: Slot) -> EMRAppointment:
-        """``inner.reschedule`` (adapters that have one); then availability is dropped."""
+        """``inner.reschedule`` (adapters that have one); then availability is dropped.
+
+        Raises:
+            EMRError: the inner adapter cannot reschedule, or failed.
+        """
         reschedule: Callable[[str, Slot], EMRAppointment] | None = getattr(
             self.inner, "reschedule", None
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ from emr.local_calendar import (  # noqa: F401 - LocalCalendar, WEEKDAYS, Hours 
     token_prefix,
     zone_of,
 )
-from emr.models import LocalAppointment, LocalPatient
+from emr.models import LocalAppointment, LocalPatient, LocalStatus
 
 
 class LocalEMR:
@@ -117,9 +117,7 @@ class LocalEMR:
         if lo >= hi or lo > horizon or not providers:
             return []
         duration = dt.timedelta(minutes=query.duration_minutes)
-        seconds = query.duration_minutes * 60
         busy = self._busy(providers, lo, min(hi, horizon) + duration)
-
         first_day = lo.astimezone(self._tz).date()
         last_day = min(hi, horizon).astimezone(self._tz).date()
         days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
@@ -128,28 +126,53 @@ class LocalEMR:
             if self._clinic_week is None
             else {d: day_intervals(d, self._clinic_week, self._tz) for d in days}
         )
-        step = cal.slot_interval_minutes
-        slots: list[Slot] = []
-        for provider_id in providers:
-            week = self._provider_weeks[provider_id]
-            busy_starts, busy_ends = busy.get(provider_id, ([], []))
-            prefix = token_prefix(cal.clinic_id, provider_id, query.service_id)
-            for day in days:
-                for a, b in week.get(day.weekday(), ()):
-                    for start, end in interval_starts(day, a, b, self._tz, step, duration):
-                        if start < lo or start >= hi or start > horizon:
-                            continue
-                        if clinic_days is not None and not any(
-                            cs <= start and end <= ce for cs, ce in clinic_days[day]
-                        ):
-                            continue
-                        i = bisect.bisect_left(busy_starts, end)
-                        if i and busy_ends[i - 1] > start:
-                            continue
-                        token = encode_token(prefix, start, seconds)
-                        slots.append(Slot(query.service_id, provider_id, start, end, token))
+        slots = [
+            slot
+            for provider_id in providers
+            for slot in self._provider_slots(
+                query,
+                provider_id,
+                days,
+                (lo, hi, horizon),
+                busy.get(provider_id, ([], [])),
+                clinic_days,
+            )
+        ]
         slots.sort(key=lambda s: (s.start, s.provider_id))
         return slots
+
+    def _provider_slots(
+        self,
+        query: SlotQuery,
+        provider_id: str,
+        days: Sequence[dt.date],
+        window: tuple[dt.datetime, dt.datetime, dt.datetime],
+        busy: tuple[list[dt.datetime], list[dt.datetime]],
+        clinic_days: Mapping[dt.date, Sequence[tuple[dt.datetime, dt.datetime]]] | None,
+    ) -> Iterator[Slot]:
+        """One provider's openings on ``days`` starting in ``window`` (``[lo, hi)`` and no later
+        than ``horizon``): on the provider's grid, inside clinic hours when known, clear of
+        ``busy`` (see :meth:`_busy`)."""
+        lo, hi, horizon = window
+        busy_starts, busy_ends = busy
+        duration = dt.timedelta(minutes=query.duration_minutes)
+        prefix = token_prefix(self.calendar.clinic_id, provider_id, query.service_id)
+        week = self._provider_weeks[provider_id]
+        for day in days:
+            for a, b in week.get(day.weekday(), ()):
+                step = self.calendar.slot_interval_minutes
+                for start, end in interval_starts(day, a, b, self._tz, step, duration):
+                    if start < lo or start >= hi or start > horizon:
+                        continue
+                    if clinic_days is not None and not any(
+                        cs <= start and end <= ce for cs, ce in clinic_days[day]
+                    ):
+                        continue
+                    i = bisect.bisect_left(busy_starts, end)
+                    if i and busy_ends[i - 1] > start:
+                        continue
+                    token = encode_token(prefix, start, query.duration_minutes * 60)
+                    yield Slot(query.service_id, provider_id, start, end, token)
 
     def _busy(
         self, providers: Sequence[str], lo: dt.datetime, hi: dt.datetime
@@ -276,7 +299,7 @@ class LocalEMR:
                 service_id=tok.service_id,
                 start_at=tok.start,
                 end_at=tok.end,
-                status="proposed",
+                status=LocalStatus.PROPOSED,
             )
             session.add(row)
             session.flush()
@@ -293,9 +316,9 @@ class LocalEMR:
             row = self._load(session, appointment_id, for_update=True)
             if row is None:
                 raise EMRError(f"no appointment {appointment_id!r}")
-            if row.status == "cancelled":
+            if row.status == LocalStatus.CANCELLED:
                 raise SlotUnavailable(f"appointment {appointment_id} was cancelled")
-            row.status = "booked"
+            row.status = LocalStatus.BOOKED
             return _appointment(row)
 
     def cancel(self, appointment_id: str) -> EMRAppointment:
@@ -312,11 +335,11 @@ class LocalEMR:
             row = self._load(session, appointment_id, for_update=True)
             if row is None:
                 raise NotCancellable(f"no appointment {appointment_id!r}")
-            if row.status == "cancelled":
+            if row.status == LocalStatus.CANCELLED:
                 raise NotCancellable(f"appointment {appointment_id} is already cancelled")
-            if row.status == "booked" and row.start_at <= self.clock.now():
+            if row.status == LocalStatus.BOOKED and row.start_at <= self.clock.now():
                 raise NotCancellable(f"appointment {appointment_id} has already started")
-            row.status = "cancelled"
+            row.status = LocalStatus.CANCELLED
             return _appointment(row)
 
     def reschedule(self, appointment_id: str, new_slot: Slot) -> EMRAppointment:
@@ -330,7 +353,7 @@ class LocalEMR:
             old = self._load(session, appointment_id, for_update=False)
             if old is None or old.status not in ACTIVE_STATUSES:
                 raise NotCancellable(f"appointment {appointment_id!r} is not active")
-            patient_id, was_booked = str(old.patient_id), old.status == "booked"
+            patient_id, was_booked = str(old.patient_id), old.status == LocalStatus.BOOKED
         new = self.book(new_slot, patient_id)
         if was_booked:
             new = self.confirm(new.id)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emr.base import SlotUnavailable
+from emr.models import LocalStatus
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys of an hours mapping, in ``date.weekday()`` order."""
 
-ACTIVE_STATUSES = ("proposed", "booked")
+ACTIVE_STATUSES = (LocalStatus.PROPOSED, LocalStatus.BOOKED)
 """Appointment statuses that occupy their provider's time."""
 
 Hours = Mapping[str, Sequence[tuple[str, str]]]
@@ -77,6 +78,11 @@ Week = dict[int, list[tuple[int, int]]]
 
 
 def zone_of(name: str) -> ZoneInfo:
+    """The IANA zone ``name``.
+
+    Raises:
+        ValueError: no such zone.
+    """
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -94,6 +100,19 @@ def _minute(value: str, where: str) -> int:
 
 
 def parse_hours(hours: Hours, where: str) -> Week:
+    """Parse weekly hours (``{"mon": [["09:00", "18:00"]]}``) into minutes from midnight.
+
+    Args:
+        hours: weekday key -> ``(start, end)`` 24-hour ``HH:MM`` pairs.
+        where: the path named in errors (``provider_hours['dr-lee']``).
+
+    Returns:
+        ``date.weekday()`` -> sorted ``(start_minute, end_minute)`` intervals.
+
+    Raises:
+        ValueError: an unknown weekday, a malformed time, or an interval ending before it
+            starts, named by its path.
+    """
     week: Week = {}
     for day, intervals in hours.items():
         if day not in WEEKDAYS:

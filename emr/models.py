@@ -7,11 +7,20 @@ knows only what was booked through it.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+
+
+class LocalStatus(enum.StrEnum):
+    """A local calendar appointment's status (FHIR ``Appointment.status`` words)."""
+
+    PROPOSED = "proposed"
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
 
 
 class LocalPatient(Base):
@@ -40,5 +49,15 @@ class LocalAppointment(Base):
     service_id: Mapped[str] = mapped_column(String(64))
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[LocalStatus] = mapped_column(
+        Enum(
+            LocalStatus,
+            name="status",
+            native_enum=False,
+            create_constraint=True,
+            validate_strings=True,
+            length=16,
+            values_callable=lambda members: [m.value for m in members],
+        )
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -152,6 +152,10 @@ class NextechEMR:
         ``appointment-type`` (or ``slot-length`` = duration when it has none) and
         ``appointment-purpose``, ``_count=50``; Bundle ``next`` links are followed. Slots of
         practitioners that are not ours, or starting outside the window, are dropped.
+
+        Raises:
+            ValueError: ``query.start`` or ``query.end`` is naive.
+            EMRError: Nextech failed or answered something unreadable.
         """
         if query.start.tzinfo is None or query.end.tzinfo is None:
             raise ValueError("SlotQuery.start and .end must be aware")

@@ -137,7 +137,11 @@ def decode_prospect(patient_id: str) -> Prospect | None:
 
 
 def parse_instant(value: object) -> dt.datetime:
-    """A FHIR ``instant``/``dateTime`` with offset -> aware UTC datetime."""
+    """A FHIR ``instant``/``dateTime`` with offset -> aware UTC datetime.
+
+    Raises:
+        EMRError: ``value`` is not such a string.
+    """
     if not isinstance(value, str):
         raise EMRError(f"expected a FHIR instant, got {value!r}")
     try:
@@ -150,7 +154,11 @@ def parse_instant(value: object) -> dt.datetime:
 
 
 def fhir_instant(value: dt.datetime) -> str:
-    """Aware datetime -> ``2026-03-03T15:00:00Z`` (UTC, no ``+`` to escape in a query)."""
+    """Aware datetime -> ``2026-03-03T15:00:00Z`` (UTC, no ``+`` to escape in a query).
+
+    Raises:
+        ValueError: ``value`` is naive.
+    """
     if value.tzinfo is None:
         raise ValueError("naive datetime")
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -173,7 +181,11 @@ def extension_ref(resource: Mapping[str, Any], url: str) -> str | None:
 
 
 def bundle_resources(bundle: Mapping[str, Any], resource_type: str) -> Iterator[Json]:
-    """The ``entry[].resource`` of ``resource_type`` in a search ``Bundle``."""
+    """The ``entry[].resource`` of ``resource_type`` in a search ``Bundle``.
+
+    Raises:
+        EMRError: ``bundle`` is another resource type.
+    """
     if bundle.get("resourceType") not in ("Bundle", None):
         raise EMRError(f"expected a Bundle, got {bundle.get('resourceType')!r}")
     for entry in bundle.get("entry") or ():
@@ -290,7 +302,11 @@ def status_body(status: str) -> Json:
 
 
 def parse_patient(resource: Mapping[str, Any]) -> EMRPatient:
-    """A Nextech ``Patient`` -> :class:`EMRPatient` (official name first, first phone/email)."""
+    """A Nextech ``Patient`` -> :class:`EMRPatient` (official name first, first phone/email).
+
+    Raises:
+        EMRError: the resource has no id.
+    """
     pid = resource.get("id")
     if not pid:
         for ident in resource.get("identifier") or ():
@@ -329,6 +345,9 @@ def parse_appointment(
     ``provider_for`` maps Nextech practitioner ids to our provider ids; an unmapped one is
     reported as ``"nextech:practitioner/{id}"`` (or ``fallback_provider`` when none is named).
     Nextech omits ``status`` for Select statuses with no FHIR equivalent: ``"unknown"``.
+
+    Raises:
+        EMRError: the resource is not an Appointment, or has no id.
     """
     if resource.get("resourceType") != "Appointment":
         raise EMRError(f"expected an Appointment, got {resource.get('resourceType')!r}")

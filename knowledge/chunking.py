@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DOCUMENT = "document"
-FAQ = "faq"
+from knowledge.models import SourceKind
+
+DOCUMENT = SourceKind.DOCUMENT
+FAQ = SourceKind.FAQ
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$*-])")
@@ -34,7 +36,7 @@ class Chunk:
         position: the passage's order within its source, from 0.
     """
 
-    source_kind: str
+    source_kind: SourceKind
     title: str
     heading: str | None
     text: str

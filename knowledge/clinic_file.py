@@ -7,7 +7,6 @@ reported at once in a :class:`ClinicFileError` whose lines name the field path, 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -259,10 +258,6 @@ class ClinicFile(_Strict):
         if service.deposit_cents is not None:
             return service.deposit_cents
         return self.clinic.booking.new_patient_deposit_cents
-
-    def local_now(self, now: dt.datetime) -> dt.datetime:
-        """``now`` in the clinic's zone."""
-        return now.astimezone(self.clinic.zone)
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -12,14 +12,15 @@ not stop the run: the fused row is then missing and ``fused_error`` says why.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
 from app.db import Database
-from knowledge.clinic_file import load_clinic_file
+from knowledge.clinic_file import ClinicFile, Document, load_clinic_file
 from knowledge.embeddings import EmbeddingError, embedder_from_env
 from knowledge.retrieval import Embedder, best_answer, search
 from knowledge.seed import load_docs_dir, seed_clinic
@@ -127,17 +128,10 @@ def run_knowledge_eval(
             title or FAQ question of the clinic.
         ClinicFileError: the clinic file is invalid.
     """
-    p = Path(path)
-    clinic_path, docs_path, questions = _load(p)
+    clinic_path, docs_path, questions = _load(Path(path))
     clinic = load_clinic_file(clinic_path)
     extra = load_docs_dir(docs_path) if docs_path else []
-    known = {d.title for d in (*clinic.documents, *extra)} | {f.question for f in clinic.faqs}
-    for i, (_, answers) in enumerate(questions):
-        for a in answers:
-            if a not in known:
-                raise KnowledgeEvalError(
-                    f"questions[{i}].answer_in: {a!r} is no document title or FAQ question"
-                )
+    _check_answers(clinic, extra, questions)
     if embedder is None and env is not None:
         embedder = embedder_from_env(env)
     model = getattr(embedder, "model", None) if embedder is not None else None
@@ -147,34 +141,8 @@ def run_knowledge_eval(
             embedder = _QueryCache(embedder, [q for q, _ in questions])
         except EmbeddingError as exc:
             fused_error, embedder = str(exc), None
-    results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="frontdesk-keval-") as tmp:
-        db = Database(f"sqlite:///{tmp}/knowledge.db")
-        try:
-            db.create_all()  # the tables of knowledge.models, which seeding fills
-            try:
-                seed_clinic(db, clinic, extra, embedder=embedder)
-            except EmbeddingError as exc:
-                fused_error, embedder = str(exc), None
-                seed_clinic(db, clinic, extra)
-            with db.session() as session:
-                for question, answers in questions:
-                    row: dict[str, Any] = {"question": question, "answer_in": answers}
-                    modes: list[tuple[str, Embedder | None]] = [("rank", None)]
-                    if embedder is not None:
-                        modes.append(("fused_rank", embedder))
-                    for key, emb in modes:
-                        found = search(
-                            session, clinic.clinic.id, question, k=MRR_DEPTH, embedder=emb
-                        )
-                        titles = [x.title for x in found]
-                        row[key] = next((i + 1 for i, t in enumerate(titles) if t in answers), None)
-                        if emb is None:
-                            row["top"] = titles[:3]
-                            row["answered"] = best_answer(found, question) is not None
-                    results.append(row)
-        finally:
-            db.dispose()
+    results, embedder, seed_error = _evaluate(clinic, extra, questions, embedder)
+    fused_error = fused_error or seed_error
     return {
         "clinic": clinic.clinic.id,
         "questions": len(results),
@@ -185,6 +153,73 @@ def run_knowledge_eval(
         "answered": sum(1 for r in results if r["answered"]) / len(results),
         "results": results,
     }
+
+
+def _evaluate(
+    clinic: ClinicFile,
+    extra: Sequence[Document],
+    questions: Sequence[tuple[str, list[str]]],
+    embedder: Embedder | None,
+) -> tuple[list[dict[str, Any]], Embedder | None, str | None]:
+    """Seed the clinic into a throwaway SQLite database and ask every question.
+
+    Returns:
+        The result rows, the embedder still in use (None when seeding with it failed), and
+        why it failed (or None).
+    """
+    fused_error: str | None = None
+    with tempfile.TemporaryDirectory(prefix="frontdesk-keval-") as tmp:
+        db = Database(f"sqlite:///{tmp}/knowledge.db")
+        try:
+            db.create_all()
+            try:
+                seed_clinic(db, clinic, extra, embedder=embedder)
+            except EmbeddingError as exc:
+                fused_error, embedder = str(exc), None
+                seed_clinic(db, clinic, extra)
+            with db.session() as session:
+                results = [
+                    _ask(session, clinic.clinic.id, q, answers, embedder)
+                    for q, answers in questions
+                ]
+        finally:
+            db.dispose()
+    return results, embedder, fused_error
+
+
+def _check_answers(
+    clinic: ClinicFile, extra: Sequence[Document], questions: Sequence[tuple[str, list[str]]]
+) -> None:
+    """Raise :class:`KnowledgeEvalError` for an ``answer_in`` naming no document or FAQ."""
+    known = {d.title for d in (*clinic.documents, *extra)} | {f.question for f in clinic.faqs}
+    for i, (_, answers) in enumerate(questions):
+        for a in answers:
+            if a not in known:
+                raise KnowledgeEvalError(
+                    f"questions[{i}].answer_in: {a!r} is no document title or FAQ question"
+                )
+
+
+def _ask(
+    session: Session,
+    clinic_id: str,
+    question: str,
+    answers: list[str],
+    embedder: Embedder | None,
+) -> dict[str, Any]:
+    """One question's result row: its lexical rank (and fused rank with ``embedder``)."""
+    row: dict[str, Any] = {"question": question, "answer_in": answers}
+    modes: list[tuple[str, Embedder | None]] = [("rank", None)]
+    if embedder is not None:
+        modes.append(("fused_rank", embedder))
+    for key, emb in modes:
+        found = search(session, clinic_id, question, k=MRR_DEPTH, embedder=emb)
+        titles = [x.title for x in found]
+        row[key] = next((i + 1 for i, t in enumerate(titles) if t in answers), None)
+        if emb is None:
+            row["top"] = titles[:3]
+            row["answered"] = best_answer(found, question) is not None
+    return row
 
 
 def _rank(rank: int | None) -> str:

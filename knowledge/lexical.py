@@ -156,53 +156,13 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """Index passages. ``fields[i]`` maps field name -> text; ``faq[i]`` marks FAQs."""
         n = len(fields)
-        tfs: list[dict[str, Counter[str]]] = []
-        lengths: dict[str, float] = dict.fromkeys(FIELD_WEIGHTS, 0.0)
         surface: dict[str, str] = {}
         compounds: dict[str, tuple[str, str]] = {}
-        for doc in fields:
-            per: dict[str, Counter[str]] = {}
-            for name in FIELD_WEIGHTS:
-                toks = [w for w in words(doc.get(name, "")) if w not in STOP_WORDS]
-                for a, b in zip(toks, toks[1:], strict=False):
-                    if len(a) > 1 and len(b) > 1 and not (a.isdigit() or b.isdigit()):
-                        compounds.setdefault(a + b, (stem(a), stem(b)))
-                stems = []
-                for w in toks:
-                    s = stem(w)
-                    surface.setdefault(w, s)
-                    stems.append(s)
-                per[name] = Counter(stems)
-                lengths[name] += len(stems)
-            tfs.append(per)
-        avg = {name: (lengths[name] / n if n else 0.0) or 1.0 for name in FIELD_WEIGHTS}
-        postings: dict[str, list[tuple[int, float]]] = {}
-        doc_terms: list[frozenset[str]] = []
-        for i, per in enumerate(tfs):
-            pseudo: dict[str, float] = {}
-            for name, counts in per.items():
-                size = sum(counts.values())
-                norm = 1 - FIELD_B[name] + FIELD_B[name] * size / avg[name]
-                for term, count in counts.items():
-                    pseudo[term] = pseudo.get(term, 0.0) + FIELD_WEIGHTS[name] * count / norm
-            for term, tf in pseudo.items():
-                postings.setdefault(term, []).append((i, tf / (K1 + tf)))
-            doc_terms.append(frozenset(pseudo))
+        tfs = [_field_counts(doc, surface, compounds) for doc in fields]
+        postings, doc_terms = _postings(tfs)
         idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()}
         faq_question = {i: tfs[i]["title"] for i in range(n) if faq[i]}
-        services = []
-        for group in phrases:
-            seqs = tuple(t for t in (tuple(content_stems(p)) for p in group) if t)
-            expansion: dict[str, float] = {}
-            for seq in seqs:
-                for s in seq:
-                    expansion[s] = ALIAS_WEIGHT
-            if seqs:
-                services.append((seqs, expansion))
-            for p in group:
-                for w in words(p):
-                    if w not in STOP_WORDS:
-                        surface.setdefault(w, stem(w))
+        services = _service_expansions(phrases, surface)
         # Compounds that are themselves words need no splitting.
         compounds = {k: v for k, v in compounds.items() if k not in surface}
         return cls(
@@ -334,3 +294,66 @@ class LexicalIndex:
             credit = max((wt for t, wt in c.alternatives.items() if t in present), default=0.0)
             matched += weight * min(credit, 1.0)
         return matched / total if total else 0.0
+
+
+def _field_counts(
+    doc: dict[str, str], surface: dict[str, str], compounds: dict[str, tuple[str, str]]
+) -> dict[str, Counter[str]]:
+    """Stem counts per field of one passage; records each word's stem in ``surface`` and
+    adjacent word pairs that may be written as one word in ``compounds``."""
+    per: dict[str, Counter[str]] = {}
+    for name in FIELD_WEIGHTS:
+        toks = [w for w in words(doc.get(name, "")) if w not in STOP_WORDS]
+        for a, b in zip(toks, toks[1:], strict=False):
+            if len(a) > 1 and len(b) > 1 and not (a.isdigit() or b.isdigit()):
+                compounds.setdefault(a + b, (stem(a), stem(b)))
+        stems = []
+        for w in toks:
+            s = stem(w)
+            surface.setdefault(w, s)
+            stems.append(s)
+        per[name] = Counter(stems)
+    return per
+
+
+def _postings(
+    tfs: Sequence[dict[str, Counter[str]]],
+) -> tuple[dict[str, list[tuple[int, float]]], list[frozenset[str]]]:
+    """BM25F postings (term -> [(passage, saturated weighted tf)]) and each passage's terms."""
+    n = len(tfs)
+    lengths = {name: float(sum(sum(per[name].values()) for per in tfs)) for name in FIELD_WEIGHTS}
+    avg = {name: (lengths[name] / n if n else 0.0) or 1.0 for name in FIELD_WEIGHTS}
+    postings: dict[str, list[tuple[int, float]]] = {}
+    doc_terms: list[frozenset[str]] = []
+    for i, per in enumerate(tfs):
+        pseudo: dict[str, float] = {}
+        for name, counts in per.items():
+            size = sum(counts.values())
+            norm = 1 - FIELD_B[name] + FIELD_B[name] * size / avg[name]
+            for term, count in counts.items():
+                pseudo[term] = pseudo.get(term, 0.0) + FIELD_WEIGHTS[name] * count / norm
+        for term, tf in pseudo.items():
+            postings.setdefault(term, []).append((i, tf / (K1 + tf)))
+        doc_terms.append(frozenset(pseudo))
+    return postings, doc_terms
+
+
+def _service_expansions(
+    phrases: Sequence[Sequence[str]], surface: dict[str, str]
+) -> list[tuple[tuple[tuple[str, ...], ...], dict[str, float]]]:
+    """Per service, its names' stem sequences and the query expansion they trigger; their
+    words join the vocabulary (``surface``)."""
+    services = []
+    for group in phrases:
+        seqs = tuple(t for t in (tuple(content_stems(p)) for p in group) if t)
+        expansion: dict[str, float] = {}
+        for seq in seqs:
+            for s in seq:
+                expansion[s] = ALIAS_WEIGHT
+        if seqs:
+            services.append((seqs, expansion))
+        for p in group:
+            for w in words(p):
+                if w not in STOP_WORDS:
+                    surface.setdefault(w, stem(w))
+    return services

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+
+
+class SourceKind(enum.StrEnum):
+    """Where a :class:`KnowledgeChunk` came from."""
+
+    DOCUMENT = "document"
+    FAQ = "faq"
 
 
 class Clinic(Base):
@@ -67,7 +75,17 @@ class KnowledgeChunk(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
-    source_kind: Mapped[str] = mapped_column(String(16))  # "document" | "faq"
+    source_kind: Mapped[SourceKind] = mapped_column(
+        Enum(
+            SourceKind,
+            name="source_kind",
+            native_enum=False,
+            create_constraint=True,
+            validate_strings=True,
+            length=16,
+            values_callable=lambda members: [m.value for m in members],
+        )
+    )
     source_title: Mapped[str] = mapped_column(String(300))
     heading: Mapped[str | None] = mapped_column(String(300), nullable=True)
     content: Mapped[str] = mapped_column(Text)

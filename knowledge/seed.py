@@ -188,6 +188,78 @@ def _sync_rows(
     return sorted(added), sorted(updated), removed
 
 
+def _upsert_clinic(session: Session, clinic: ClinicFile, report: SeedReport) -> None:
+    """Create or update the clinic row; note which on ``report``."""
+    info = clinic.clinic
+    profile = info.model_dump(mode="json")
+    row = session.get(Clinic, info.id)
+    if row is None:
+        session.add(Clinic(id=info.id, name=info.name, timezone=info.timezone, profile=profile))
+        report.clinic_created = True
+    elif (row.name, row.timezone, row.profile) != (info.name, info.timezone, profile):
+        row.name, row.timezone, row.profile = info.name, info.timezone, profile
+        report.clinic_updated = True
+
+
+def _sync_numbers(
+    session: Session, clinic_id: str, wanted_numbers: list[str], report: SeedReport
+) -> None:
+    """Make the clinic's numbers exactly ``wanted_numbers``; note changes on ``report``.
+
+    Raises:
+        SeedError: a number already belongs to another clinic.
+    """
+    owners = {
+        n.phone: n
+        for n in session.scalars(
+            select(ClinicNumber).where(
+                (ClinicNumber.phone.in_(wanted_numbers)) | (ClinicNumber.clinic_id == clinic_id)
+            )
+        )
+    }
+    taken = [
+        f"{phone} (owned by clinic {owners[phone].clinic_id!r})"
+        for phone in wanted_numbers
+        if phone in owners and owners[phone].clinic_id != clinic_id
+    ]
+    if taken:
+        raise SeedError(f"clinic.phone_numbers: already used by another clinic: {', '.join(taken)}")
+    for phone in wanted_numbers:
+        if phone not in owners:
+            session.add(ClinicNumber(phone=phone, clinic_id=clinic_id))
+            report.numbers_added.append(phone)
+    stale = sorted(p for p, n in owners.items() if n.clinic_id == clinic_id)
+    report.numbers_removed = [p for p in stale if p not in wanted_numbers]
+    if report.numbers_removed:
+        session.execute(delete(ClinicNumber).where(ClinicNumber.phone.in_(report.numbers_removed)))
+
+
+def _replace_chunks(
+    session: Session, clinic_id: str, chunks: Sequence[Chunk], vectors: list[list[float]] | None
+) -> int:
+    """Replace the clinic's knowledge chunks with ``chunks`` (and their embeddings).
+
+    Returns:
+        How many old chunks were removed.
+    """
+    removed = (
+        session.execute(delete(KnowledgeChunk).where(KnowledgeChunk.clinic_id == clinic_id))
+    ).rowcount or 0  # type: ignore[attr-defined]
+    session.add_all(
+        KnowledgeChunk(
+            clinic_id=clinic_id,
+            source_kind=c.source_kind,
+            source_title=c.title[:300],
+            heading=c.heading[:300] if c.heading else None,
+            content=c.text,
+            position=c.position,
+            embedding=vectors[i] if vectors is not None else None,
+        )
+        for i, c in enumerate(chunks)
+    )
+    return int(removed)
+
+
 def seed_clinic(
     db: Database,
     clinic: ClinicFile,
@@ -216,46 +288,10 @@ def seed_clinic(
     chunks = clinic_chunks(clinic, extra_docs)
     vectors = _embed(embedder, chunks) if embedder is not None and chunks else None
     report = SeedReport(clinic_id=info.id, chunks=len(chunks), embedded=vectors is not None)
-    profile = info.model_dump(mode="json")
     with db.session() as session:
-        row = session.get(Clinic, info.id)
-        if row is None:
-            session.add(Clinic(id=info.id, name=info.name, timezone=info.timezone, profile=profile))
-            report.clinic_created = True
-        elif (row.name, row.timezone, row.profile) != (info.name, info.timezone, profile):
-            row.name, row.timezone, row.profile = info.name, info.timezone, profile
-            report.clinic_updated = True
+        _upsert_clinic(session, clinic, report)
         session.flush()  # the clinic row exists before rows that reference it
-
-        wanted_numbers = list(dict.fromkeys(info.phone_numbers))
-        owners = {
-            n.phone: n
-            for n in session.scalars(
-                select(ClinicNumber).where(
-                    (ClinicNumber.phone.in_(wanted_numbers)) | (ClinicNumber.clinic_id == info.id)
-                )
-            )
-        }
-        taken = [
-            f"{phone} (owned by clinic {owners[phone].clinic_id!r})"
-            for phone in wanted_numbers
-            if phone in owners and owners[phone].clinic_id != info.id
-        ]
-        if taken:
-            raise SeedError(
-                f"clinic.phone_numbers: already used by another clinic: {', '.join(taken)}"
-            )
-        for phone in wanted_numbers:
-            if phone not in owners:
-                session.add(ClinicNumber(phone=phone, clinic_id=info.id))
-                report.numbers_added.append(phone)
-        stale = sorted(p for p, n in owners.items() if n.clinic_id == info.id)
-        report.numbers_removed = [p for p in stale if p not in wanted_numbers]
-        if report.numbers_removed:
-            session.execute(
-                delete(ClinicNumber).where(ClinicNumber.phone.in_(report.numbers_removed))
-            )
-
+        _sync_numbers(session, info.id, list(dict.fromkeys(info.phone_numbers)), report)
         report.providers_added, report.providers_updated, report.providers_removed = _sync_rows(
             session,
             Provider,
@@ -268,21 +304,6 @@ def seed_clinic(
             info.id,
             {s.id: s.model_dump(mode="json") for s in clinic.services},
         )
-
-        report.chunks_removed = (
-            session.execute(delete(KnowledgeChunk).where(KnowledgeChunk.clinic_id == info.id))
-        ).rowcount or 0  # type: ignore[attr-defined]
-        session.add_all(
-            KnowledgeChunk(
-                clinic_id=info.id,
-                source_kind=c.source_kind,
-                source_title=c.title[:300],
-                heading=c.heading[:300] if c.heading else None,
-                content=c.text,
-                position=c.position,
-                embedding=vectors[i] if vectors is not None else None,
-            )
-            for i, c in enumerate(chunks)
-        )
+        report.chunks_removed = _replace_chunks(session, info.id, chunks, vectors)
     report.numbers_added.sort()
     return report

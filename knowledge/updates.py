@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
-from knowledge.chunking import DOCUMENT, chunk_sources
+from knowledge.chunking import DOCUMENT, Chunk, chunk_sources
 from knowledge.clinic_file import ClinicFile, ClinicFileError, Document
 from knowledge.embeddings import EmbeddingError
 from knowledge.models import Clinic, KnowledgeChunk, UploadedDocument
@@ -204,6 +204,41 @@ def replace_documents(
     docs = list(documents)
     if len({d.title for d in docs}) != len(docs):
         parse_documents({"documents": [d.model_dump() for d in docs]})  # raises, naming paths
+    old, others_embedded = _check_titles(db, clinic_id, docs)
+    chunks = chunk_sources([(d.title, d.content) for d in docs], [])
+    vectors: list[list[float]] | None = None
+    if embedder is not None and chunks and others_embedded:
+        try:
+            vectors = embed_texts(embedder, [embedding_text(c) for c in chunks])
+        except EmbeddingError as exc:
+            log.warning("knowledge_embeddings_unavailable", clinic_id=clinic_id, error=str(exc))
+    new = {d.title: d.content for d in docs}
+    report = DocumentsReport(
+        clinic_id=clinic_id,
+        documents=len(docs),
+        documents_added=sorted(set(new) - set(old)),
+        documents_updated=sorted(t for t in new if t in old and old[t] != new[t]),
+        documents_removed=sorted(set(old) - set(new)),
+        chunks=len(chunks),
+        embedded=vectors is not None,
+    )
+    with db.session() as session:
+        report.chunks_removed = _store_documents(
+            session, clinic_id, docs, list(old), chunks, vectors
+        )
+    return report
+
+
+def _check_titles(
+    db: Database, clinic_id: str, docs: list[Document]
+) -> tuple[dict[str, str], bool]:
+    """The clinic's current uploads (title -> content), and whether every other chunk of the
+    clinic carries an embedding.
+
+    Raises:
+        UnknownClinicError: the clinic was never seeded.
+        DocumentsError: a title repeats one of the clinic file's documents.
+    """
     with db.sessions() as session:
         if session.get(Clinic, clinic_id) is None:
             raise UnknownClinicError(clinic_id)
@@ -222,51 +257,50 @@ def replace_documents(
     ]
     if clashes:
         raise DocumentsError(clashes)
-    chunks = chunk_sources([(d.title, d.content) for d in docs], [])
-    vectors: list[list[float]] | None = None
-    if embedder is not None and chunks and all(r[2] for r in others):
-        try:
-            vectors = embed_texts(embedder, [embedding_text(c) for c in chunks])
-        except EmbeddingError as exc:
-            log.warning("knowledge_embeddings_unavailable", clinic_id=clinic_id, error=str(exc))
-    new = {d.title: d.content for d in docs}
-    report = DocumentsReport(
-        clinic_id=clinic_id,
-        documents=len(docs),
-        documents_added=sorted(set(new) - set(old)),
-        documents_updated=sorted(t for t in new if t in old and old[t] != new[t]),
-        documents_removed=sorted(set(old) - set(new)),
-        chunks=len(chunks),
-        embedded=vectors is not None,
+    return old, all(r[2] for r in others)
+
+
+def _store_documents(
+    session: Session,
+    clinic_id: str,
+    docs: list[Document],
+    old_titles: list[str],
+    chunks: list[Chunk],
+    vectors: list[list[float]] | None,
+) -> int:
+    """Replace the uploaded documents and their chunks.
+
+    Returns:
+        How many chunks of the old uploads were removed.
+    """
+    removed = 0
+    if old_titles:
+        result = session.execute(
+            delete(KnowledgeChunk).where(
+                KnowledgeChunk.clinic_id == clinic_id,
+                KnowledgeChunk.source_kind == DOCUMENT,
+                KnowledgeChunk.source_title.in_([t[:MAX_TITLE] for t in old_titles]),
+            )
+        )
+        removed = getattr(result, "rowcount", 0) or 0
+    session.execute(delete(UploadedDocument).where(UploadedDocument.clinic_id == clinic_id))
+    now = utcnow()
+    session.add_all(
+        UploadedDocument(
+            clinic_id=clinic_id, position=i, title=d.title, content=d.content, updated_at=now
+        )
+        for i, d in enumerate(docs)
     )
-    with db.session() as session:
-        if old:
-            result = session.execute(
-                delete(KnowledgeChunk).where(
-                    KnowledgeChunk.clinic_id == clinic_id,
-                    KnowledgeChunk.source_kind == DOCUMENT,
-                    KnowledgeChunk.source_title.in_([t[:MAX_TITLE] for t in old]),
-                )
-            )
-            report.chunks_removed = getattr(result, "rowcount", 0) or 0
-        session.execute(delete(UploadedDocument).where(UploadedDocument.clinic_id == clinic_id))
-        now = utcnow()
-        session.add_all(
-            UploadedDocument(
-                clinic_id=clinic_id, position=i, title=d.title, content=d.content, updated_at=now
-            )
-            for i, d in enumerate(docs)
+    session.add_all(
+        KnowledgeChunk(
+            clinic_id=clinic_id,
+            source_kind=c.source_kind,
+            source_title=c.title[:MAX_TITLE],
+            heading=c.heading[:MAX_TITLE] if c.heading else None,
+            content=c.text,
+            position=c.position,
+            embedding=vectors[i] if vectors is not None else None,
         )
-        session.add_all(
-            KnowledgeChunk(
-                clinic_id=clinic_id,
-                source_kind=c.source_kind,
-                source_title=c.title[:MAX_TITLE],
-                heading=c.heading[:MAX_TITLE] if c.heading else None,
-                content=c.text,
-                position=c.position,
-                embedding=vectors[i] if vectors is not None else None,
-            )
-            for i, c in enumerate(chunks)
-        )
-    return report
+        for i, c in enumerate(chunks)
+    )
+    return int(removed)

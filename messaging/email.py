@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.settings import SmtpConfig, parse_smtp_url
-from messaging.models import StaffEmail
+from messaging.models import EmailStatus, StaffEmail
 
 log = structlog.get_logger(__name__)
 
@@ -248,14 +248,25 @@ def queue_email(
     now: dt.datetime,
     alert_id: int | None = None,
 ) -> StaffEmail:
-    """Save a staff email row and register it to be sent once the session commits."""
+    """Save a staff email row and register it to be sent once the session commits.
+
+    Args:
+        session: the unit of work; the send job is enqueued only if it commits.
+        clinic_id: the clinic the email is about.
+        to_address, subject, body: the email (the subject is cut to 300 characters).
+        now: the current instant.
+        alert_id: the staff alert it carries, if any.
+
+    Returns:
+        The new ``queued`` :class:`StaffEmail` row.
+    """
     row = StaffEmail(
         clinic_id=clinic_id,
         alert_id=alert_id,
         to_address=to_address,
         subject=subject[:300],
         body=body,
-        status="queued",
+        status=EmailStatus.QUEUED,
         attempts=0,
         created_at=now,
     )
@@ -278,7 +289,7 @@ def deliver_email(session: Session, email_id: int, mailer: Mailer, now: dt.datet
     row = session.execute(
         select(StaffEmail).where(StaffEmail.id == email_id).with_for_update()
     ).scalar_one_or_none()
-    if row is None or row.status != "queued":
+    if row is None or row.status != EmailStatus.QUEUED:
         return "skipped"
     if row.send_after is not None and row.send_after > now:
         return "deferred"
@@ -295,18 +306,18 @@ def deliver_email(session: Session, email_id: int, mailer: Mailer, now: dt.datet
     except MailError as exc:
         row.error = str(exc)[:500]
         if exc.permanent:
-            row.status = "failed"
+            row.status = EmailStatus.FAILED
             log.warning("staff_email_failed_permanent", email_id=row.id, code=exc.code)
             return "failed"
         if row.attempts >= MAX_EMAIL_ATTEMPTS:
-            row.status = "failed"
+            row.status = EmailStatus.FAILED
             row.error = f"gave up after {row.attempts} attempts: " + str(exc)[:400]
             log.warning("staff_email_gave_up", email_id=row.id, code=exc.code)
             return "failed"
         row.send_after = now + retry_delay(row.attempts)
         log.warning("staff_email_failed_transient", email_id=row.id, code=exc.code)
         return "queued"
-    row.status = "sent"
+    row.status = EmailStatus.SENT
     row.sent_at = now
     row.error = None
     return "sent"

@@ -3,12 +3,97 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+
+
+class Direction(enum.StrEnum):
+    """Which way a :class:`Message` went."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(enum.StrEnum):
+    """Where a :class:`Message` stands; inbound and outbound rows use different values."""
+
+    #: Inbound, waiting for its turn.
+    RECEIVED = "received"
+    #: Inbound, answered (or deliberately not) by a turn.
+    PROCESSED = "processed"
+    #: Inbound from a sender we cannot text ("anonymous", a short code): stored, never answered.
+    INVALID_SENDER = "invalid_sender"
+    #: Outbound, saved and waiting to be sent (also while a transient failure backs off).
+    QUEUED = "queued"
+    #: Outbound, accepted by the carrier.
+    SENT = "sent"
+    #: Outbound, the carrier confirmed delivery to the handset.
+    DELIVERED = "delivered"
+    #: Outbound, refused by the carrier or given up after retries.
+    FAILED = "failed"
+    #: Outbound to an opted-out number: never sent.
+    BLOCKED = "blocked"
+
+
+class OptOutSource(enum.StrEnum):
+    """How a number revoked consent."""
+
+    KEYWORD = "keyword"
+    FREE_TEXT = "free_text"
+    CARRIER = "carrier"
+
+
+class AlertKind(enum.StrEnum):
+    """``alert``: a person must act; ``notice``: for information."""
+
+    ALERT = "alert"
+    NOTICE = "notice"
+
+
+class EmailStatus(enum.StrEnum):
+    """Where a :class:`StaffEmail` stands."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def enum_column(values: type[enum.StrEnum], name: str, length: int) -> Enum:
+    """A ``VARCHAR(length)`` column type holding ``values``, with a CHECK constraint.
+
+    Args:
+        values: the enum; its *values* (today's strings) are stored, not its member names.
+        name: the constraint's name; the shared naming convention makes it
+            ``ck_<table>_<name>``.
+        length: the column's length, kept as it was before the enum existed.
+
+    Returns:
+        The SQLAlchemy type; plain strings of a valid value are accepted, others raise.
+    """
+    return Enum(
+        values,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Conversation(Base):
@@ -34,8 +119,9 @@ class Message(Base):
     """One SMS, inbound or outbound; an outbound row exists before the carrier is called.
 
     Inbound ``status``: received -> processed, or invalid_sender (stored, never answered: the
-    sender is not a phone number we can text, e.g. "anonymous" or a short code). Outbound: queued -> sending -> sent ->
-    delivered | failed (carrier error code and detail stored), or blocked (opted out).
+    sender is not a phone number we can text, e.g. "anonymous" or a short code). Outbound:
+    queued -> sent -> delivered | failed (carrier error code and detail stored), or blocked
+    (opted out). See :class:`MessageStatus`.
     """
 
     __tablename__ = "messages"
@@ -52,7 +138,7 @@ class Message(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True, nullable=True
     )
     clinic_id: Mapped[str] = mapped_column(String(64), index=True)
-    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction", 8))
     # reply | help | opt_out_confirmation | opt_in_confirmation | textback | confirmation | ...
     kind: Mapped[str] = mapped_column(String(32), default="reply")
     provider: Mapped[str] = mapped_column(String(16))
@@ -63,7 +149,9 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     segments: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16))
+    # Values are MessageStatus members; typed str until the webhook and inbound modules
+    # assign members too (issue 9).
+    status: Mapped[str] = mapped_column(enum_column(MessageStatus, "status", 16))
     error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -82,7 +170,7 @@ class OptOut(Base):
         ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True
     )
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
-    source: Mapped[str] = mapped_column(String(32))  # keyword | free_text | carrier
+    source: Mapped[OptOutSource] = mapped_column(enum_column(OptOutSource, "source", 32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -96,7 +184,7 @@ class StaffAlert(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[AlertKind] = mapped_column(enum_column(AlertKind, "kind", 16))
     reason: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -121,7 +209,9 @@ class StaffEmail(Base):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[EmailStatus] = mapped_column(
+        enum_column(EmailStatus, "status", 16), default=EmailStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

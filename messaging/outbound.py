@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session
 
 from app.db import insert_returning
 from messaging.base import OutboundSms, SendError, SmsGateway
-from messaging.models import Conversation, Message, OptOut
+from messaging.models import (
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+    OptOut,
+    OptOutSource,
+)
 from messaging.phones import mask
 from messaging.quiet_hours import DEFERRED_KINDS, defer_until, zone_for_number
 from messaging.segments import count_segments, normalize_for_gsm, split_to_budget
@@ -62,6 +69,19 @@ def retry_delay(attempts: int) -> dt.timedelta:
     """Backoff after ``attempts`` failed attempts (1-based)."""
     index = min(max(attempts, 1), len(RETRY_BACKOFF_SECONDS)) - 1
     return dt.timedelta(seconds=RETRY_BACKOFF_SECONDS[index])
+
+
+def _quiet_hours_end(
+    session: Session, clinic_id: str, to_number: str, kind: str, now: dt.datetime
+) -> dt.datetime | None:
+    """When a text of ``kind`` to ``to_number`` may go out, if quiet hours hold it back now
+    (the recipient's zone from the number, else the clinic's); None: it may go now."""
+    if kind not in DEFERRED_KINDS:
+        return None
+    zone_known = zone_for_number(to_number) is not None
+    return defer_until(
+        kind, to_number, now, None if zone_known else _clinic_timezone(session, clinic_id)
+    )
 
 
 def is_opted_out(session: Session, clinic_id: str, phone: str) -> bool:
@@ -102,17 +122,14 @@ def queue_text(
     """
     text = normalize_for_gsm(body.strip())
     blocked = kind not in OPT_OUT_EXEMPT and is_opted_out(session, clinic_id, to_number)
-    if send_after is None and kind in DEFERRED_KINDS and not blocked:
-        zone_known = zone_for_number(to_number) is not None
-        send_after = defer_until(
-            kind, to_number, now, None if zone_known else _clinic_timezone(session, clinic_id)
-        )
+    if send_after is None and not blocked:
+        send_after = _quiet_hours_end(session, clinic_id, to_number, kind, now)
         if send_after is not None:
             log.info("outbound_deferred_quiet_hours", to=mask(to_number), kind=kind)
     message = Message(
         conversation_id=conversation_id,
         clinic_id=clinic_id,
-        direction="out",
+        direction=Direction.OUT,
         kind=kind,
         provider=provider,
         from_number=from_number,
@@ -120,7 +137,7 @@ def queue_text(
         body=text,
         media=[],
         segments=count_segments(text),
-        status="blocked" if blocked else "queued",
+        status=MessageStatus.BLOCKED if blocked else MessageStatus.QUEUED,
         created_at=now,
         send_after=send_after,
     )
@@ -211,26 +228,11 @@ def deliver(
     message = session.execute(
         select(Message).where(Message.id == message_id).with_for_update()
     ).scalar_one_or_none()
-    if message is None or message.status != "queued" or message.direction != "out":
+    if message is None or message.status != MessageStatus.QUEUED or message.direction != "out":
         return "skipped"
-    if message.kind not in OPT_OUT_EXEMPT and is_opted_out(
-        session, message.clinic_id, message.to_number
-    ):
-        message.status = "blocked"
-        return "blocked"
-    if message.attempts == 0 and message.send_after is not None and message.send_after > now:
-        return "deferred"
-    if message.kind in DEFERRED_KINDS:
-        zone_known = zone_for_number(message.to_number) is not None
-        later = defer_until(
-            message.kind,
-            message.to_number,
-            now,
-            None if zone_known else _clinic_timezone(session, message.clinic_id),
-        )
-        if later is not None:  # e.g. retried into the night: wait for the morning
-            message.send_after = later
-            return "deferred"
+    held_back = _hold_back(session, message, now)
+    if held_back is not None:
+        return held_back
     message.attempts += 1
     gateway = gateway_for(message.provider)
     try:
@@ -245,44 +247,87 @@ def deliver(
             )
         )
     except SendError as exc:
-        message.error_code = exc.code
-        message.error_detail = str(exc)[:500]
-        if exc.opted_out:
-            message.status = "failed"
-            record_opt_out(session, message.clinic_id, message.to_number, "carrier", now)
-            log.info("carrier_reports_opt_out", to=mask(message.to_number), code=exc.code)
-            return "failed"
-        if exc.permanent:
-            message.status = "failed"
-            log.warning("send_failed_permanent", message_id=message.id, code=exc.code)
-            return "failed"
-        if message.attempts >= MAX_SEND_ATTEMPTS:
-            message.status = "failed"
-            message.error_detail = f"gave up after {message.attempts} attempts: " + str(exc)[:400]
-            log.warning("send_failed_gave_up", message_id=message.id, code=exc.code)
-            return "failed"
-        message.send_after = now + retry_delay(message.attempts)
-        log.warning("send_failed_transient", message_id=message.id, code=exc.code)
-        return "queued"
-    message.status = "sent"
+        return _record_send_error(session, message, exc, now)
+    message.status = MessageStatus.SENT
     message.provider_message_id = result.provider_message_id
     message.sent_at = now
     return "sent"
 
 
+def _hold_back(session: Session, message: Message, now: dt.datetime) -> str | None:
+    """Why a queued row must not be sent now: ``blocked`` (opted out since it was queued; the
+    row is marked) or ``deferred`` (its time has not come, or quiet hours began; ``send_after``
+    set). None: send it."""
+    if message.kind not in OPT_OUT_EXEMPT and is_opted_out(
+        session, message.clinic_id, message.to_number
+    ):
+        message.status = MessageStatus.BLOCKED
+        return "blocked"
+    if message.attempts == 0 and message.send_after is not None and message.send_after > now:
+        return "deferred"
+    later = _quiet_hours_end(session, message.clinic_id, message.to_number, message.kind, now)
+    if later is not None:  # e.g. retried into the night: wait for the morning
+        message.send_after = later
+        return "deferred"
+    return None
+
+
+def _record_send_error(session: Session, message: Message, exc: SendError, now: dt.datetime) -> str:
+    """Store a carrier refusal on the row.
+
+    Returns:
+        ``failed`` (opt-out reported by the carrier, which is recorded; a permanent error; or
+        the last attempt) or ``queued`` (transient: ``send_after`` set to the backoff).
+    """
+    message.error_code = exc.code
+    message.error_detail = str(exc)[:500]
+    if exc.opted_out:
+        message.status = MessageStatus.FAILED
+        record_opt_out(session, message.clinic_id, message.to_number, OptOutSource.CARRIER, now)
+        log.info("carrier_reports_opt_out", to=mask(message.to_number), code=exc.code)
+        return "failed"
+    if exc.permanent:
+        message.status = MessageStatus.FAILED
+        log.warning("send_failed_permanent", message_id=message.id, code=exc.code)
+        return "failed"
+    if message.attempts >= MAX_SEND_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+        message.error_detail = f"gave up after {message.attempts} attempts: " + str(exc)[:400]
+        log.warning("send_failed_gave_up", message_id=message.id, code=exc.code)
+        return "failed"
+    message.send_after = now + retry_delay(message.attempts)
+    log.warning("send_failed_transient", message_id=message.id, code=exc.code)
+    return "queued"
+
+
 def record_opt_out(
     session: Session, clinic_id: str, phone: str, source: str, now: dt.datetime
 ) -> bool:
-    """Mark ``phone`` opted out of ``clinic_id``; True when it was not already.
+    """Mark ``phone`` opted out of ``clinic_id``.
 
     Concurrency-safe (``INSERT ... ON CONFLICT DO NOTHING ... RETURNING``), so two STOPs
     processed at once still report "new" exactly once.
+
+    Args:
+        source: an :class:`~messaging.models.OptOutSource` value (keyword | free_text |
+            carrier).
+
+    Returns:
+        True when it was not opted out already.
+
+    Raises:
+        ValueError: ``source`` is not an opt-out source.
     """
     return (
         insert_returning(
             session,
             OptOut,
-            {"clinic_id": clinic_id, "phone": phone, "source": source, "created_at": now},
+            {
+                "clinic_id": clinic_id,
+                "phone": phone,
+                "source": OptOutSource(source),
+                "created_at": now,
+            },
             ["clinic_id", "phone"],
             OptOut.phone,
         )
@@ -291,7 +336,11 @@ def record_opt_out(
 
 
 def clear_opt_out(session: Session, clinic_id: str, phone: str) -> bool:
-    """Opt ``phone`` back in (START/UNSTOP); True when it had been opted out."""
+    """Opt ``phone`` back in (START/UNSTOP).
+
+    Returns:
+        True when it had been opted out.
+    """
     row = session.get(OptOut, (clinic_id, phone))
     if row is None:
         return False

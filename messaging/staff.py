@@ -14,8 +14,9 @@ import enum
 from sqlalchemy import JSON, column, select, table
 from sqlalchemy.orm import Session
 
+from messaging import copy
 from messaging.email import queue_email
-from messaging.models import StaffAlert
+from messaging.models import AlertKind, StaffAlert
 from messaging.outbound import queue_text
 
 #: Notices worth an email (alerts always are); e.g. "patient_replied" while staff already
@@ -23,7 +24,6 @@ from messaging.outbound import queue_text
 EMAILED_NOTICES = frozenset({"booked", "cancelled", "rescheduled"})
 #: Alert reasons that mean the agent handed the conversation to staff (``agent.tools``).
 HANDOFF_REASONS = frozenset({"patient_request", "medical", "emergency", "complaint", "other"})
-SUBJECT_PREFIX = "[frontdesk]"
 
 _clinics = table("clinics", column("id"), column("profile", JSON))
 
@@ -35,44 +35,14 @@ class FromClinic(enum.Enum):
 
 
 def clinic_staff_email(session: Session, clinic_id: str) -> str | None:
-    """The clinic's ``staff_alert_email`` as last seeded, or None."""
+    """The clinic's ``staff_alert_email`` as last seeded.
+
+    Returns:
+        The address, or None when the clinic has none (or no valid one).
+    """
     profile = session.execute(select(_clinics.c.profile).where(_clinics.c.id == clinic_id)).scalar()
     value = profile.get("staff_alert_email") if isinstance(profile, dict) else None
     return value.strip() if isinstance(value, str) and "@" in value else None
-
-
-def email_subject(kind: str, reason: str, summary: str) -> str:
-    """``[frontdesk] ACTION NEEDED: handoff (medical)`` for alerts, else the summary's headline
-    (``[frontdesk] New booking: Botox with Dr. Maya Lee, Thu Nov 26 at 4:00 PM CST, ...``)."""
-    if kind == "alert":
-        words = reason.replace("_", " ")
-        what = f"handoff ({words})" if reason in HANDOFF_REASONS else words
-        return f"{SUBJECT_PREFIX} ACTION NEEDED: {what}"
-    headline = " ".join(summary.split())
-    headline = headline.split(" (", 1)[0].rstrip(".")  # "(deposit refunded)" stays in the body
-    if len(headline) > 120:
-        headline = headline[:117].rstrip() + "..."
-    return f"{SUBJECT_PREFIX} {headline}"
-
-
-def email_body(kind: str, clinic_id: str, summary: str, conversation_id: int | None) -> str:
-    """The summary plus how to reply or take over (CLI and staff API)."""
-    lines = []
-    if kind == "alert":
-        lines += ["ACTION NEEDED: a person at the clinic must follow up.", ""]
-    lines += [summary.strip(), ""]
-    if conversation_id is not None:
-        lines += [
-            f"Conversation {conversation_id} ({clinic_id}). To read it, reply or take over:",
-            f"  frontdesk staff show {conversation_id}",
-            f"  frontdesk staff reply {conversation_id} <your text>",
-            f"or with the clinic's API key: GET /staff/{clinic_id}/conversations/{conversation_id}"
-            f" and POST /staff/{clinic_id}/conversations/{conversation_id}/reply",
-        ]
-    else:
-        lines += [f"Conversations: frontdesk staff list {clinic_id}"]
-    lines += ["", "-- frontdesk (automatic message; replies to this email are not read)"]
-    return "\n".join(lines) + "\n"
 
 
 def notify_staff(
@@ -105,11 +75,14 @@ def notify_staff(
 
     Returns:
         The saved :class:`StaffAlert`.
+
+    Raises:
+        ValueError: ``kind`` is not an :class:`~messaging.models.AlertKind`.
     """
     alert = StaffAlert(
         clinic_id=clinic_id,
         conversation_id=conversation_id,
-        kind=kind,
+        kind=AlertKind(kind),
         reason=reason,
         summary=summary,
         created_at=now,
@@ -121,36 +94,36 @@ def notify_staff(
             clinic_id=clinic_id,
             from_number=clinic_phone,
             to_number=staff_phone,
-            body=f"{SUBJECT_PREFIX} {summary}",
+            body=copy.staff_text(summary),
             provider=provider,
             now=now,
             kind="staff",
         )
     session.flush()
-    if kind == "alert" or reason in EMAILED_NOTICES:
-        address = (
-            clinic_staff_email(session, clinic_id)
-            if isinstance(staff_email, FromClinic)
-            else staff_email
-        )
-        if address:
-            queue_email(
-                session,
-                clinic_id=clinic_id,
-                to_address=address,
-                subject=email_subject(kind, reason, summary),
-                body=email_body(kind, clinic_id, summary, conversation_id),
-                now=now,
-                alert_id=alert.id,
-            )
+    if kind == AlertKind.ALERT or reason in EMAILED_NOTICES:
+        _email_alert(session, alert, staff_email, now)
     return alert
 
 
-def has_alerts(session: Session, clinic_id: str, kind: str = "alert") -> bool:
-    """True when the clinic has any staff alert of ``kind``."""
-    return (
-        session.execute(
-            select(StaffAlert.id).where(StaffAlert.clinic_id == clinic_id, StaffAlert.kind == kind)
-        ).first()
-        is not None
+def _email_alert(
+    session: Session, alert: StaffAlert, staff_email: str | None | FromClinic, now: dt.datetime
+) -> None:
+    """Queue the email that carries ``alert`` (see :func:`notify_staff`'s ``staff_email``)."""
+    address = (
+        clinic_staff_email(session, alert.clinic_id)
+        if isinstance(staff_email, FromClinic)
+        else staff_email
+    )
+    if not address:
+        return
+    queue_email(
+        session,
+        clinic_id=alert.clinic_id,
+        to_address=address,
+        subject=copy.email_subject(
+            alert.kind, alert.reason, alert.summary, handoff=alert.reason in HANDOFF_REASONS
+        ),
+        body=copy.email_body(alert.kind, alert.clinic_id, alert.summary, alert.conversation_id),
+        now=now,
+        alert_id=alert.id,
     )
