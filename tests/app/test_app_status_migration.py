@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import CheckConstraint, Enum, inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from app.db import Base, Database, import_all_models
+from app.db import Base, Database
 from app.migrate import upgrade
+from app.migrations.registry import import_all_models
 from booking.models import AppointmentStatus, DepositStatus
 from messaging.models import Direction, Message, MessageStatus
 from tests.conftest import PG_URL, schema_url
