@@ -108,6 +108,26 @@ def plain_sms(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+@dataclass(frozen=True)
+class History:
+    """The model-facing history a turn starts from: messages oldest first, and the number the
+    new turn will be stored as (see :func:`agent.store.load_history`)."""
+
+    messages: list[ChatMessage]
+    next_turn: int
+
+
+@dataclass
+class Answer:
+    """A finished turn, not yet stored: its result and what :func:`agent.store.save_turn`
+    writes (the new messages, as turn ``number``, and the bookkeeping row)."""
+
+    result: TurnResult
+    number: int
+    messages: list[ChatMessage]
+    record: AgentTurn
+
+
 def run_turn(
     deps: AgentDeps,
     model: ChatModel,
@@ -117,26 +137,67 @@ def run_turn(
     time_budget_seconds: float = 45.0,
     timer: Callable[[], float] = time.monotonic,
 ) -> TurnResult:
-    """Run one agent turn for the patient's (possibly coalesced) ``user_text``.
+    """Run and store one agent turn for ``user_text``, reading and writing the transcript in
+    transactions of its own (the turn flow instead reads and writes it inside its own, with
+    :func:`answer`).
+
+    Args and raises: as :func:`answer`.
+
+    Returns:
+        :class:`TurnResult`; ``replies`` always holds one non-empty text.
+    """
+    with deps.db.session() as session:
+        messages, number = load_history(session, deps.conversation_id, HISTORY_LIMIT)
+    done = answer(
+        deps,
+        model,
+        user_text,
+        History(messages, number),
+        max_steps=max_steps,
+        time_budget_seconds=time_budget_seconds,
+        timer=timer,
+    )
+    with deps.db.session() as session:
+        save_turn(session, deps.conversation_id, done.number, done.messages, done.record, deps.now)
+    return done.result
+
+
+def answer(
+    deps: AgentDeps,
+    model: ChatModel,
+    user_text: str,
+    history: History,
+    *,
+    max_steps: int = 6,
+    time_budget_seconds: float = 45.0,
+    timer: Callable[[], float] = time.monotonic,
+) -> Answer:
+    """Answer the patient's (possibly coalesced) ``user_text`` after ``history``.
+
+    Input guardrails first (an emergency never reaches a model), then the model and the
+    tools it calls, then the output guardrails; a turn that ends without a reply gets the
+    safe fallback and staff are alerted. Only tools and handoffs touch the database here.
 
     Args:
         deps: the turn's dependencies (conversation, clinic, EMR, deposits, handoff).
         model: the chat backend.
         user_text: the patient's text (a burst joined by newlines).
+        history: the transcript so far (:func:`agent.store.load_history`).
         max_steps: most model calls in the turn.
         time_budget_seconds: wall-clock budget; past it the turn ends with the fallback.
         timer: monotonic clock in seconds (injectable for tests).
 
     Returns:
-        :class:`TurnResult`; ``replies`` always holds one non-empty text.
+        :class:`Answer` whose ``result.replies`` holds one non-empty text.
 
     Raises:
         Whatever ``deps.handoff``, a tool or the database raise other than
         :class:`ModelError` (the inbound text then stays for the sweeper).
     """
     started = timer()
-    history, number = load_history(deps.db, deps.conversation_id, HISTORY_LIMIT)
-    turn = _Turn(history, [ChatMessage(role="user", content=user_text)], TurnResult([]), [])
+    turn = _Turn(
+        history.messages, [ChatMessage(role="user", content=user_text)], TurnResult([]), []
+    )
     with _tracking_handoff(deps, turn.handed_off):
         final = _screen_input(deps, turn, user_text)
         if final is None:
@@ -149,8 +210,7 @@ def run_turn(
     turn.result.replies = [final]
     turn.result.handed_off = bool(turn.handed_off)
     record = _record(model.name, turn.result, int((timer() - started) * 1000), deps)
-    save_turn(deps.db, deps.conversation_id, number, turn.new, record, deps.now)
-    return turn.result
+    return Answer(turn.result, history.next_turn, turn.new, record)
 
 
 @contextmanager

@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from agent.models.base import ChatMessage, ToolCall
-from app.db import Base, Database, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, utcnow
 
 
 class AgentStep(Base):
@@ -56,11 +56,13 @@ class AgentTurn(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def load_history(db: Database, conversation_id: int, limit: int) -> tuple[list[ChatMessage], int]:
+def load_history(
+    session: Session, conversation_id: int, limit: int
+) -> tuple[list[ChatMessage], int]:
     """The model-facing history of a conversation and the number of the next turn.
 
     Args:
-        db: the database.
+        session: an open session (read only).
         conversation_id: whose history.
         limit: most stored messages returned (the newest); the history never starts inside
             a tool exchange, so it may be shorter.
@@ -68,18 +70,17 @@ def load_history(db: Database, conversation_id: int, limit: int) -> tuple[list[C
     Returns:
         ``(messages oldest first, next turn number)``.
     """
-    with db.session() as session:
-        rows = list(
-            session.execute(
-                select(AgentStep)
-                .where(AgentStep.conversation_id == conversation_id)
-                .order_by(AgentStep.id.desc())
-                .limit(limit)
-            ).scalars()
-        )
-        last_turn = session.execute(
-            select(func.max(AgentStep.turn)).where(AgentStep.conversation_id == conversation_id)
-        ).scalar()
+    rows = list(
+        session.execute(
+            select(AgentStep)
+            .where(AgentStep.conversation_id == conversation_id)
+            .order_by(AgentStep.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    last_turn = session.execute(
+        select(func.max(AgentStep.turn)).where(AgentStep.conversation_id == conversation_id)
+    ).scalar()
     rows.reverse()
     while rows and rows[0].role != "user":  # never start inside a tool exchange
         rows.pop(0)
@@ -100,30 +101,29 @@ def _message(row: AgentStep) -> ChatMessage:
 
 
 def save_turn(
-    db: Database,
+    session: Session,
     conversation_id: int,
     turn: int,
     messages: list[ChatMessage],
     record: AgentTurn,
     now: dt.datetime,
 ) -> None:
-    """Store a turn's new ``messages`` (as turn number ``turn``) and its ``record``, in one
-    transaction."""
-    with db.session() as session:
-        for m in messages:
-            session.add(
-                AgentStep(
-                    conversation_id=conversation_id,
-                    turn=turn,
-                    role=m.role,
-                    content=m.content,
-                    tool_calls=[
-                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in m.tool_calls
-                    ]
-                    or None,
-                    tool_call_id=m.tool_call_id,
-                    name=m.name,
-                    created_at=now,
-                )
+    """Add a turn's new ``messages`` (as turn number ``turn``) and its ``record`` to
+    ``session`` (the caller's transaction commits them)."""
+    for m in messages:
+        session.add(
+            AgentStep(
+                conversation_id=conversation_id,
+                turn=turn,
+                role=m.role,
+                content=m.content,
+                tool_calls=[
+                    {"id": c.id, "name": c.name, "arguments": c.arguments} for c in m.tool_calls
+                ]
+                or None,
+                tool_call_id=m.tool_call_id,
+                name=m.name,
+                created_at=now,
             )
-        session.add(record)
+        )
+    session.add(record)

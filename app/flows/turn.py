@@ -6,11 +6,16 @@ Read top to bottom, a turn is:
    lock, so one worker at a time answers a conversation, in arrival order;
 2. :func:`_prepare`, one transaction: lock the conversation row, wait out the burst window
    (RQ only: the job is re-enqueued for when it closes), take every unprocessed inbound text
-   (a burst is one turn), apply STOP / START / HELP (:mod:`messaging.consent`), and stop for
-   an opted-out number or a conversation staff have taken over (staff are told);
-3. the agent's turn (:func:`agent.engine.run_turn`: guardrails, model, tools);
-4. :func:`_save_replies`, one transaction: the reply rows, within the clinic's segment budget;
-   the outbound choke point sends them after commit (:mod:`app.wiring`).
+   (a burst is one turn), apply STOP / START / HELP (:mod:`messaging.consent`), stop for an
+   opted-out number or a conversation staff have taken over (staff are told), and read the
+   agent's transcript;
+3. the agent answers (:func:`agent.engine.answer`: guardrails, model, tools; only the tools
+   the model calls touch the database);
+4. :func:`_save`, one transaction: the turn's transcript and the reply rows, within the
+   clinic's segment budget; the outbound choke point sends them after commit
+   (:mod:`app.wiring`).
+
+A turn that needs no tool is therefore two transactions, and three with a tool that reads.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from functools import partial
 import structlog
 from sqlalchemy.orm import Session
 
-from agent.engine import run_turn
+from agent.engine import HISTORY_LIMIT, Answer, History, answer
+from agent.store import load_history, save_turn
 from agent.tools import AgentDeps
 from app.context import AppContext
 from app.flows.staff import handoff
@@ -46,6 +52,7 @@ class PreparedTurn:
     clinic: ClinicFile
     patient: str
     user_text: str
+    history: History
 
 
 def take_turn(ctx: AppContext, conversation_id: int) -> None:
@@ -70,8 +77,8 @@ def take_turn(ctx: AppContext, conversation_id: int) -> None:
             now=now,
             handoff=partial(handoff, ctx, conversation_id),
         )
-        result = run_turn(deps, ctx.chat_model, turn.user_text)
-        _save_replies(ctx, turn, result.replies, now)
+        done = answer(deps, ctx.chat_model, turn.user_text, turn.history)
+        _save(ctx, turn, done, now)
 
 
 def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> PreparedTurn | None:
@@ -105,7 +112,8 @@ def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> Prepare
         user_text = _user_text(bodies, sum(len(t.media or []) for t in texts))
         if not user_text:
             return None
-        return PreparedTurn(conversation_id, clinic, conversation.patient_phone, user_text)
+        history = History(*load_history(session, conversation_id, HISTORY_LIMIT))
+        return PreparedTurn(conversation_id, clinic, conversation.patient_phone, user_text, history)
 
 
 def _burst_still_open(
@@ -156,16 +164,16 @@ def _tell_staff_patient_replied(
     )
 
 
-def _save_replies(
-    ctx: AppContext, turn: PreparedTurn, replies: list[str], now: dt.datetime
-) -> None:
-    """Write the agent's replies as outbound rows in one transaction (sent after commit)."""
+def _save(ctx: AppContext, turn: PreparedTurn, done: Answer, now: dt.datetime) -> None:
+    """Store the turn's transcript and its replies as outbound rows, in one transaction (the
+    replies are sent after commit)."""
     with ctx.db.session() as session:
         conversation = session.get(Conversation, turn.conversation_id)
         if conversation is None:  # deleted while the agent ran (a re-seed): nothing to send
             log.warning("conversation_vanished", conversation_id=turn.conversation_id)
             return
-        for reply in replies:
+        save_turn(session, turn.conversation_id, done.number, done.messages, done.record, now)
+        for reply in done.result.replies:
             if reply.strip():
                 queue_reply_parts(
                     session,
