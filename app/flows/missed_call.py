@@ -21,8 +21,10 @@ import datetime as dt
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from app.db import insert_or_ignore
 from messaging.base import MissedCall
 from messaging.inbound import get_or_create_conversation
 from messaging.models import CallSession, Message
@@ -49,6 +51,10 @@ def is_open(hours: dict[str, list[tuple[str, str]]], local: dt.datetime) -> bool
 def on_telnyx_call_event(ctx: AppContext, event: TelnyxCallEvent) -> str:
     """Track a call and text back when it ends unanswered.
 
+    ``call.initiated`` and ``call.hangup`` of one call may arrive at the same moment (Telnyx
+    sends webhooks concurrently), so the call row is created with ``INSERT ... ON CONFLICT DO
+    NOTHING`` and then read under a row lock: whichever comes first, both see one row.
+
     Returns:
         What happened: tracked | answered | textback | throttled | ignored.
     """
@@ -57,41 +63,23 @@ def on_telnyx_call_event(ctx: AppContext, event: TelnyxCallEvent) -> str:
         return "ignored"
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        call = session.get(CallSession, session_id)
         if event.event_type == "call.initiated":
-            if event.direction not in (None, "incoming") or call is not None:
+            if event.direction not in (None, "incoming"):
                 return "ignored"
-            if not event.from_number or not event.to_number:
-                return "ignored"
-            session.add(
-                CallSession(
-                    id=session_id,
-                    provider="telnyx",
-                    from_number=event.from_number,
-                    to_number=event.to_number,
-                    started_at=now,
-                )
-            )
-            return "tracked"
+            return "tracked" if _track(session, session_id, event, now) else "ignored"
         if event.event_type == "call.answered":
+            call = session.get(CallSession, session_id, with_for_update=True)
             if call is not None:
                 call.answered = True
             return "answered"
         if event.event_type != "call.hangup":
             return "ignored"
+        call = session.get(CallSession, session_id, with_for_update=True)
+        if call is None and event.hangup_cause in _UNANSWERED_CAUSES:
+            _track(session, session_id, event, now)
+            call = session.get(CallSession, session_id, with_for_update=True)
         if call is None:
-            if event.hangup_cause not in _UNANSWERED_CAUSES:
-                return "ignored"
-            if not event.from_number or not event.to_number:
-                return "ignored"
-            call = CallSession(
-                id=session_id,
-                provider="telnyx",
-                from_number=event.from_number,
-                to_number=event.to_number,
-                started_at=now,
-            )
-            session.add(call)
+            return "ignored"
         if call.answered or call.missed:
             call.ended_at = call.ended_at or now
             return "answered" if call.answered else "ignored"
@@ -99,6 +87,26 @@ def on_telnyx_call_event(ctx: AppContext, event: TelnyxCallEvent) -> str:
         call.ended_at = now
         caller, clinic_number = call.from_number, call.to_number
     return text_back(ctx, session_id, caller, clinic_number, "telnyx")
+
+
+def _track(session: Session, session_id: str, event: TelnyxCallEvent, now: dt.datetime) -> bool:
+    """Record the call (idempotent under concurrency); True when this call created the row."""
+    if not event.from_number or not event.to_number:
+        return False
+    return insert_or_ignore(
+        session,
+        CallSession,
+        {
+            "id": session_id,
+            "provider": "telnyx",
+            "from_number": event.from_number[:32],
+            "to_number": event.to_number[:32],
+            "started_at": now,
+            "answered": False,
+            "missed": False,
+        },
+        ["id"],
+    )
 
 
 def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, provider: str) -> str:

@@ -8,11 +8,15 @@ once per 12 hours. Every test runs on SQLite and on the real Postgres.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from app.eval.signing import telnyx_headers
 from messaging.models import CallSession, Conversation, Message
 from tests.app.conftest import CLINIC, JANE, OMAR, Desk
 
@@ -197,3 +201,39 @@ def test_edges_of_business_hours_are_closed(desk: Desk, hour: int) -> None:
     call(desk)
     [text] = desk.ctx.recording.bodies(JANE)
     assert AFTER_HOURS in text
+
+
+def test_initiated_and_hangup_arriving_together_text_back_once(desk: Desk) -> None:
+    """Telnyx may deliver a short call's events at the same moment: every event is
+    acknowledged and each caller gets exactly one text-back (both backends; on Postgres the
+    two inserts really race)."""
+    callers = [f"+1512555{n:04d}" for n in range(160, 172)]
+    bodies = []
+    for caller in callers:
+        session_id = str(uuid.uuid4())
+        bodies.append(
+            _call_event(
+                desk, "call.initiated", session_id, caller, direction="incoming", state="parked"
+            )
+        )
+        bodies.append(
+            _call_event(desk, "call.hangup", session_id, caller, hangup_cause="originator_cancel")
+        )
+    barrier = threading.Barrier(len(bodies))
+
+    def post(body: dict[str, Any]) -> int:
+        client = desk.client.application.test_client()  # one client per thread
+        raw = json.dumps(body).encode()
+        headers = telnyx_headers(raw, int(desk.clock.now().timestamp()))
+        barrier.wait()
+        response = client.post(
+            "/webhooks/telnyx", data=raw, headers={**headers, "content-type": "application/json"}
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        statuses = list(pool.map(post, bodies))
+    assert statuses == [200] * len(bodies)
+    for caller in callers:
+        texts = desk.messages(Message.to_number == caller, Message.kind == "textback")
+        assert len(texts) == 1, caller
