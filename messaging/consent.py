@@ -15,47 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import phonenumbers
 import structlog
 from sqlalchemy.orm import Session
 
 from messaging.compliance import classify_keyword, is_free_text_opt_out
+from messaging.copy import help_text, opt_in_confirmation, opt_out_confirmation
 from messaging.models import Conversation
 from messaging.outbound import clear_opt_out, is_opted_out, record_opt_out, reply_in_conversation
 from messaging.phones import mask
 
 log = structlog.get_logger(__name__)
-
-
-def help_text(clinic_name: str, phone: str) -> str:
-    """The HELP reply: who we are, how to reach us, rates, how to stop (CTIA Messaging
-    Principles and Best Practices, HELP message content)."""
-    return (
-        f"{clinic_name}: text us here to ask questions or book, or call {_display(phone)}. "
-        "Msg & data rates may apply. Reply STOP to opt out."
-    )
-
-
-def opt_out_confirmation(clinic_name: str) -> str:
-    """The one confirmation an opted-out number gets."""
-    return (
-        f"You're unsubscribed from {clinic_name} texts and won't get more. "
-        "Reply START to resubscribe."
-    )
-
-
-def opt_in_confirmation(clinic_name: str) -> str:
-    """The confirmation a number that texted START after opting out gets."""
-    return f"You're resubscribed to {clinic_name} texts. Reply STOP to opt out."
-
-
-def _display(phone: str) -> str:
-    """``+15125550100`` -> ``(512) 555-0100`` (national format), else as given."""
-    try:
-        parsed = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return phone
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def _keywords(

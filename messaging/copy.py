@@ -1,11 +1,14 @@
-"""Every sentence the messaging package itself sends: the staff text and the staff email that
-carry each alert (:func:`messaging.staff.notify_staff`).
+"""Every sentence the messaging package itself sends: the STOP / START / HELP replies
+(:mod:`messaging.consent`), and the staff text and the staff email that carry each alert
+(:func:`messaging.staff.notify_staff`).
 
 Change the wording here and nowhere else. The alert's ``summary`` is written by the package
 that raised it (e.g. :mod:`booking.copy`).
 """
 
 from __future__ import annotations
+
+import phonenumbers
 
 #: Starts every staff text and staff email subject, so staff can filter them.
 SUBJECT_PREFIX = "[frontdesk]"
@@ -64,3 +67,34 @@ def email_body(kind: str, clinic_id: str, summary: str, conversation_id: int | N
         lines += [f"Conversations: frontdesk staff list {clinic_id}"]
     lines += ["", "-- frontdesk (automatic message; replies to this email are not read)"]
     return "\n".join(lines) + "\n"
+
+
+def help_text(clinic_name: str, phone: str) -> str:
+    """The HELP reply: who we are, how to reach us, rates, how to stop (CTIA Messaging
+    Principles and Best Practices, HELP message content)."""
+    return (
+        f"{clinic_name}: text us here to ask questions or book, or call {_display(phone)}. "
+        "Msg & data rates may apply. Reply STOP to opt out."
+    )
+
+
+def opt_out_confirmation(clinic_name: str) -> str:
+    """The one confirmation an opted-out number gets."""
+    return (
+        f"You're unsubscribed from {clinic_name} texts and won't get more. "
+        "Reply START to resubscribe."
+    )
+
+
+def opt_in_confirmation(clinic_name: str) -> str:
+    """The confirmation a number that texted START after opting out gets."""
+    return f"You're resubscribed to {clinic_name} texts. Reply STOP to opt out."
+
+
+def _display(phone: str) -> str:
+    """``+15125550100`` -> ``(512) 555-0100`` (national format), else as given."""
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

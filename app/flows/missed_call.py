@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import copy
 from app.context import AppContext
 from app.db import insert_or_ignore
 from messaging.base import MissedCall
@@ -130,16 +131,10 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, pr
     info = clinic.clinic
     local = now.astimezone(info.zone)
     if is_open(info.hours, local):
-        greeting = (
-            info.greeting or f"Hi, this is {info.name}. Sorry we missed your call! How can we help?"
-        )
+        greeting = info.greeting or copy.missed_call_greeting(info.name)
     else:
         greeting = (
-            info.after_hours_greeting
-            or info.greeting
-            or (
-                f"Hi, this is {info.name}. We're closed right now, but text us here and we'll help."
-            )
+            info.after_hours_greeting or info.greeting or copy.after_hours_greeting(info.name)
         )
     window = dt.timedelta(hours=info.textback_window_hours)
     with ctx.db.session() as session:
@@ -182,13 +177,13 @@ def on_twilio_voice(ctx: AppContext, call_sid: str, caller: str, clinic_number: 
     try:
         number = to_e164(clinic_number)
     except ValueError:
-        return VoiceAnswer(None, "Sorry, this number is not in service.")
+        return VoiceAnswer(None, copy.NOT_IN_SERVICE)
     with ctx.db.session() as session:
         clinic_id = ctx.clinic_for_number(session, number)
     clinic = ctx.clinic(clinic_id) if clinic_id else None
     if clinic is None:
         log.warning("voice_unknown_number", to=mask(number))
-        return VoiceAnswer(None, "Sorry, this number is not in service.")
+        return VoiceAnswer(None, copy.NOT_IN_SERVICE)
     info = clinic.clinic
     with ctx.db.session() as session:
         if session.get(CallSession, call_sid) is None:
@@ -204,7 +199,7 @@ def on_twilio_voice(ctx: AppContext, call_sid: str, caller: str, clinic_number: 
             )
     if info.forward_calls_to:
         return VoiceAnswer(info.forward_calls_to, "")
-    say = f"Thanks for calling {info.name}. We can't take your call right now; we'll text you."
+    say = copy.voice_no_forward(info.name)
     outcome = on_twilio_dial_status(
         ctx, MissedCall("twilio", call_sid, caller, clinic_number, occurred_at=now)
     )

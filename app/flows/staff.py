@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import copy
 from app.context import AppContext
 from booking.deposits import refund_key
 from booking.holds import release_appointment
@@ -44,8 +45,7 @@ def handoff(ctx: AppContext, conversation_id: int, reason: str, summary: str) ->
             provider=conversation.provider,
             kind="alert",
             reason=reason,
-            summary=f"{reason.replace('_', ' ').title()} - {mask(conversation.patient_phone)}: "
-            f"{summary} Reply from the dashboard or CLI to take over.",
+            summary=copy.handoff_alert(reason, mask(conversation.patient_phone), summary),
             now=now,
             conversation_id=conversation_id,
         )
@@ -113,10 +113,12 @@ def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
             appt.conversation_id,
             now=now,
             kind="cancellation",
-            body=f"We're sorry, {clinic.clinic.name} had to cancel your "
-            f"{appt.service_name} on {format_when(appt.start_at, appt.timezone)}."
-            f"{' Your deposit has been refunded in full.' if refunded else ''}"
-            " Reply here and we'll find you a new time.",
+            body=copy.cancelled_by_clinic(
+                clinic.clinic.name,
+                appt.service_name,
+                format_when(appt.start_at, appt.timezone),
+                refunded=refunded,
+            ),
         )
     return appt.id
 

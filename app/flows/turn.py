@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from agent.engine import HISTORY_LIMIT, Answer, History, answer
 from agent.store import load_history, save_turn
 from agent.tools import AgentDeps
+from app import copy
 from app.context import AppContext
 from app.flows.staff import handoff
 from knowledge.clinic_file import ClinicFile
@@ -158,7 +159,7 @@ def _tell_staff_patient_replied(
         provider="recording",
         kind="notice",
         reason="patient_replied",
-        summary=f"{mask(conversation.patient_phone)} texted while staff have the conversation.",
+        summary=copy.patient_replied_notice(mask(conversation.patient_phone)),
         now=now,
         conversation_id=conversation.id,
     )

@@ -10,6 +10,7 @@ from typing import Literal
 from flask import Blueprint, Response, current_app, redirect, request
 from sqlalchemy import select
 
+from app import copy
 from app.context import AppContext
 from app.flows.payment import apply_payment
 from booking.models import Appointment, Deposit
@@ -58,7 +59,7 @@ def checkout_page(link_id: str) -> Response:
     )
     message = ""
     if deposit.status == "expired":
-        message = "Your hold has expired; if the time is still free paying books it, else you are refunded."
+        message = copy.CHECKOUT_HOLD_EXPIRED
     page = render_checkout_page(
         clinic_name=clinic.clinic.name if clinic else "",
         title=f"{appt.service_name} deposit",

@@ -1,0 +1,52 @@
+"""Every sentence the app's own flows send to a patient, a caller or staff.
+
+Change the wording here and nowhere else; the packages keep theirs in their own copy modules
+(:mod:`agent.copy`, :mod:`booking.copy`, :mod:`messaging.copy`, and the STOP / START / HELP
+replies in :mod:`messaging.consent`).
+"""
+
+from __future__ import annotations
+
+#: Twilio ``<Say>`` for a call to a number no clinic owns.
+NOT_IN_SERVICE = "Sorry, this number is not in service."
+
+
+def missed_call_greeting(clinic_name: str) -> str:
+    """The text-back for a call missed in business hours, when the clinic wrote no greeting."""
+    return f"Hi, this is {clinic_name}. Sorry we missed your call! How can we help?"
+
+
+def after_hours_greeting(clinic_name: str) -> str:
+    """The text-back for a call missed after hours, when the clinic wrote no greeting."""
+    return f"Hi, this is {clinic_name}. We're closed right now, but text us here and we'll help."
+
+
+def voice_no_forward(clinic_name: str) -> str:
+    """Twilio ``<Say>`` when the clinic has no line to forward calls to (a text-back follows)."""
+    return f"Thanks for calling {clinic_name}. We can't take your call right now; we'll text you."
+
+
+def cancelled_by_clinic(clinic_name: str, service: str, when: str, *, refunded: bool) -> str:
+    """The patient's text when staff cancel their appointment."""
+    refund = " Your deposit has been refunded in full." if refunded else ""
+    return (
+        f"We're sorry, {clinic_name} had to cancel your {service} on {when}.{refund}"
+        " Reply here and we'll find you a new time."
+    )
+
+
+def handoff_alert(reason: str, masked_patient: str, summary: str) -> str:
+    """The staff alert when the AI hands a conversation to staff."""
+    title = reason.replace("_", " ").title()
+    return f"{title} - {masked_patient}: {summary} Reply from the dashboard or CLI to take over."
+
+
+def patient_replied_notice(masked_patient: str) -> str:
+    """The staff notice when a patient texts a conversation staff have taken over."""
+    return f"{masked_patient} texted while staff have the conversation."
+
+
+#: The local checkout page's note on a deposit whose hold expired.
+CHECKOUT_HOLD_EXPIRED = (
+    "Your hold has expired; if the time is still free paying books it, else you are refunded."
+)
