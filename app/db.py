@@ -9,11 +9,12 @@ transactions start with ``BEGIN IMMEDIATE`` so writers are serialised.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -198,3 +199,26 @@ def insert_or_ignore(
     """:func:`insert_returning` that answers only whether a row was inserted."""
     key = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
     return insert_returning(session, model, values, conflict, key) is not None
+
+
+def enum_column(values: type[enum.StrEnum], name: str, length: int) -> Enum:
+    """A ``VARCHAR(length)`` column type holding ``values``, with a CHECK constraint.
+
+    Args:
+        values: the enum; its *values* (today's strings) are stored, not its member names.
+        name: the constraint's name; the shared naming convention makes it
+            ``ck_<table>_<name>``.
+        length: the column's length, kept as it was before the enum existed.
+
+    Returns:
+        The SQLAlchemy type; plain strings of a valid value are accepted, others raise.
+    """
+    return Enum(
+        values,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
-from messaging.models import enum_column
+from app.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class AppointmentStatus(enum.StrEnum):
@@ -154,8 +153,7 @@ class Deposit(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     provider: Mapped[str] = mapped_column(String(16))
-    # Values are DepositStatus members; typed str until app/ assigns members too (issue 9).
-    status: Mapped[str] = mapped_column(enum_column(DepositStatus, "status", 16))
+    status: Mapped[DepositStatus] = mapped_column(enum_column(DepositStatus, "status", 16))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     payment_link_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     payment_link_url: Mapped[str | None] = mapped_column(Text, nullable=True)

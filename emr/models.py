@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class LocalStatus(enum.StrEnum):
@@ -49,15 +49,5 @@ class LocalAppointment(Base):
     service_id: Mapped[str] = mapped_column(String(64))
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[LocalStatus] = mapped_column(
-        Enum(
-            LocalStatus,
-            name="status",
-            native_enum=False,
-            create_constraint=True,
-            validate_strings=True,
-            length=16,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    status: Mapped[LocalStatus] = mapped_column(enum_column(LocalStatus, "status", 16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

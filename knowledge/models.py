@@ -6,10 +6,10 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class SourceKind(enum.StrEnum):
@@ -75,17 +75,7 @@ class KnowledgeChunk(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
-    source_kind: Mapped[SourceKind] = mapped_column(
-        Enum(
-            SourceKind,
-            name="source_kind",
-            native_enum=False,
-            create_constraint=True,
-            validate_strings=True,
-            length=16,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    source_kind: Mapped[SourceKind] = mapped_column(enum_column(SourceKind, "source_kind", 16))
     source_title: Mapped[str] = mapped_column(String(300))
     heading: Mapped[str | None] = mapped_column(String(300), nullable=True)
     content: Mapped[str] = mapped_column(Text)

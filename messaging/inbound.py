@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import insert_or_ignore, insert_returning, upsert_returning
 from messaging.base import InboundMessage
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def take_unprocessed(session: Session, conversation_id: int, now: dt.datetime) -
         ).scalars()
     )
     for row in rows:
-        row.status = "processed"
+        row.status = MessageStatus.PROCESSED
         row.processed_at = now
     return rows
 

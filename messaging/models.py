@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class Direction(enum.StrEnum):
@@ -71,29 +70,6 @@ class EmailStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
-
-
-def enum_column(values: type[enum.StrEnum], name: str, length: int) -> Enum:
-    """A ``VARCHAR(length)`` column type holding ``values``, with a CHECK constraint.
-
-    Args:
-        values: the enum; its *values* (today's strings) are stored, not its member names.
-        name: the constraint's name; the shared naming convention makes it
-            ``ck_<table>_<name>``.
-        length: the column's length, kept as it was before the enum existed.
-
-    Returns:
-        The SQLAlchemy type; plain strings of a valid value are accepted, others raise.
-    """
-    return Enum(
-        values,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        validate_strings=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Conversation(Base):
@@ -149,9 +125,7 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     segments: Mapped[int] = mapped_column(Integer, default=0)
-    # Values are MessageStatus members; typed str until the webhook and inbound modules
-    # assign members too (issue 9).
-    status: Mapped[str] = mapped_column(enum_column(MessageStatus, "status", 16))
+    status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, "status", 16))
     error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,28 +11,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from messaging.base import StatusUpdate
-from messaging.models import Message
+from messaging.models import Message, MessageStatus
 
 #: Carrier status words -> ours (Telnyx: developers.telnyx.com message.finalized to[].status;
 #: Twilio: twilio.com/docs/messaging/api/message-resource#message-status-values).
-CARRIER_STATUS = {
-    "queued": "sent",
-    "accepted": "sent",
-    "scheduled": "sent",
-    "sending": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "delivery_unconfirmed": "sent",
-    "delivery_failed": "failed",
-    "sending_failed": "failed",
-    "expired": "failed",
-    "failed": "failed",
-    "undelivered": "failed",
-    "canceled": "failed",
+CARRIER_STATUS: dict[str, MessageStatus] = {
+    "queued": MessageStatus.SENT,
+    "accepted": MessageStatus.SENT,
+    "scheduled": MessageStatus.SENT,
+    "sending": MessageStatus.SENT,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "delivery_unconfirmed": MessageStatus.SENT,
+    "delivery_failed": MessageStatus.FAILED,
+    "sending_failed": MessageStatus.FAILED,
+    "expired": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+    "undelivered": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
 }
 #: Statuses a late or out-of-order callback must never overwrite.
-FINAL_STATUSES = frozenset({"delivered", "failed", "blocked"})
+FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.BLOCKED})
 
 
 def record_status(session: Session, update: StatusUpdate) -> bool:

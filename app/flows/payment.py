@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.context import AppContext
 from booking.deposits import PaymentOutcome, record_payment
-from booking.models import Deposit
+from booking.models import Deposit, DepositStatus
 from payments.square import SquareEvent
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,7 @@ def receive_square_event(ctx: AppContext, event: SquareEvent) -> None:
             if deposit is not None:
                 deposit.refund_id = event.refund_id
                 if event.refund_status == "COMPLETED":
-                    deposit.status = "refunded"
+                    deposit.status = DepositStatus.REFUNDED
 
 
 def apply_payment(ctx: AppContext, order_id: str, payment_id: str) -> PaymentOutcome:

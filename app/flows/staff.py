@@ -12,7 +12,7 @@ from app import copy
 from app.context import AppContext
 from booking.deposits import refund_key
 from booking.holds import release_appointment
-from booking.models import ACTIVE_STATUSES, Appointment, Deposit
+from booking.models import ACTIVE_STATUSES, Appointment, Deposit, DepositStatus
 from booking.notify import tell_patient
 from booking.terms import format_when
 from knowledge.store import load_clinic
@@ -154,5 +154,5 @@ def _refund_in_full(ctx: AppContext, appointment_id: int) -> bool:
         if refund is None:
             row.error = "refund after clinic cancellation failed"
             return False
-        row.status, row.refund_id = "refunded", refund.id
+        row.status, row.refund_id = DepositStatus.REFUNDED, refund.id
         return True
