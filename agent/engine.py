@@ -34,7 +34,7 @@ from agent.models.base import (
     TurnContext,
 )
 from agent.prompt import system_prompt
-from agent.store import AgentTurn, load_history, save_turn
+from agent.store import AgentTurn, TurnOutcome, load_history, save_turn
 from agent.tools import AgentDeps, execute, specs
 
 log = structlog.get_logger(__name__)
@@ -350,7 +350,7 @@ def _record(model_name: str, result: TurnResult, total_ms: int, deps: AgentDeps)
         model_ms=result.model_ms,
         cost_microdollars=_cost(model_name, result),
         total_ms=total_ms,
-        outcome=result.outcome,
+        outcome=TurnOutcome(result.outcome),
         created_at=deps.now,
     )
 

@@ -4,13 +4,43 @@ with one bookkeeping row per turn; and reading and writing it."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from agent.models.base import ChatMessage, ToolCall
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    """Who said a message of the model-facing history (the Chat Completions roles we store)."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+    #: A note the engine adds for the model (e.g. why a reply must be regenerated).
+    SYSTEM = "system"
+
+
+class TurnOutcome(enum.StrEnum):
+    """How a turn ended (:class:`AgentTurn` ``outcome``)."""
+
+    #: The model answered and every output guardrail let the reply through.
+    OK = "ok"
+    #: An input guardrail (safety triage) answered before any model ran.
+    GUARDRAIL = "guardrail"
+    #: The reply stated facts no record or tool supports, twice; a safe text replaced it.
+    UNGROUNDED = "ungrounded"
+    #: The turn's wall-clock budget ran out (fallback sent, staff alerted).
+    TIME_BUDGET = "time_budget"
+    #: The model kept calling tools past the step cap (fallback sent, staff alerted).
+    STEP_CAP = "step_cap"
+    #: The model's service failed (fallback sent, staff alerted).
+    MODEL_ERROR = "model_error"
+    #: The model answered with nothing (fallback sent, staff alerted).
+    EMPTY = "empty"
 
 
 class AgentStep(Base):
@@ -27,7 +57,7 @@ class AgentStep(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     turn: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role", 16))
     content: Mapped[str | None] = mapped_column(Text, nullable=True)
     tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     tool_call_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -52,7 +82,9 @@ class AgentTurn(Base):
     cost_microdollars: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_ms: Mapped[int] = mapped_column(Integer, default=0)
     total_ms: Mapped[int] = mapped_column(Integer, default=0)
-    outcome: Mapped[str] = mapped_column(String(32), default="ok")
+    outcome: Mapped[TurnOutcome] = mapped_column(
+        enum_column(TurnOutcome, "outcome", 32), default=TurnOutcome.OK
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
