@@ -27,18 +27,22 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CHICAGO = dt.timezone(dt.timedelta(hours=-6))  # CST, for readable fixed instants in tests
 
 
+def _schema() -> str:
+    """This test process's own schema (worker and pid: parallel runs never share one)."""
+    return f"emr_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
 def postgres_url() -> tuple[str, str]:
     """(base URL, URL whose connections use our own schema) and the schema name."""
-    schema = "emr_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
     base = make_url(os.environ.get("DATABASE_TEST_URL", PG_DEFAULT))
-    scoped = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    scoped = base.update_query_dict({"options": f"-csearch_path={_schema()}"})
     return base.render_as_string(hide_password=False), scoped.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def _postgres_db() -> Iterator[Database]:
     base_url, scoped_url = postgres_url()
-    schema = "emr_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = _schema()
     admin = Database(base_url, connect_args={"connect_timeout": 3})
     try:
         with admin.engine.begin() as conn:

@@ -49,7 +49,8 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 
 def _pg_schema(worker: str) -> str:
-    return "knowledge_test" if worker in ("", "master") else f"knowledge_test_{worker}"
+    """This test process's own schema (worker and pid: parallel runs never share one)."""
+    return f"knowledge_test_{worker or 'main'}_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
