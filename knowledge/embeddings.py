@@ -17,7 +17,6 @@ the texts or the key.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -26,7 +25,8 @@ import openai
 import structlog
 import tenacity
 
-from app.vendor_http import RetryAfterWait, is_transient_status, log_retries, retrying
+from app.vendor_http import RetryAfterWait, log_retries, retrying
+from knowledge.openai_errors import describe_error, is_retryable
 
 log = structlog.get_logger(__name__)
 
@@ -39,9 +39,6 @@ DEFAULT_BATCH_SIZE = 128
 MAX_INPUT_CHARS = 8000
 #: Values of OPENAI_EMBEDDING_MODEL that switch embeddings off (lexical retrieval only).
 DISABLED = frozenset({"", "none", "off", "false", "0"})
-
-_SECRET_RE = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]+")
-_MAX_ERROR_TEXT = 200
 
 
 class EmbeddingError(RuntimeError):
@@ -149,7 +146,7 @@ class OpenAIEmbedder:
                 status=getattr(exc, "status_code", None),
                 seconds=round(time.monotonic() - started, 3),
             )
-            raise EmbeddingError(describe_error(exc)) from None
+            raise EmbeddingError(describe_error(exc, "embeddings")) from None
         data = sorted(response.data or [], key=lambda item: item.index)
         if [item.index for item in data] != list(range(len(batch))):
             raise EmbeddingError(
@@ -185,49 +182,3 @@ def embedder_from_env(env: Mapping[str, str]) -> OpenAIEmbedder | None:
         return None
     base_url = (env.get("OPENAI_BASE_URL") or "").strip() or None
     return OpenAIEmbedder(api_key=api_key, model=model, base_url=base_url)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether an ``openai`` SDK error is transient (retry) or permanent.
-
-    The SDK's exception types are mapped here (as in ``agent/models/openai.py``, which this
-    package may not import); the status rule (429 and 5xx) is
-    :func:`app.vendor_http.is_transient_status`. Error codes:
-    https://platform.openai.com/docs/guides/error-codes
-
-    Args:
-        exc: the exception the SDK raised.
-
-    Returns:
-        True for connection errors and timeouts (``APIConnectionError``, which includes
-        ``APITimeoutError``), 5xx and 429, except a 429 with code ``insufficient_quota``
-        (out of credits: retrying cannot help); False for anything else.
-    """
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code == 429 and exc.code == "insufficient_quota":
-            return False
-        return is_transient_status(exc.status_code)
-    return False
-
-
-def describe_error(exc: BaseException) -> str:
-    """An :class:`EmbeddingError` message: kind, HTTP status, API error code and a truncated,
-    key-redacted error message. Never includes the texts."""
-    if isinstance(exc, openai.APITimeoutError):
-        return "embeddings failed: request timed out"
-    if isinstance(exc, openai.APIConnectionError):
-        return "embeddings failed: connection error"
-    if isinstance(exc, openai.APIStatusError):
-        parts = [f"embeddings failed: HTTP {exc.status_code}"]
-        label = exc.code or exc.type
-        if label:
-            parts.append(f"({label})")
-        body = exc.body
-        message = body.get("message") if isinstance(body, dict) else None
-        if isinstance(message, str) and message:
-            text = _SECRET_RE.sub(r"\1***", message)[:_MAX_ERROR_TEXT]
-            parts.append(f": {text}")
-        return " ".join(parts).replace(" :", ":")
-    return f"embeddings failed: {type(exc).__name__}"

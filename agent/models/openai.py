@@ -43,15 +43,14 @@ from agent.models.base import (
     Usage,
 )
 from agent.models.toolspec import ARGUMENTS_ERROR_KEY, RAW_ARGUMENTS_KEY
-from app.vendor_http import RetryAfterWait, is_transient_status, log_retries, retrying
+from app.vendor_http import RetryAfterWait, log_retries, retrying
+from knowledge.openai_errors import describe_error, is_retryable
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-_MAX_ERROR_TEXT = 200
-_SECRET_RE = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-*.]+")
 
 
 class OpenAIChatModel:
@@ -165,7 +164,7 @@ class OpenAIChatModel:
                 status=getattr(exc, "status_code", None),
                 seconds=round(time.monotonic() - started, 3),
             )
-            raise ModelError(describe_error(exc)) from None
+            raise ModelError(describe_error(exc, "chat completion")) from None
         response = from_api_completion(completion)
         log.info(
             "chat_completion",
@@ -179,51 +178,6 @@ class OpenAIChatModel:
 
 
 # --- retry policy ----------------------------------------------------------------------------
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether an ``openai`` SDK error is transient (retry) or permanent.
-
-    The SDK's own exception types are mapped here; the status rule (429 and 5xx) is
-    :func:`app.vendor_http.is_transient_status`. Error codes:
-    https://platform.openai.com/docs/guides/error-codes
-
-    Args:
-        exc: the exception the SDK raised.
-
-    Returns:
-        True for connection errors and timeouts (``APIConnectionError``, which includes
-        ``APITimeoutError``), 5xx and 429, except a 429 with code ``insufficient_quota``
-        (out of credits: retrying cannot help); False for anything else.
-    """
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code == 429 and exc.code == "insufficient_quota":
-            return False
-        return is_transient_status(exc.status_code)
-    return False
-
-
-def describe_error(exc: BaseException) -> str:
-    """A ModelError message for an SDK error: kind, HTTP status, API error code/type and a
-    truncated, key-redacted error message. Never includes request content."""
-    if isinstance(exc, openai.APITimeoutError):
-        return "chat completion failed: request timed out"
-    if isinstance(exc, openai.APIConnectionError):
-        return "chat completion failed: connection error"
-    if isinstance(exc, openai.APIStatusError):
-        parts = [f"chat completion failed: HTTP {exc.status_code}"]
-        label = exc.code or exc.type
-        if label:
-            parts.append(f"({label})")
-        body = exc.body
-        message = body.get("message") if isinstance(body, dict) else None
-        if isinstance(message, str) and message:
-            text = _SECRET_RE.sub(r"\1***", message)[:_MAX_ERROR_TEXT]
-            parts.append(f": {text}")
-        return " ".join(parts).replace(" :", ":")
-    return f"chat completion failed: {type(exc).__name__}"
 
 
 # --- conversions -----------------------------------------------------------------------------
