@@ -7,6 +7,7 @@ a patient asking for a person); the rest is what staff do from the dashboard, AP
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app import copy
 from app.context import AppContext
@@ -32,9 +33,7 @@ def handoff(ctx: AppContext, conversation_id: int, reason: str, summary: str) ->
     """
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise LookupError(f"no conversation {conversation_id}")
+        conversation = _conversation(session, conversation_id)
         clinic = load_clinic(session, conversation.clinic_id)
         conversation.ai_paused = True
         notify_staff(
@@ -62,9 +61,7 @@ def staff_send(ctx: AppContext, conversation_id: int, text: str) -> int:
     """
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise LookupError(f"no conversation {conversation_id}")
+        conversation = _conversation(session, conversation_id)
         conversation.ai_paused = True
         message = reply_in_conversation(session, conversation, text, now=now, kind="staff_reply")
         return message.id
@@ -77,9 +74,7 @@ def resume_ai(ctx: AppContext, conversation_id: int) -> None:
         LookupError: no such conversation.
     """
     with ctx.db.session() as session:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise LookupError(f"no conversation {conversation_id}")
+        conversation = _conversation(session, conversation_id)
         conversation.ai_paused = False
 
 
@@ -156,3 +151,11 @@ def _refund_in_full(ctx: AppContext, appointment_id: int) -> bool:
             return False
         row.status, row.refund_id = DepositStatus.REFUNDED, refund.id
         return True
+
+
+def _conversation(session: Session, conversation_id: int) -> Conversation:
+    """The conversation, or :class:`LookupError` naming the id staff gave."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id}")
+    return conversation
