@@ -13,9 +13,12 @@ This module imports nothing of ours: it never needs to know which jobs exist.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import structlog
@@ -29,7 +32,13 @@ Job = Callable[..., Any]
 #: (https://python-rq.org/docs/exceptions/#retrying-failed-jobs).
 RETRY_INTERVALS = [1, 5, 15]
 
+#: Seconds between two looks at the due set (:meth:`RQQueue.release_due`) by each worker.
+DUE_POLL_SECONDS = 0.05
+
 _worker_context: Any = None
+#: Jobs to run in this process once the RQ job now running returns (set by :func:`rq_entry`).
+_after_job: ContextVar[list[tuple[RQQueue, Job, tuple[Any, ...]]] | None]
+_after_job = ContextVar("frontdesk_after_job", default=None)
 
 
 class JobQueue(Protocol):
@@ -49,6 +58,11 @@ class JobQueue(Protocol):
 
     def enqueue_in(self, seconds: float, func: Job, *args: Any) -> None:
         """Queue ``func(ctx, *args)`` to run ``seconds`` from now."""
+        ...
+
+    def enqueue_after_job(self, func: Job, *args: Any) -> None:
+        """Run ``func(ctx, *args)`` in this process right after the job now running returns
+        (a reply is sent by the worker that wrote it); outside a job, :meth:`enqueue`."""
         ...
 
 
@@ -103,6 +117,18 @@ class InlineQueue:
         """Inline mode has no scheduler: run at once (same as :meth:`enqueue`)."""
         self.enqueue(func, *args)
 
+    def enqueue_after_job(self, func: Job, *args: Any) -> None:
+        """Same as :meth:`enqueue`, which already waits for the job running in this thread."""
+        self.enqueue(func, *args)
+
+
+#: Atomically take up to ARGV[2] members of the due set whose time (score) is <= ARGV[1].
+_POP_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+"""
+
 
 class RQQueue:
     """Enqueues on an RQ queue; ``frontdesk worker`` runs the jobs.
@@ -110,10 +136,15 @@ class RQQueue:
     RQ stores the job function by its import path (https://python-rq.org/docs/jobs/); we
     enqueue :func:`rq_entry` with the real job function as its first argument, so the worker
     runs it against the context it built at start-up (:func:`set_worker_context`). Failed jobs
-    are retried by RQ (:data:`RETRY_INTERVALS`); delayed jobs
-    (https://python-rq.org/docs/scheduling/) need a worker started with
-    ``with_scheduler=True``, which ``frontdesk worker`` is. Whatever RQ drops, the sweeper
-    finds again from the database rows.
+    are retried by RQ (:data:`RETRY_INTERVALS`, through RQ's scheduler, which ``frontdesk
+    worker`` runs). Whatever RQ drops, the sweeper finds again from the database rows.
+
+    Delayed jobs (:meth:`enqueue_in`, the burst window) do not use RQ's scheduler
+    (https://python-rq.org/docs/scheduling/): it keeps due times in whole seconds and polls
+    once a second (RQ 3.0 ``RQScheduler(interval=1)``, not configurable from ``Worker.work``),
+    so a job ran up to a second early or late. They wait in a Redis sorted set scored by their
+    due time in fractional seconds, one member per distinct (function, arguments), which every
+    worker drains every :data:`DUE_POLL_SECONDS` (:meth:`release_due`) onto the RQ queue.
     """
 
     delays = True
@@ -124,6 +155,8 @@ class RQQueue:
 
         self.redis = redis
         self.queue = Queue(queue_name, connection=redis)
+        self.due_key = f"frontdesk:due:{queue_name}"
+        self._pop_due = redis.register_script(_POP_DUE)
 
     @classmethod
     def from_url(cls, redis_url: str, queue_name: str = "frontdesk") -> RQQueue:
@@ -139,15 +172,52 @@ class RQQueue:
         self.queue.enqueue(rq_entry, func, *args, retry=Retry(max=3, interval=RETRY_INTERVALS))
 
     def enqueue_in(self, seconds: float, func: Job, *args: Any) -> None:
-        """Schedule ``func(ctx, *args)`` to run ``seconds`` from now (RQ's scheduler)."""
+        """Queue ``func(ctx, *args)`` for ``seconds`` from now (one Redis ``ZADD``).
+
+        The same function with the same arguments waits once: a later call moves its time
+        later (``ZADD GT``), never earlier, so the texts of a burst make one turn.
+        """
+        member = json.dumps([f"{func.__module__}.{func.__qualname__}", list(args)])
+        self.redis.zadd(self.due_key, {member: time.time() + seconds}, gt=True)
+
+    def release_due(self, now: float | None = None, limit: int = 100) -> int:
+        """Move the delayed jobs due by ``now`` (epoch seconds) onto the RQ queue.
+
+        A member is taken atomically by one worker (Lua ``ZRANGEBYSCORE`` + ``ZREM``); if the
+        process dies before it is enqueued, the sweeper finds its rows again. Returns how many.
+        """
+        from rq.utils import import_attribute
+
+        due = self._pop_due(keys=[self.due_key], args=[time.time() if now is None else now, limit])
+        for raw in due:
+            path, args = json.loads(raw)
+            try:
+                self.enqueue(import_attribute(path), *args)
+            except Exception:
+                self.redis.zadd(self.due_key, {raw: time.time()}, nx=True)  # try again later
+                raise
+        return len(due)
+
+    def enqueue_after_job(self, func: Job, *args: Any) -> None:
+        """Inside an RQ job run by this process, run ``func`` right after it (no second RQ
+        job); elsewhere (the web app) :meth:`enqueue`. See :func:`rq_entry`."""
+        pending = _after_job.get()
+        if pending is None:
+            self.enqueue(func, *args)
+        else:
+            pending.append((self, func, args))
+
+    def retry_later(self, func: Job, *args: Any) -> None:
+        """Queue ``func`` after RQ's first retry interval, with the remaining retries, as RQ
+        would have retried it had it run as its own job."""
         from rq import Retry
 
         self.queue.enqueue_in(
-            dt.timedelta(seconds=seconds),
+            dt.timedelta(seconds=RETRY_INTERVALS[0]),
             rq_entry,
             func,
             *args,
-            retry=Retry(max=3, interval=RETRY_INTERVALS),
+            retry=Retry(max=len(RETRY_INTERVALS) - 1, interval=RETRY_INTERVALS[1:]),
         )
 
 
@@ -158,5 +228,17 @@ def set_worker_context(ctx: Any) -> None:
 
 
 def rq_entry(func: Job, *args: Any) -> Any:
-    """RQ's entry point: run ``func`` against the worker's context."""
-    return run_job(_worker_context, func, *args)
+    """RQ's entry point: run ``func`` against the worker's context, then the jobs it handed to
+    :meth:`RQQueue.enqueue_after_job` (e.g. the reply rows its transaction committed), each
+    queued on RQ with retries instead if it fails here."""
+    pending: list[tuple[RQQueue, Job, tuple[Any, ...]]] = []
+    token = _after_job.set(pending)
+    try:
+        return run_job(_worker_context, func, *args)
+    finally:
+        _after_job.reset(token)
+        for queue, after, after_args in pending:
+            try:
+                run_job(_worker_context, after, *after_args)
+            except Exception:  # noqa: BLE001 - logged by run_job; RQ retries it
+                queue.retry_later(after, *after_args)

@@ -133,14 +133,17 @@ def _send_after_commit(ctx: AppContext) -> None:
 
     The rows are written first (the outbound choke point in :mod:`messaging.outbound` and
     :mod:`messaging.email` notes their ids on the session); only a commit sends them, so a
-    rolled-back turn sends nothing.
+    rolled-back turn sends nothing. On a worker the job that committed them sends them as soon
+    as it returns (no second RQ job to wait for; a failed send is queued with RQ's retries);
+    in the web app they are enqueued. A worker that dies first leaves them ``queued`` for the
+    sweeper.
     """
 
     def after_commit(session: Session) -> None:
         for message_id in session.info.pop(PENDING_KEY, None) or ():
-            ctx.jobs.enqueue(send_message, message_id)
+            ctx.jobs.enqueue_after_job(send_message, message_id)
         for email_id in session.info.pop(EMAIL_PENDING_KEY, None) or ():
-            ctx.jobs.enqueue(send_staff_email, email_id)
+            ctx.jobs.enqueue_after_job(send_staff_email, email_id)
 
     def after_rollback(session: Session, _transaction: Any) -> None:
         session.info.pop(PENDING_KEY, None)

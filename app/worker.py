@@ -1,8 +1,11 @@
 """``frontdesk worker``: an RQ worker plus the periodic sweeper (hold expiry, retries).
 
 Uses RQ's ``SimpleWorker`` (no fork per job) so the database pool built at start-up is
-reused safely (https://python-rq.org/docs/workers/), with RQ's scheduler on so delayed jobs
-(burst-coalesced turns, retry intervals) run (https://python-rq.org/docs/scheduling/).
+reused safely (https://python-rq.org/docs/workers/), with RQ's scheduler on so RQ's retry
+intervals run (https://python-rq.org/docs/scheduling/, https://python-rq.org/docs/exceptions/).
+Burst-coalesced turns wait in frontdesk's due set instead, which a thread of every worker
+moves onto the queue within :data:`app.jobs.DUE_POLL_SECONDS` of their time
+(:meth:`app.jobs.RQQueue.release_due`; RQ's scheduler has whole-second resolution).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import structlog
 
 from app.errors import UserError
 from app.flows.sweeper import run_due
+from app.jobs import DUE_POLL_SECONDS, RQQueue
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -32,11 +36,21 @@ def _sweeper(ctx: AppContext, stop: threading.Event) -> None:
             ctx.jobs.enqueue(run_due)
 
 
+def _release_due(jobs: RQQueue, stop: threading.Event) -> None:
+    """Every ``DUE_POLL_SECONDS``, move the delayed jobs now due onto the RQ queue."""
+    while not stop.wait(DUE_POLL_SECONDS):
+        try:
+            jobs.release_due()
+        except Exception:  # noqa: BLE001 - Redis away for a moment: the next poll retries
+            log.exception("release_due_failed")
+            stop.wait(1.0)
+
+
 def run_worker() -> int:
     """Run until interrupted. Raises :class:`UserError` without ``REDIS_URL``."""
     from rq import SimpleWorker
 
-    from app.jobs import RQQueue, set_worker_context
+    from app.jobs import set_worker_context
     from app.logging import configure_logging
     from app.settings import load_settings
     from app.wiring import build_context
@@ -47,11 +61,12 @@ def run_worker() -> int:
     configure_logging(settings.log_level)
     ctx = build_context(settings)
     set_worker_context(ctx)
-    stop = threading.Event()
-    threading.Thread(target=_sweeper, args=(ctx, stop), daemon=True).start()
     jobs = ctx.jobs
     if not isinstance(jobs, RQQueue):
         raise UserError("the worker runs RQ jobs; this context has an inline queue")
+    stop = threading.Event()
+    threading.Thread(target=_sweeper, args=(ctx, stop), daemon=True).start()
+    threading.Thread(target=_release_due, args=(jobs, stop), daemon=True).start()
     worker = SimpleWorker([jobs.queue], connection=jobs.redis)
     try:
         worker.work(with_scheduler=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from app.db import insert_or_ignore, insert_returning, upsert_returning
@@ -82,20 +83,25 @@ def store_inbound(
     Returns:
         :class:`StoredInbound`; ``created`` is False when this event id was stored before.
     """
-    # Three statements on the hot path (the webhook must answer fast): upsert the
-    # conversation, insert the text once, stamp the conversation's last inbound time.
+    conversation = {
+        "clinic_id": clinic_id,
+        "patient_phone": patient_phone,
+        "clinic_phone": clinic_phone,
+        "provider": message.provider,
+        "ai_paused": False,
+        "created_at": now,
+    }
+    text = _inbound_values(message, clinic_id, patient_phone, clinic_phone, now) | {
+        "status": "received"
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        return _store_postgres(session, conversation, text, now)
+    # SQLite: upsert the conversation, insert the text once, stamp the last inbound time.
     conversation_id = int(
         upsert_returning(
             session,
             Conversation,
-            {
-                "clinic_id": clinic_id,
-                "patient_phone": patient_phone,
-                "clinic_phone": clinic_phone,
-                "provider": message.provider,
-                "ai_paused": False,
-                "created_at": now,
-            },
+            conversation,
             ["clinic_id", "patient_phone"],
             ["clinic_phone", "provider"],
             Conversation.id,
@@ -104,8 +110,7 @@ def store_inbound(
     row_id = insert_returning(
         session,
         Message,
-        _inbound_values(message, clinic_id, patient_phone, clinic_phone, now)
-        | {"conversation_id": conversation_id, "status": "received"},
+        text | {"conversation_id": conversation_id},
         ["provider", "provider_event_id"],
         Message.id,
     )
@@ -115,6 +120,48 @@ def store_inbound(
         update(Conversation).where(Conversation.id == conversation_id).values(last_inbound_at=now)
     )
     return StoredInbound(conversation_id, int(row_id), created=True)
+
+
+def _store_postgres(
+    session: Session, conversation: dict[str, Any], text: dict[str, Any], now: dt.datetime
+) -> StoredInbound:
+    """The webhook's hot path on Postgres: the conversation upsert and the text's insert in
+    one statement (data-modifying CTEs, https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING),
+    built on the Core tables (no ORM bulk-insert bookkeeping), then the conversation's last
+    inbound time for a new text only. Same rows as the SQLite path."""
+    conversations = cast(Table, Conversation.__table__)
+    messages = cast(Table, Message.__table__)
+    upsert = pg_insert(conversations).values(conversation)
+    upserted = (
+        upsert.on_conflict_do_update(
+            index_elements=["clinic_id", "patient_phone"],
+            set_={c: upsert.excluded[c] for c in ("clinic_phone", "provider")},
+        )
+        .returning(conversations.c.id)
+        .cte("upserted")
+    )
+    columns = list(text)
+    inserted = (
+        pg_insert(messages)
+        .from_select(
+            [*columns, "conversation_id"],
+            select(*(literal(text[c], messages.c[c].type) for c in columns), upserted.c.id),
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        .returning(messages.c.id)
+        .cte("inserted")
+    )
+    conversation_id, row_id = session.execute(
+        select(upserted.c.id, select(inserted.c.id).scalar_subquery())
+    ).one()
+    if row_id is None:
+        return StoredInbound(int(conversation_id), None, created=False)
+    session.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_inbound_at=now)
+    )
+    return StoredInbound(int(conversation_id), int(row_id), created=True)
 
 
 def store_invalid_sender(
