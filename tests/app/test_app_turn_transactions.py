@@ -45,6 +45,8 @@ class _HeldJobs:
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         self.jobs.append((func, args))
 
+    enqueue_after_job = enqueue
+
 
 def _turn_transactions(desk: Desk, body: str) -> tuple[int, list[str]]:
     """Store ``body``, then run its turn alone; the transactions it began and its replies."""
