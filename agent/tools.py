@@ -8,6 +8,7 @@ model as ``{"error": "..."}`` text, in the style of openai-agents-python's tool 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -446,8 +447,14 @@ TOOLS: dict[str, Tool] = {
 
 
 def specs() -> list[Any]:
-    """Tool specs (JSON schemas) for every tool, in a stable order."""
-    return [tool_spec(t.name, t.description, t.args) for t in TOOLS.values()]
+    """Tool specs (JSON schemas) for every tool, in a stable order (built once per process:
+    the tools are constant)."""
+    return list(_specs())
+
+
+@functools.cache
+def _specs() -> tuple[Any, ...]:
+    return tuple(tool_spec(t.name, t.description, t.args) for t in TOOLS.values())
 
 
 def execute(deps: AgentDeps, name: str, arguments: dict[str, Any]) -> str:

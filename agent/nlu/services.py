@@ -6,6 +6,7 @@ vocabulary), typo-tolerant, and guarded so that ordinary words never turn into a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,12 +64,21 @@ def _words(text: str) -> list[str]:
 
 
 def _phrases(service: ServiceInfo) -> list[_Phrase]:
+    """Name and aliases, each split into its variants (see :func:`_phrases_of`)."""
+    return _phrases_of(service.name, tuple(service.aliases))
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrases_of(name: str, aliases: tuple[str, ...]) -> list[_Phrase]:
     """Name and aliases, each split into its variants (ids are never shown to patients).
+
+    Cached per (name, aliases): every turn matches the patient's words against every service,
+    and the variants of a clinic's services change only when it re-seeds.
 
     ``"Neurotoxin (Botox/Dysport)"`` yields ``neurotoxin``, ``botox``, ``dysport`` and the whole
     name; ``"Lip Filler - 1 syringe"`` yields the whole name, ``lip filler`` and ``1 syringe``.
     """
-    raw = [service.name, *service.aliases]
+    raw = [name, *aliases]
     out: list[_Phrase] = []
     seen: set[tuple[str, ...]] = set()
     for text in raw:
