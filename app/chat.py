@@ -21,7 +21,7 @@ def chat_loop(*, clinic_file: str, phone: str) -> int:
     from knowledge.seed import seed_clinic
     from messaging.base import InboundMessage
 
-    settings = load_settings(sms_provider="recording")
+    settings = load_settings(sms_carrier="recording")
     if settings.is_sqlite:
         settings.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
@@ -43,9 +43,9 @@ def chat_loop(*, clinic_file: str, phone: str) -> int:
         receive_text(
             ctx,
             InboundMessage(
-                provider="chat",
+                carrier="chat",
                 event_id=str(uuid.uuid4()),
-                provider_message_id=str(uuid.uuid4()),
+                carrier_message_id=str(uuid.uuid4()),
                 from_number=phone,
                 to_number=number,
                 body=text,

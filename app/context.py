@@ -71,31 +71,31 @@ class AppContext:
     _routes: dict[str, tuple[float, str | None]] = field(default_factory=dict)
 
     # --- SMS ---------------------------------------------------------------------------
-    def default_sms_provider(self) -> str:
+    def default_carrier(self) -> str:
         """The carrier for texts that answer no inbound message (staff, reminders)."""
         s = self.settings
-        if s.sms_provider != "auto":
-            return s.sms_provider
+        if s.sms_carrier != "auto":
+            return s.sms_carrier
         if s.telnyx_api_key:
             return "telnyx"
         if s.twilio_account_sid and s.twilio_auth_token:
             return "twilio"
         return "recording"
 
-    def gateway_for(self, provider: str) -> SmsGateway:
-        """The gateway that sends for ``provider``; the recording one when that carrier's
-        credentials are unset or ``SMS_PROVIDER=recording``."""
+    def gateway_for(self, carrier: str) -> SmsGateway:
+        """The gateway that sends for ``carrier``; the recording one when that carrier's
+        credentials are unset or ``SMS_CARRIER=recording``."""
         s = self.settings
-        if s.sms_provider == "recording":
+        if s.sms_carrier == "recording":
             return self.recording
-        if provider in self._gateways:
-            return self._gateways[provider]
+        if carrier in self._gateways:
+            return self._gateways[carrier]
         gateway: SmsGateway = self.recording
-        if provider == "telnyx" and s.telnyx_api_key:
+        if carrier == "telnyx" and s.telnyx_api_key:
             from messaging.telnyx import TelnyxGateway
 
             gateway = TelnyxGateway(s.telnyx_api_key, s.telnyx_messaging_profile_id)
-        elif provider == "twilio" and s.twilio_account_sid and s.twilio_auth_token:
+        elif carrier == "twilio" and s.twilio_account_sid and s.twilio_auth_token:
             from messaging.twilio import TwilioGateway
 
             gateway = TwilioGateway(
@@ -103,7 +103,7 @@ class AppContext:
                 s.twilio_auth_token,
                 status_callback_url=f"{s.public_base_url}/webhooks/twilio/status",
             )
-        self._gateways[provider] = gateway
+        self._gateways[carrier] = gateway
         return gateway
 
     # --- clinics -------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class AppContext:
             cancellation_notice_hours=info.booking.cancellation_notice_hours,
             currency=info.booking.currency,
             staff_alert_phone=info.staff_alert_phone,
-            sms_provider=self.default_sms_provider(),
+            sms_carrier=self.default_carrier(),
         )
 
     def emr_for(self, clinic: ClinicFile) -> EMRClient:

@@ -67,7 +67,7 @@ class Settings(BaseModel):
 
     #: Which gateway sends SMS: "auto" picks Telnyx/Twilio by the clinic number's carrier when
     #: its key is set, else records; "recording" never calls a carrier (embedded default).
-    sms_provider: Literal["auto", "recording", "telnyx", "twilio"] = "auto"
+    sms_carrier: Literal["auto", "recording", "telnyx", "twilio"] = "auto"
     #: Seconds a Telnyx signature timestamp may differ from now (Telnyx SDK uses 300 s).
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
@@ -116,6 +116,10 @@ class Settings(BaseModel):
         return self.effective_database_url.startswith("sqlite")
 
 
+#: Variables read under their former name when the new one is unset (new name: former name).
+RENAMED = {"SMS_CARRIER": "SMS_PROVIDER"}
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build :class:`Settings` from ``env`` (default: ``os.environ``) plus keyword overrides.
 
@@ -130,6 +134,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         SettingsError: a variable is invalid; the message names it, e.g. ``SQUARE_ENVIRONMENT``.
     """
     source = dict(os.environ if env is None else env)
+    for new, old in RENAMED.items():
+        if not source.get(new) and source.get(old):
+            source[new] = source[old]
     values: dict[str, object] = {}
     for name in Settings.model_fields:
         key = name.upper()

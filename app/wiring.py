@@ -160,6 +160,6 @@ def describe(ctx: AppContext) -> dict[str, Any]:
         "jobs": type(ctx.jobs).__name__,
         "chat_model": ctx.chat_model.name,
         "deposits": ctx.deposits.name,
-        "sms": ctx.default_sms_provider(),
+        "sms": ctx.default_carrier(),
         "email": type(ctx.mailer).__name__,
     }

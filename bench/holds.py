@@ -68,7 +68,7 @@ def main() -> int:
         conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
     url = make_url(PG).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
     settings = load_settings(
-        {}, database_url=url.render_as_string(hide_password=False), sms_provider="recording"
+        {}, database_url=url.render_as_string(hide_password=False), sms_carrier="recording"
     )
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6))))
     ctx = build_context(settings, clock=clock)

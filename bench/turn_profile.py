@@ -96,7 +96,7 @@ def main() -> int:
     configure_logging("ERROR")  # as the bench's processes run
     import_all_models()
     settings = load_settings(
-        {}, database_url=scratch_url(), sms_provider="recording", instance_path=ROOT / "instance"
+        {}, database_url=scratch_url(), sms_carrier="recording", instance_path=ROOT / "instance"
     )
     jobs = RecordedJobs()
     ctx = build_context(settings, jobs=jobs)  # type: ignore[arg-type]
@@ -104,7 +104,7 @@ def main() -> int:
     seed_clinic(ctx.db, load_clinic_file(ROOT / "testdata" / "demo-clinic.json"))
     for i in range(args.turns):
         receive_text(ctx, InboundMessage(
-            provider="telnyx", event_id=f"evt-{i}", provider_message_id=f"m-{i}",
+            provider="telnyx", event_id=f"evt-{i}", carrier_message_id=f"m-{i}",
             from_number=f"+1512830{i:04d}", to_number="+15125550100",
             body=TEXTS[i % 2],
         ))  # fmt: skip

@@ -47,7 +47,7 @@ CLINIC = "+15125550100"  # the demo clinic's number
 #: section 7.1 test-1 key and gives the app its public key (``TELNYX_PUBLIC_KEY``).
 TEST_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 # Tables read: messages (direction, status, kind, conversation_id, from_number, to_number,
-# provider_event_id, created_at, processed_at, sent_at), conversations (id, patient_phone),
+# carrier_event_id, created_at, processed_at, sent_at), conversations (id, patient_phone),
 # clinics (profile->burst_window_seconds).
 # -------------------------------------------------------------------------------------------
 
@@ -126,7 +126,7 @@ class Stack:
             "DATABASE_URL": self.db_url,
             "REDIS_URL": self.redis_url,
             "TELNYX_PUBLIC_KEY": TEST_PUBLIC_KEY,
-            "SMS_PROVIDER": "recording",
+            "SMS_CARRIER": "recording",
             "PUBLIC_BASE_URL": "https://bench.frontdesk.test",
             "LOG_LEVEL": "ERROR",
         }

@@ -9,7 +9,7 @@ web app, and ``--workers`` ``frontdesk worker`` processes (RQ with scheduler and
 importing this tree, against a scratch Postgres database (``BENCH_DATABASE_URL``, default
 ``.../frontdesk_bench``, dropped, migrated with ``frontdesk db upgrade``, seeded with
 ``frontdesk seed``) and a scratch Redis database (``BENCH_REDIS_URL``, default
-``redis://127.0.0.1:6379/15``, flushed), with ``SMS_PROVIDER=recording`` and the offline model.
+``redis://127.0.0.1:6379/15``, flushed), with ``SMS_CARRIER=recording`` and the offline model.
 The clinic's burst window is ``--burst`` seconds. Parts, in this order:
 
 - floor: the same gunicorn configuration serving ``bench/bare_wsgi.py`` (200 ``ok`` to any
@@ -254,7 +254,7 @@ def durability_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer
 
         stored = set(
             conn.execute(
-                text("SELECT provider_event_id FROM messages WHERE direction='in'")
+                text("SELECT carrier_event_id FROM messages WHERE direction='in'")
             ).scalars()
         )
         answered = one(

@@ -44,7 +44,7 @@ def tell_staff(
         clinic_id=clinic.clinic_id,
         staff_phone=clinic.staff_alert_phone,
         clinic_phone=clinic.phone,
-        provider=clinic.sms_provider,
+        carrier=clinic.sms_carrier,
         kind=kind,
         reason=reason,
         summary=summary,

@@ -21,7 +21,7 @@ class ClinicTerms:
         cancellation_notice_hours: cancel earlier than this before the start to be refunded.
         currency: ISO 4217 code of deposits.
         staff_alert_phone: where staff texts go (None: no staff texts).
-        sms_provider: the carrier the clinic's texts leave through.
+        sms_carrier: the carrier the clinic's texts leave through.
     """
 
     clinic_id: str
@@ -32,7 +32,7 @@ class ClinicTerms:
     cancellation_notice_hours: int = 24
     currency: str = "USD"
     staff_alert_phone: str | None = None
-    sms_provider: str = "recording"
+    sms_carrier: str = "recording"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -24,9 +24,9 @@ class InboundMessage:
     ``MessageSid``) and dedupes retries; numbers are as the carrier sent them (E.164 for both).
     """
 
-    provider: str
+    carrier: str
     event_id: str
-    provider_message_id: str
+    carrier_message_id: str
     from_number: str
     to_number: str
     body: str
@@ -38,8 +38,8 @@ class InboundMessage:
 class StatusUpdate:
     """A delivery-status callback: carrier message id, our status word, carrier error code."""
 
-    provider: str
-    provider_message_id: str
+    carrier: str
+    carrier_message_id: str
     status: str
     error_code: str | None = None
     error_detail: str | None = None
@@ -49,7 +49,7 @@ class StatusUpdate:
 class MissedCall:
     """A call to a clinic number that nobody answered (text-back trigger)."""
 
-    provider: str
+    carrier: str
     event_id: str
     from_number: str
     to_number: str
@@ -71,7 +71,7 @@ class OutboundSms:
 class SendResult:
     """The carrier's acceptance: its message id and initial status (e.g. "queued")."""
 
-    provider_message_id: str
+    carrier_message_id: str
     status: str = "queued"
 
 

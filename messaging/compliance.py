@@ -54,7 +54,7 @@ def _normalize_keyword(body: str) -> str:
     return text
 
 
-def classify_keyword(body: str, provider: str | None = None) -> Keyword | None:
+def classify_keyword(body: str, carrier: str | None = None) -> Keyword | None:
     """Classify a text that is *only* a carrier keyword.
 
     Matching is case-insensitive on the trimmed message with trailing punctuation ignored
@@ -66,7 +66,7 @@ def classify_keyword(body: str, provider: str | None = None) -> Keyword | None:
 
     Args:
         body: the inbound message text.
-        provider: "twilio" or "telnyx" to use that carrier's opt-in and help words (Telnyx
+        carrier: "twilio" or "telnyx" to use that carrier's opt-in and help words (Telnyx
             has no YES or INFO); None (or another name) uses the union of both. Every
             carrier's stop words count for every carrier.
 
@@ -76,9 +76,9 @@ def classify_keyword(body: str, provider: str | None = None) -> Keyword | None:
     text = _normalize_keyword(body)
     if text in STOP_KEYWORDS:
         return "stop"
-    if text in CARRIER_START_KEYWORDS.get(provider or "", START_KEYWORDS):
+    if text in CARRIER_START_KEYWORDS.get(carrier or "", START_KEYWORDS):
         return "start"
-    if text in CARRIER_HELP_KEYWORDS.get(provider or "", HELP_KEYWORDS):
+    if text in CARRIER_HELP_KEYWORDS.get(carrier or "", HELP_KEYWORDS):
         return "help"
     return None
 

@@ -76,7 +76,7 @@ def apply_keywords(
     """
     clinic_id, patient = conversation.clinic_id, conversation.patient_phone
     was_out = is_opted_out(session, clinic_id, patient)
-    actions, rest, opted_out = _keywords(bodies, conversation.provider, was_out)
+    actions, rest, opted_out = _keywords(bodies, conversation.carrier, was_out)
     for word, source in actions:
         if word == "stop":
             if record_opt_out(session, clinic_id, patient, source, now):

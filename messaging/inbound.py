@@ -35,7 +35,7 @@ def get_or_create_conversation(
     clinic_id: str,
     patient_phone: str,
     clinic_phone: str,
-    provider: str,
+    carrier: str,
     now: dt.datetime,
 ) -> Conversation:
     """The conversation of ``patient_phone`` with ``clinic_id``, created if missing.
@@ -50,7 +50,7 @@ def get_or_create_conversation(
             "clinic_id": clinic_id,
             "patient_phone": patient_phone,
             "clinic_phone": clinic_phone,
-            "provider": provider,
+            "carrier": carrier,
             "ai_paused": False,
             "created_at": now,
         },
@@ -62,7 +62,7 @@ def get_or_create_conversation(
         )
     ).scalar_one()
     conversation.clinic_phone = clinic_phone
-    conversation.provider = provider
+    conversation.carrier = carrier
     return conversation
 
 
@@ -87,7 +87,7 @@ def store_inbound(
         "clinic_id": clinic_id,
         "patient_phone": patient_phone,
         "clinic_phone": clinic_phone,
-        "provider": message.provider,
+        "carrier": message.carrier,
         "ai_paused": False,
         "created_at": now,
     }
@@ -103,7 +103,7 @@ def store_inbound(
             Conversation,
             conversation,
             ["clinic_id", "patient_phone"],
-            ["clinic_phone", "provider"],
+            ["clinic_phone", "carrier"],
             Conversation.id,
         )
     )
@@ -111,7 +111,7 @@ def store_inbound(
         session,
         Message,
         text | {"conversation_id": conversation_id},
-        ["provider", "provider_event_id"],
+        ["carrier", "carrier_event_id"],
         Message.id,
     )
     if row_id is None:
@@ -135,7 +135,7 @@ def _store_postgres(
     upserted = (
         upsert.on_conflict_do_update(
             index_elements=["clinic_id", "patient_phone"],
-            set_={c: upsert.excluded[c] for c in ("clinic_phone", "provider")},
+            set_={c: upsert.excluded[c] for c in ("clinic_phone", "carrier")},
         )
         .returning(conversations.c.id)
         .cte("upserted")
@@ -147,7 +147,7 @@ def _store_postgres(
             [*columns, "conversation_id"],
             select(*(literal(text[c], messages.c[c].type) for c in columns), upserted.c.id),
         )
-        .on_conflict_do_nothing(index_elements=["provider", "provider_event_id"])
+        .on_conflict_do_nothing(index_elements=["carrier", "carrier_event_id"])
         .returning(messages.c.id)
         .cte("inserted")
     )
@@ -183,7 +183,7 @@ def store_invalid_sender(
     values = _inbound_values(message, clinic_id, message.from_number[:32], clinic_phone, now)
     values |= {"conversation_id": None, "status": "invalid_sender"}
     return (
-        insert_returning(session, Message, values, ["provider", "provider_event_id"], Message.id)
+        insert_returning(session, Message, values, ["carrier", "carrier_event_id"], Message.id)
         is not None
     )
 
@@ -199,9 +199,9 @@ def _inbound_values(
         "clinic_id": clinic_id,
         "direction": "in",
         "kind": "patient",
-        "provider": message.provider,
-        "provider_event_id": message.event_id,
-        "provider_message_id": message.provider_message_id,
+        "carrier": message.carrier,
+        "carrier_event_id": message.event_id,
+        "carrier_message_id": message.carrier_message_id,
         "from_number": from_number,
         "to_number": clinic_phone,
         "body": message.body,

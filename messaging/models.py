@@ -85,7 +85,7 @@ class Conversation(Base):
     clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     patient_phone: Mapped[str] = mapped_column(String(20))
     clinic_phone: Mapped[str] = mapped_column(String(20))
-    provider: Mapped[str] = mapped_column(String(16), default="recording")
+    carrier: Mapped[str] = mapped_column(String(16), default="recording")
     ai_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_inbound_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -102,7 +102,7 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (
-        UniqueConstraint("provider", "provider_event_id"),
+        UniqueConstraint("carrier", "carrier_event_id"),
         Index(
             "ix_messages_conversation_direction_status", "conversation_id", "direction", "status"
         ),
@@ -117,9 +117,9 @@ class Message(Base):
     direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction", 8))
     # reply | help | opt_out_confirmation | opt_in_confirmation | textback | confirmation | ...
     kind: Mapped[str] = mapped_column(String(32), default="reply")
-    provider: Mapped[str] = mapped_column(String(16))
-    provider_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    provider_message_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    carrier: Mapped[str] = mapped_column(String(16))
+    carrier_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    carrier_message_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     from_number: Mapped[str] = mapped_column(String(32))
     to_number: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text, default="")
@@ -199,7 +199,7 @@ class CallSession(Base):
     __tablename__ = "call_sessions"
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)  # carrier's session id
-    provider: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str] = mapped_column(String(16))
     clinic_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     from_number: Mapped[str] = mapped_column(String(32))
     to_number: Mapped[str] = mapped_column(String(32))

@@ -96,7 +96,7 @@ def queue_text(
     from_number: str,
     to_number: str,
     body: str,
-    provider: str,
+    carrier: str,
     now: dt.datetime,
     conversation_id: int | None = None,
     kind: str = "reply",
@@ -108,7 +108,7 @@ def queue_text(
         session: the unit of work; the send job is enqueued only if it commits.
         clinic_id, from_number, to_number: sender clinic and E.164 numbers.
         body: the text; typographic punctuation is normalised to GSM-7 first.
-        provider: the carrier that should send it ("telnyx", "twilio", "recording").
+        carrier: the carrier that should send it ("telnyx", "twilio", "recording").
         now: the current instant (aware).
         conversation_id: the patient conversation, None for texts to staff.
         kind: reply | confirmation | textback | staff | alert | opt_out_confirmation | ...
@@ -131,7 +131,7 @@ def queue_text(
         clinic_id=clinic_id,
         direction=Direction.OUT,
         kind=kind,
-        provider=provider,
+        carrier=carrier,
         from_number=from_number,
         to_number=to_number,
         body=text,
@@ -198,7 +198,7 @@ def queue_reply_parts(
             from_number=conversation.clinic_phone,
             to_number=conversation.patient_phone,
             body=part,
-            provider=conversation.provider,
+            carrier=conversation.carrier,
             now=now,
             conversation_id=conversation.id,
             kind=kind,
@@ -234,7 +234,7 @@ def deliver(
     if held_back is not None:
         return held_back
     message.attempts += 1
-    gateway = gateway_for(message.provider)
+    gateway = gateway_for(message.carrier)
     try:
         result = gateway.send(
             OutboundSms(
@@ -249,7 +249,7 @@ def deliver(
     except SendError as exc:
         return _record_send_error(session, message, exc, now)
     message.status = MessageStatus.SENT
-    message.provider_message_id = result.provider_message_id
+    message.carrier_message_id = result.carrier_message_id
     message.sent_at = now
     return "sent"
 

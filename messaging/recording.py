@@ -45,7 +45,7 @@ class RecordingGateway:
         """Record ``message``, or raise the next scripted ``SendError``.
 
         Returns:
-            ``SendResult(provider_message_id="rec-<n>", status="queued")``, n counting from 1.
+            ``SendResult(carrier_message_id="rec-<n>", status="queued")``, n counting from 1.
 
         Raises:
             SendError: when the next entry of ``fail_with`` is an error.
@@ -56,7 +56,7 @@ class RecordingGateway:
             if failure is not None:
                 raise failure
             self._counter += 1
-            result = SendResult(provider_message_id=f"rec-{self._counter}", status="queued")
+            result = SendResult(carrier_message_id=f"rec-{self._counter}", status="queued")
             self.sent.append(message)
         if self._on_send is not None:
             self._on_send(message, result)

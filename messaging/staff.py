@@ -51,7 +51,7 @@ def notify_staff(
     clinic_id: str,
     staff_phone: str | None,
     clinic_phone: str,
-    provider: str,
+    carrier: str,
     kind: str,
     reason: str,
     summary: str,
@@ -95,7 +95,7 @@ def notify_staff(
             from_number=clinic_phone,
             to_number=staff_phone,
             body=copy.staff_text(summary),
-            provider=provider,
+            carrier=carrier,
             now=now,
             kind="staff",
         )

@@ -43,8 +43,8 @@ def record_status(session: Session, update: StatusUpdate) -> bool:
     """
     row = session.execute(
         select(Message).where(
-            Message.provider == update.provider,
-            Message.provider_message_id == update.provider_message_id,
+            Message.carrier == update.carrier,
+            Message.carrier_message_id == update.carrier_message_id,
             Message.direction == "out",
         )
     ).scalar_one_or_none()

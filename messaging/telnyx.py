@@ -141,7 +141,7 @@ def parse_event(payload: Any) -> TelnyxEvent | None:
 
     Returns:
         - ``message.received`` -> ``InboundMessage`` (event_id = ``data.id``,
-          provider_message_id = ``data.payload.id``, text, MMS media, ``received_at`` from
+          carrier_message_id = ``data.payload.id``, text, MMS media, ``received_at`` from
           ``data.occurred_at``);
         - ``message.sent`` / ``message.finalized`` -> ``StatusUpdate`` (status of
           ``payload.to[0]``, first error code and title);
@@ -241,9 +241,9 @@ def _parse_received(data: Mapping[str, Any]) -> InboundMessage:
             )
         )
     return InboundMessage(
-        provider=PROVIDER,
+        carrier=PROVIDER,
         event_id=event_id,
-        provider_message_id=message_id if isinstance(message_id, str) and message_id else event_id,
+        carrier_message_id=message_id if isinstance(message_id, str) and message_id else event_id,
         from_number=from_number,
         to_number=to_number,
         body=text if isinstance(text, str) else "",
@@ -271,8 +271,8 @@ def _parse_status(data: Mapping[str, Any]) -> StatusUpdate:
         title = errors[0].get("title")
         detail = title if isinstance(title, str) and title else None
     return StatusUpdate(
-        provider=PROVIDER,
-        provider_message_id=message_id,
+        carrier=PROVIDER,
+        carrier_message_id=message_id,
         status=status,
         error_code=code,
         error_detail=detail,
@@ -391,7 +391,7 @@ class TelnyxGateway:
         if data.to and data.to[0].status:
             status = str(data.to[0].status)
         log.info("telnyx sent id=%s to=%s status=%s", data.id, mask(message.to_number), status)
-        return SendResult(provider_message_id=data.id, status=status)
+        return SendResult(carrier_message_id=data.id, status=status)
 
 
 def idempotency_header(key: str) -> str:

@@ -136,7 +136,7 @@ def parse_inbound(form: FormData) -> InboundMessage:
             ``MediaContentType{N}``.
 
     Returns:
-        ``InboundMessage`` with ``MessageSid`` as both ``event_id`` and ``provider_message_id``
+        ``InboundMessage`` with ``MessageSid`` as both ``event_id`` and ``carrier_message_id``
         (Twilio retries re-send the same SID) and ``received_at=None`` (Twilio sends no time).
 
     Raises:
@@ -160,9 +160,9 @@ def parse_inbound(form: FormData) -> InboundMessage:
             raise MalformedPayload(f"Twilio SMS webhook has no MediaUrl{index}")
         media.append(Media(url=url, content_type=_first(form, f"MediaContentType{index}")))
     return InboundMessage(
-        provider=PROVIDER,
+        carrier=PROVIDER,
         event_id=sid,
-        provider_message_id=sid,
+        carrier_message_id=sid,
         from_number=from_number,
         to_number=to_number,
         body=_first(form, "Body") or "",
@@ -192,8 +192,8 @@ def parse_status(form: FormData) -> StatusUpdate:
     if not status:
         raise MalformedPayload("Twilio status callback has no MessageStatus")
     return StatusUpdate(
-        provider=PROVIDER,
-        provider_message_id=sid,
+        carrier=PROVIDER,
+        carrier_message_id=sid,
         status=status,
         error_code=_first(form, "ErrorCode") or None,
         error_detail=_first(form, "ErrorMessage") or None,
@@ -222,7 +222,7 @@ def parse_dial_action(form: FormData) -> MissedCall | None:
     if status not in MISSED_DIAL_STATUSES:
         return None
     return MissedCall(
-        provider=PROVIDER,
+        carrier=PROVIDER,
         event_id=call_sid,
         from_number=from_number,
         to_number=to_number,
@@ -347,7 +347,7 @@ class TwilioGateway:
             raise SendError("Twilio response has no message SID", code="no_id", permanent=False)
         status = str(created.status) if created.status else "queued"
         log.info("twilio sent sid=%s to=%s status=%s", created.sid, mask(message.to_number), status)
-        return SendResult(provider_message_id=created.sid, status=status)
+        return SendResult(carrier_message_id=created.sid, status=status)
 
 
 def _status_error(status: int, raw_code: object, message: OutboundSms) -> SendError:

@@ -114,7 +114,7 @@ def make_ctx(
             "database_url": database_url,
             "instance_path": tmp_path,
             "telnyx_public_key": TEST_TELNYX_PUBLIC_KEY,
-            "sms_provider": "recording",
+            "sms_carrier": "recording",
             "public_base_url": "https://frontdesk.test",
         }
         settings = load_settings({}, **{**fields, **overrides})

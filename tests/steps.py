@@ -32,7 +32,7 @@ def open_conversation(ctx: AppContext, phone: str = JANE) -> int:
             clinic_id="glow-austin",
             patient_phone=phone,
             clinic_phone=CLINIC_NUMBER,
-            provider="telnyx",
+            carrier="telnyx",
             now=ctx.clock.now(),
         ).id
 

@@ -68,7 +68,7 @@ class ScenarioRun:
             database_url=url,
             instance_path=workdir,
             telnyx_public_key=TEST_TELNYX_PUBLIC_KEY,
-            sms_provider="recording",
+            sms_carrier="recording",
             public_base_url="http://frontdesk.test",
         )
         self.ctx: AppContext = build_context(

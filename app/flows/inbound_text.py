@@ -39,13 +39,13 @@ def receive_text(ctx: AppContext, message: InboundMessage) -> str:
     try:
         clinic_phone = to_e164(message.to_number)
     except ValueError:
-        log.warning("inbound_invalid_recipient", carrier=message.provider)
+        log.warning("inbound_invalid_recipient", carrier=message.carrier)
         return "unknown_number"
     now = ctx.clock.now()
     with ctx.db.session() as session:
         clinic_id = ctx.clinic_for_number(session, clinic_phone)
         if clinic_id is None:
-            log.warning("inbound_unknown_number", to=mask(clinic_phone), carrier=message.provider)
+            log.warning("inbound_unknown_number", to=mask(clinic_phone), carrier=message.carrier)
             return "unknown_number"
         try:
             patient_phone = to_e164(message.from_number)
@@ -53,7 +53,7 @@ def receive_text(ctx: AppContext, message: InboundMessage) -> str:
             created = store_invalid_sender(
                 session, message, clinic_id=clinic_id, clinic_phone=clinic_phone, now=now
             )
-            log.warning("inbound_invalid_sender", carrier=message.provider, stored=created)
+            log.warning("inbound_invalid_sender", carrier=message.carrier, stored=created)
             return "invalid_sender" if created else "duplicate"
         stored = store_inbound(
             session,
@@ -64,11 +64,11 @@ def receive_text(ctx: AppContext, message: InboundMessage) -> str:
             now=now,
         )
     if not stored.created:
-        log.info("inbound_duplicate", carrier=message.provider)
+        log.info("inbound_duplicate", carrier=message.carrier)
         return "duplicate"
     log.info(
         "inbound_stored",
-        carrier=message.provider,
+        carrier=message.carrier,
         sender=mask(patient_phone),
         conversation_id=stored.conversation_id,
     )

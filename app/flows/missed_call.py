@@ -99,7 +99,7 @@ def _track(session: Session, session_id: str, event: TelnyxCallEvent, now: dt.da
         CallSession,
         {
             "id": session_id,
-            "provider": "telnyx",
+            "carrier": "telnyx",
             "from_number": event.from_number[:32],
             "to_number": event.to_number[:32],
             "started_at": now,
@@ -110,7 +110,7 @@ def _track(session: Session, session_id: str, event: TelnyxCallEvent, now: dt.da
     )
 
 
-def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, provider: str) -> str:
+def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, carrier: str) -> str:
     """Send the missed-call greeting unless this caller got one within the window.
 
     Returns:
@@ -154,7 +154,7 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, pr
             clinic_id=clinic_id,
             patient_phone=caller,
             clinic_phone=clinic_number,
-            provider=provider,
+            carrier=carrier,
             now=now,
         )
         message = reply_in_conversation(session, conversation, greeting, now=now, kind="textback")
@@ -190,7 +190,7 @@ def on_twilio_voice(ctx: AppContext, call_sid: str, caller: str, clinic_number: 
             session.add(
                 CallSession(
                     id=call_sid,
-                    provider="twilio",
+                    carrier="twilio",
                     clinic_id=info.id,
                     from_number=caller[:32],
                     to_number=number,
@@ -224,7 +224,7 @@ def on_twilio_dial_status(ctx: AppContext, missed: MissedCall | None) -> str:
         if call is None:
             call = CallSession(
                 id=missed.event_id,
-                provider="twilio",
+                carrier="twilio",
                 from_number=missed.from_number[:32],
                 to_number=missed.to_number[:32],
                 started_at=now,

@@ -41,7 +41,7 @@ def handoff(ctx: AppContext, conversation_id: int, reason: str, summary: str) ->
             clinic_id=conversation.clinic_id,
             staff_phone=clinic.clinic.staff_alert_phone if clinic else None,
             clinic_phone=conversation.clinic_phone,
-            provider=conversation.provider,
+            carrier=conversation.carrier,
             kind="alert",
             reason=reason,
             summary=copy.handoff_alert(reason, mask(conversation.patient_phone), summary),

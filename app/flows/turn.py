@@ -156,7 +156,7 @@ def _tell_staff_patient_replied(
         clinic_id=conversation.clinic_id,
         staff_phone=None,
         clinic_phone=clinic.clinic.phone_numbers[0],
-        provider="recording",
+        carrier="recording",
         kind="notice",
         reason="patient_replied",
         summary=copy.patient_replied_notice(mask(conversation.patient_phone)),

@@ -31,7 +31,7 @@ JANE = "+15125550121"
 OMAR = "+15125550122"
 STAFF = "+15125550199"
 #: Settings ``make_ctx`` always sets; tests override them on the built context instead.
-_FIXED_SETTINGS = ("telnyx_public_key", "sms_provider", "public_base_url")
+_FIXED_SETTINGS = ("telnyx_public_key", "sms_carrier", "public_base_url")
 
 
 @dataclass

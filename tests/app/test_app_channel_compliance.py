@@ -67,8 +67,8 @@ def test_help_to_an_opted_out_number_sends_nothing(desk: Desk) -> None:
     assert desk.say("HELP") == []
 
 
-@pytest.mark.parametrize(("provider", "code"), [("telnyx", "40300"), ("twilio", "21610")])
-def test_carrier_opt_out_error_marks_opted_out(desk: Desk, provider: str, code: str) -> None:
+@pytest.mark.parametrize(("carrier", "code"), [("telnyx", "40300"), ("twilio", "21610")])
+def test_carrier_opt_out_error_marks_opted_out(desk: Desk, carrier: str, code: str) -> None:
     ctx = desk.ctx
     ctx.recording.fail_next(SendError("opted out", code=code, permanent=True, opted_out=True))
     now = ctx.clock.now()
@@ -79,7 +79,7 @@ def test_carrier_opt_out_error_marks_opted_out(desk: Desk, provider: str, code: 
             from_number=CLINIC,
             to_number=JANE,
             body="Your appointment is tomorrow",
-            provider=provider,
+            carrier=carrier,
             now=now,
             kind="confirmation",
         )
@@ -98,7 +98,7 @@ def test_carrier_opt_out_error_marks_opted_out(desk: Desk, provider: str, code: 
             from_number=CLINIC,
             to_number=JANE,
             body="hello again",
-            provider=provider,
+            carrier=carrier,
             now=now,
         )
         assert later.status == "blocked"

@@ -37,7 +37,7 @@ def _queue(ctx: AppContext, *, to: str = JANE, kind: str = "reply", body: str = 
             from_number=CLINIC,
             to_number=to,
             body=body,
-            provider="telnyx",
+            carrier="telnyx",
             now=ctx.clock.now(),
             kind=kind,
         ).id

@@ -150,7 +150,7 @@ def test_the_database_refuses_an_unknown_status(database_url: str) -> None:
         with pytest.raises(IntegrityError, match="ck_messages_status"), db.session() as s:
             s.execute(
                 text(
-                    "INSERT INTO messages (clinic_id, direction, kind, provider, from_number, "
+                    "INSERT INTO messages (clinic_id, direction, kind, carrier, from_number, "
                     "to_number, body, media, segments, status, attempts, created_at) VALUES "
                     "('c1', 'out', 'reply', 'recording', '+15125550100', '+15125550101', 'hi', "
                     "'[]', 1, 'mislaid', 0, :now)"
@@ -170,7 +170,7 @@ def test_the_orm_refuses_an_unknown_status_before_the_database() -> None:
                 Message(
                     clinic_id="c1",
                     direction="out",
-                    provider="recording",
+                    carrier="recording",
                     from_number="+15125550100",
                     to_number="+15125550101",
                     status="mislaid",
@@ -182,7 +182,7 @@ def test_the_orm_refuses_an_unknown_status_before_the_database() -> None:
                 Message(
                     clinic_id="c1",
                     direction=Direction.OUT,
-                    provider="recording",
+                    carrier="recording",
                     from_number="+15125550100",
                     to_number="+15125550101",
                     status="queued",

@@ -64,7 +64,7 @@ def _first_reply(desk: Desk) -> Message:
     """Text the clinic once and return the stored outbound reply row."""
     assert desk.say("hi how much is botox")
     rows = desk.messages(Message.direction == "out")
-    assert len(rows) == 1 and rows[0].provider_message_id
+    assert len(rows) == 1 and rows[0].carrier_message_id
     return rows[0]
 
 
@@ -72,7 +72,7 @@ def test_signed_text_is_stored_and_answered(desk: Desk) -> None:
     response = desk.text("hi how much is botox")
     assert response.status_code == 200
     inbound = desk.messages(Message.direction == "in")
-    assert [(m.from_number, m.to_number, m.body, m.provider) for m in inbound] == [
+    assert [(m.from_number, m.to_number, m.body, m.carrier) for m in inbound] == [
         (JANE, CLINIC, "hi how much is botox", "telnyx")
     ]
     assert inbound[0].status == "processed"
@@ -210,8 +210,8 @@ def test_two_patients_get_separate_conversations(desk: Desk) -> None:
 
 def test_finalized_delivered_updates_the_sent_row(desk: Desk) -> None:
     reply = _first_reply(desk)
-    assert reply.provider_message_id is not None
-    event = _status_event("message.finalized", reply.provider_message_id, "delivered")
+    assert reply.carrier_message_id is not None
+    event = _status_event("message.finalized", reply.carrier_message_id, "delivered")
     assert desk.post_telnyx(event).status_code == 200
     [row] = desk.messages(Message.id == reply.id)
     assert (row.status, row.error_code) == ("delivered", None)
@@ -219,10 +219,10 @@ def test_finalized_delivered_updates_the_sent_row(desk: Desk) -> None:
 
 def test_finalized_failure_stores_the_carrier_error(desk: Desk) -> None:
     reply = _first_reply(desk)
-    assert reply.provider_message_id is not None
+    assert reply.carrier_message_id is not None
     errors = [{"code": "40008", "title": "Undeliverable", "detail": "Handset unreachable"}]
     event = _status_event(
-        "message.finalized", reply.provider_message_id, "delivery_failed", errors=errors
+        "message.finalized", reply.carrier_message_id, "delivery_failed", errors=errors
     )
     assert desk.post_telnyx(event).status_code == 200
     [row] = desk.messages(Message.id == reply.id)
@@ -232,10 +232,10 @@ def test_finalized_failure_stores_the_carrier_error(desk: Desk) -> None:
 
 def test_finalized_failure_marks_the_row_failed(desk: Desk) -> None:
     reply = _first_reply(desk)
-    assert reply.provider_message_id is not None
+    assert reply.carrier_message_id is not None
     errors = [{"code": "40008", "title": "Undeliverable"}]
     event = _status_event(
-        "message.finalized", reply.provider_message_id, "delivery_failed", errors=errors
+        "message.finalized", reply.carrier_message_id, "delivery_failed", errors=errors
     )
     assert desk.post_telnyx(event).status_code == 200
     [row] = desk.messages(Message.id == reply.id)
@@ -244,9 +244,9 @@ def test_finalized_failure_marks_the_row_failed(desk: Desk) -> None:
 
 def test_late_sent_event_does_not_undo_delivered(desk: Desk) -> None:
     reply = _first_reply(desk)
-    assert reply.provider_message_id is not None
-    finalized = _status_event("message.finalized", reply.provider_message_id, "delivered")
-    sent = _status_event("message.sent", reply.provider_message_id, "sent")
+    assert reply.carrier_message_id is not None
+    finalized = _status_event("message.finalized", reply.carrier_message_id, "delivered")
+    sent = _status_event("message.sent", reply.carrier_message_id, "sent")
     assert desk.post_telnyx(finalized).status_code == 200
     assert desk.post_telnyx(sent).status_code == 200
     [row] = desk.messages(Message.id == reply.id)

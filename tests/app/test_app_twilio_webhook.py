@@ -88,7 +88,7 @@ def test_signed_sms_is_stored_and_answered(desk: Desk) -> None:
     assert response.status_code == 200
     assert _is_empty_twiml(response)
     [inbound] = desk.messages(Message.direction == "in")
-    assert (inbound.provider, inbound.provider_message_id, inbound.from_number, inbound.body) == (
+    assert (inbound.carrier, inbound.carrier_message_id, inbound.from_number, inbound.body) == (
         "twilio",
         sid,
         JANE,
@@ -98,7 +98,7 @@ def test_signed_sms_is_stored_and_answered(desk: Desk) -> None:
     assert (reply.to_number, reply.from_number) == (JANE, CLINIC)
     assert "$13" in reply.body
     [out] = desk.messages(Message.direction == "out")
-    assert (out.provider, out.status) == ("twilio", "sent")
+    assert (out.carrier, out.status) == ("twilio", "sent")
 
 
 @pytest.mark.parametrize("how", ["wrong_token", "other_url", "body_changed", "missing"])
@@ -192,14 +192,14 @@ def _sent_reply(desk: Desk) -> Message:
     """Have Jane text in over Twilio; return the stored outbound reply."""
     assert _post(desk, "/webhooks/twilio/sms", _sms_form("hi how much is botox")).status_code == 200
     [out] = desk.messages(Message.direction == "out")
-    assert out.provider_message_id
+    assert out.carrier_message_id
     return out
 
 
 def test_status_callback_marks_delivered(desk: Desk) -> None:
     out = _sent_reply(desk)
-    assert out.provider_message_id is not None
-    form = _status_form(out.provider_message_id, "delivered")
+    assert out.carrier_message_id is not None
+    form = _status_form(out.carrier_message_id, "delivered")
     response = _post(desk, "/webhooks/twilio/status", form)
     assert response.status_code == 200
     [row] = desk.messages(Message.id == out.id)
@@ -208,8 +208,8 @@ def test_status_callback_marks_delivered(desk: Desk) -> None:
 
 def test_status_callback_stores_error_code(desk: Desk) -> None:
     out = _sent_reply(desk)
-    assert out.provider_message_id is not None
-    form = _status_form(out.provider_message_id, "undelivered", error="30003")
+    assert out.carrier_message_id is not None
+    form = _status_form(out.carrier_message_id, "undelivered", error="30003")
     assert _post(desk, "/webhooks/twilio/status", form).status_code == 200
     [row] = desk.messages(Message.id == out.id)
     assert row.error_code == "30003"
@@ -217,8 +217,8 @@ def test_status_callback_stores_error_code(desk: Desk) -> None:
 
 def test_status_callback_with_bad_signature_changes_nothing(desk: Desk) -> None:
     out = _sent_reply(desk)
-    assert out.provider_message_id is not None
-    form = _status_form(out.provider_message_id, "failed", error="30008")
+    assert out.carrier_message_id is not None
+    form = _status_form(out.carrier_message_id, "failed", error="30008")
     signature = sign_twilio(BASE + "/webhooks/twilio/status", form, "wrong")
     assert _post(desk, "/webhooks/twilio/status", form, signature=signature).status_code == 403
     [row] = desk.messages(Message.id == out.id)

@@ -43,7 +43,7 @@ def test_toll_free_number_uses_the_clinic_zone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "provider", "expected"),
+    ("text", "carrier", "expected"),
     [
         ("yes", "twilio", "start"),
         ("yes", "telnyx", None),
@@ -56,5 +56,5 @@ def test_toll_free_number_uses_the_clinic_zone() -> None:
         ("yes", None, "start"),
     ],
 )
-def test_keywords_per_carrier(text: str, provider: str | None, expected: str | None) -> None:
-    assert classify_keyword(text, provider) == expected
+def test_keywords_per_carrier(text: str, carrier: str | None, expected: str | None) -> None:
+    assert classify_keyword(text, carrier) == expected

@@ -72,12 +72,12 @@ def _sms(n: int) -> OutboundSms:
 def test_recording_gateway_records_and_numbers() -> None:
     printed: list[str] = []
     gateway: SmsGateway = RecordingGateway(
-        on_send=lambda m, r: printed.append(r.provider_message_id)
+        on_send=lambda m, r: printed.append(r.carrier_message_id)
     )
     assert gateway.name == "recording"
-    assert gateway.send(_sms(1)).provider_message_id == "rec-1"
+    assert gateway.send(_sms(1)).carrier_message_id == "rec-1"
     result = gateway.send(_sms(2))
-    assert (result.provider_message_id, result.status) == ("rec-2", "queued")
+    assert (result.carrier_message_id, result.status) == ("rec-2", "queued")
     assert isinstance(gateway, RecordingGateway)
     assert gateway.bodies() == ["hello 1", "hello 2"]
     assert gateway.bodies("+15125550199") == []
@@ -92,11 +92,11 @@ def test_recording_gateway_scripted_failures() -> None:
     with pytest.raises(SendError) as info:
         gateway.send(_sms(1))
     assert info.value.permanent is False
-    assert gateway.send(_sms(1)).provider_message_id == "rec-1"
+    assert gateway.send(_sms(1)).carrier_message_id == "rec-1"
     with pytest.raises(SendError) as info:
         gateway.send(_sms(2))
     assert info.value.opted_out
-    assert gateway.send(_sms(3)).provider_message_id == "rec-2"  # script used up
+    assert gateway.send(_sms(3)).carrier_message_id == "rec-2"  # script used up
     assert [m.idempotency_key for m in gateway.sent] == ["k1", "k3"]
     assert [m.idempotency_key for m in gateway.attempts] == ["k1", "k1", "k2", "k3"]
     gateway.fail_next(SendError("down", permanent=False))
@@ -104,7 +104,7 @@ def test_recording_gateway_scripted_failures() -> None:
         gateway.send(_sms(4))
     gateway.clear()
     assert gateway.sent == [] and gateway.attempts == []
-    assert gateway.send(_sms(5)).provider_message_id == "rec-3"
+    assert gateway.send(_sms(5)).carrier_message_id == "rec-3"
 
 
 def test_recording_gateway_is_thread_safe() -> None:
@@ -116,7 +116,7 @@ def test_recording_gateway_is_thread_safe() -> None:
         for n in range(start, start + 50):
             result = gateway.send(_sms(n))
             with lock:
-                ids.append(result.provider_message_id)
+                ids.append(result.carrier_message_id)
 
     threads = [threading.Thread(target=worker, args=(i * 50,)) for i in range(8)]
     for t in threads:

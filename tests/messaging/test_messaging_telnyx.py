@@ -143,9 +143,9 @@ MMS_RECEIVED: dict[str, Any] = {
 def test_parse_message_received_with_mms() -> None:
     event = parse_event(MMS_RECEIVED)
     assert isinstance(event, InboundMessage)
-    assert event.provider == "telnyx"
+    assert event.carrier == "telnyx"
     assert event.event_id == "bf6307bd-884d-4c1f-b6ea-c62b8c495d3c"
-    assert event.provider_message_id == "7ee4241c-f127-47e5-9c34-3aac291f8058"
+    assert event.carrier_message_id == "7ee4241c-f127-47e5-9c34-3aac291f8058"
     assert event.from_number == "+15125550123"
     assert event.to_number == "+15125550100"
     assert event.body == "is this bruising normal?"
@@ -180,8 +180,8 @@ def test_parse_finalized_status_with_error() -> None:
     }
     event = parse_event(payload)
     assert event == StatusUpdate(
-        provider="telnyx",
-        provider_message_id="40385f64-5717-4562-b3fc-2c963f66afa6",
+        carrier="telnyx",
+        carrier_message_id="40385f64-5717-4562-b3fc-2c963f66afa6",
         status="delivery_failed",
         error_code="40008",
         error_detail="Undeliverable",
@@ -355,7 +355,7 @@ def test_send_success(gateway: TelnyxGateway) -> None:
         return_value=httpx.Response(200, json=SEND_RESPONSE)
     )
     result = gateway.send(MESSAGE)
-    assert result.provider_message_id == "40385f64-5717-4562-b3fc-2c963f66afa6"
+    assert result.carrier_message_id == "40385f64-5717-4562-b3fc-2c963f66afa6"
     assert result.status == "queued"
     assert route.call_count == 1
     request = route.calls.last.request

@@ -141,8 +141,8 @@ INBOUND_MMS = MultiDict(
 def test_parse_inbound_mms_multidict() -> None:
     message = parse_inbound(INBOUND_MMS)
     assert isinstance(message, InboundMessage)
-    assert message.provider == "twilio"
-    assert message.event_id == message.provider_message_id == "MM1f8b1e4b0f4c2e9b8f0d6a5c3b2a1e0d"
+    assert message.carrier == "twilio"
+    assert message.event_id == message.carrier_message_id == "MM1f8b1e4b0f4c2e9b8f0d6a5c3b2a1e0d"
     assert (message.from_number, message.to_number) == ("+15125550123", "+15125550100")
     assert message.body == "here's the rash after my peel"
     assert [(m.url[-3:], m.content_type) for m in message.media] == [
@@ -199,10 +199,10 @@ def test_parse_status() -> None:
         ]
     )
     assert parse_status(form) == StatusUpdate(
-        provider="twilio", provider_message_id="SM1", status="undelivered", error_code="30003"
+        carrier="twilio", carrier_message_id="SM1", status="undelivered", error_code="30003"
     )
     delivered = parse_status({"SmsSid": "SM2", "SmsStatus": "delivered"})
-    assert (delivered.provider_message_id, delivered.status, delivered.error_code) == (
+    assert (delivered.carrier_message_id, delivered.status, delivered.error_code) == (
         "SM2",
         "delivered",
         None,
@@ -229,7 +229,7 @@ DIAL_FORM = {
 def test_dial_action_missed(status: str) -> None:
     missed = parse_dial_action({**DIAL_FORM, "DialCallStatus": status})
     assert missed == MissedCall(
-        provider="twilio",
+        carrier="twilio",
         event_id="CA0123456789abcdef0123456789abcdef",
         from_number="+15125550123",
         to_number="+15125550100",
@@ -303,7 +303,7 @@ def test_send_success() -> None:
         SID, "token", status_callback_url="https://frontdesk.example/webhooks/twilio/status"
     )
     result = gateway.send(MESSAGE)
-    assert result.provider_message_id == "SM1f8b1e4b0f4c2e9b8f0d6a5c3b2a1e0d"
+    assert result.carrier_message_id == "SM1f8b1e4b0f4c2e9b8f0d6a5c3b2a1e0d"
     assert result.status == "queued"
     assert len(responses.calls) == 1
     sent = parse_qs(str(responses.calls[0].request.body))
