@@ -134,18 +134,7 @@ class OpenAIChatModel:
                 on 429/5xx/timeouts/connection errors, or an answer with no choice, or with
                 neither text nor tool calls.
         """
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": to_api_messages(request.messages),
-        }
-        if self.temperature is not None:
-            kwargs["temperature"] = self.temperature
-        if request.tools:
-            # parallel_tool_calls / tool_choice are rejected by the API without tools.
-            kwargs["tools"] = to_api_tools(request.tools)
-            kwargs["tool_choice"] = "auto"
-            kwargs["parallel_tool_calls"] = True
-
+        kwargs = self._request_body(request)
         policy = retrying(
             max_attempts=self.max_attempts,
             retry=is_retryable,
@@ -175,6 +164,21 @@ class OpenAIChatModel:
             completion_tokens=response.usage.completion_tokens,
         )
         return response
+
+    def _request_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The Chat Completions request parameters for ``request``."""
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_api_messages(request.messages),
+        }
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if request.tools:
+            # parallel_tool_calls / tool_choice are rejected by the API without tools.
+            kwargs["tools"] = to_api_tools(request.tools)
+            kwargs["tool_choice"] = "auto"
+            kwargs["parallel_tool_calls"] = True
+        return kwargs
 
 
 # --- retry policy ----------------------------------------------------------------------------
