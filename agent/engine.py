@@ -213,6 +213,21 @@ def answer(
     return Answer(turn.result, history.next_turn, turn.new, record)
 
 
+def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: History) -> Answer:
+    """The answer of a turn that failed unexpectedly (a bug, a tool that raised): staff are
+    alerted with the patient's question and the patient gets the safe fallback, never silence
+    (DESIGN.md §2)."""
+    turn = _Turn(
+        history.messages, [ChatMessage(role="user", content=user_text)], TurnResult([]), []
+    )
+    turn.result.outcome = TurnOutcome.ERROR
+    deps.handoff("other", f"The assistant hit an error answering the patient: {user_text[:300]!r}")
+    turn.result.replies = [turn.say(copy.FALLBACK)]
+    turn.result.handed_off = True
+    record = _record(model.name, turn.result, 0, deps)
+    return Answer(turn.result, history.next_turn, turn.new, record)
+
+
 @contextmanager
 def _tracking_handoff(deps: AgentDeps, reasons: list[str]) -> Iterator[None]:
     """While open, every ``deps.handoff`` call (from a tool or a guardrail) is also noted in

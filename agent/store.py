@@ -41,6 +41,8 @@ class TurnOutcome(enum.StrEnum):
     MODEL_ERROR = "model_error"
     #: The model answered with nothing (fallback sent, staff alerted).
     EMPTY = "empty"
+    #: The turn raised unexpectedly (a bug, a tool error); fallback sent, staff alerted.
+    ERROR = "error"
 
 
 class AgentStep(Base):

@@ -214,26 +214,38 @@ def _inbound_values(
     }
 
 
-def take_unprocessed(session: Session, conversation_id: int, now: dt.datetime) -> list[Message]:
-    """Mark every received-but-unprocessed inbound text of a conversation processed.
-
-    Returns them oldest first: a burst of texts becomes one turn.
-    """
-    rows = list(
+def unprocessed(session: Session, conversation_id: int) -> list[Message]:
+    """Every received-but-unprocessed inbound text of a conversation, oldest first (a burst of
+    texts becomes one turn). They stay unprocessed until :func:`mark_processed`."""
+    return list(
         session.execute(
             select(Message)
             .where(
                 Message.conversation_id == conversation_id,
                 Message.direction == "in",
-                Message.status == "received",
+                Message.status == MessageStatus.RECEIVED,
             )
             .order_by(Message.id)
         ).scalars()
     )
-    for row in rows:
-        row.status = MessageStatus.PROCESSED
-        row.processed_at = now
-    return rows
+
+
+def mark_processed(session: Session, message_ids: list[int], now: dt.datetime) -> int:
+    """Mark the texts a turn answered processed, in the transaction that saves its outcome.
+
+    Returns:
+        How many were still unprocessed (0: another turn already answered them).
+    """
+    if not message_ids:
+        return 0
+    marked = session.scalars(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.status == MessageStatus.RECEIVED)
+        .values(status=MessageStatus.PROCESSED, processed_at=now)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return len(marked)
 
 
 def latest_unprocessed_at(session: Session, conversation_id: int) -> dt.datetime | None:

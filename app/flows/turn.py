@@ -11,9 +11,10 @@ Read top to bottom, a turn is:
    agent's transcript;
 3. the agent answers (:func:`agent.engine.answer`: guardrails, model, tools; only the tools
    the model calls touch the database);
-4. :func:`_save`, one transaction: the turn's transcript and the reply rows, within the
-   clinic's segment budget; the outbound choke point sends them after commit
-   (:mod:`app.wiring`).
+4. :func:`_save`, one transaction: the texts marked processed, the turn's transcript and the
+   reply rows, within the clinic's segment budget; the outbound choke point sends them after
+   commit (:mod:`app.wiring`). A turn that dies before it leaves its texts unprocessed for the
+   sweeper; an unexpected error in the agent ends in the fallback reply and a staff alert.
 
 A turn that needs no tool is therefore two transactions, and three with a tool that reads.
 """
@@ -27,7 +28,7 @@ from functools import partial
 import structlog
 from sqlalchemy.orm import Session
 
-from agent.engine import HISTORY_LIMIT, Answer, History, answer
+from agent.engine import HISTORY_LIMIT, Answer, History, answer, failed_answer
 from agent.store import load_history, save_turn
 from agent.tools import AgentDeps
 from app import copy
@@ -36,7 +37,7 @@ from app.flows.staff import handoff
 from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.consent import apply_keywords
-from messaging.inbound import latest_unprocessed_at, lock_conversation, take_unprocessed
+from messaging.inbound import latest_unprocessed_at, lock_conversation, mark_processed, unprocessed
 from messaging.models import Conversation
 from messaging.outbound import queue_reply_parts
 from messaging.phones import mask
@@ -54,6 +55,8 @@ class PreparedTurn:
     patient: str
     user_text: str
     history: History
+    #: The inbound texts this turn answers, marked processed when the answer is saved.
+    text_ids: list[int]
 
 
 def take_turn(ctx: AppContext, conversation_id: int) -> None:
@@ -78,24 +81,34 @@ def take_turn(ctx: AppContext, conversation_id: int) -> None:
             now=now,
             handoff=partial(handoff, ctx, conversation_id),
         )
-        done = answer(deps, ctx.chat_model, turn.user_text, turn.history)
+        try:
+            done = answer(deps, ctx.chat_model, turn.user_text, turn.history)
+        except Exception:  # noqa: BLE001 - a bug or a broken tool must not leave silence
+            log.exception("turn_failed", conversation_id=conversation_id)
+            done = failed_answer(deps, ctx.chat_model, turn.user_text, turn.history)
         _save(ctx, turn, done, now)
 
 
 def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> PreparedTurn | None:
-    """Take the turn's texts in one transaction; None when there is nothing for the agent."""
+    """Read the turn's texts in one transaction; None when there is nothing for the agent.
+
+    Texts the turn ends on here (keywords only, an opted-out number, staff have the
+    conversation) are marked processed in this transaction; the agent's texts stay unprocessed
+    until :func:`_save` stores the answer, so a worker that dies in between leaves them for the
+    sweeper.
+    """
     with ctx.db.session() as session:
         conversation = lock_conversation(session, conversation_id)
         if conversation is None:
             return None
         clinic = load_clinic(session, conversation.clinic_id)
         if clinic is None:  # the clinic was removed: the texts are taken, nobody answers
-            take_unprocessed(session, conversation_id, now)
+            mark_processed(session, [t.id for t in unprocessed(session, conversation_id)], now)
             log.warning("conversation_without_clinic", conversation_id=conversation_id)
             return None
         if _burst_still_open(ctx, session, conversation_id, clinic, now):
             return None
-        texts = take_unprocessed(session, conversation_id, now)
+        texts = unprocessed(session, conversation_id)
         if not texts:
             return None
         bodies = apply_keywords(
@@ -105,16 +118,21 @@ def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> Prepare
             clinic_name=clinic.clinic.name,
             now=now,
         )
-        if bodies is None:
-            return None
-        if conversation.ai_paused:
-            _tell_staff_patient_replied(session, conversation, clinic, now)
-            return None
-        user_text = _user_text(bodies, sum(len(t.media or []) for t in texts))
-        if not user_text:
+        user_text = _user_text(bodies or [], sum(len(t.media or []) for t in texts))
+        if bodies is None or conversation.ai_paused or not user_text:
+            if bodies is not None and conversation.ai_paused:
+                _tell_staff_patient_replied(session, conversation, clinic, now)
+            mark_processed(session, [t.id for t in texts], now)
             return None
         history = History(*load_history(session, conversation_id, HISTORY_LIMIT))
-        return PreparedTurn(conversation_id, clinic, conversation.patient_phone, user_text, history)
+        return PreparedTurn(
+            conversation_id,
+            clinic,
+            conversation.patient_phone,
+            user_text,
+            history,
+            [t.id for t in texts],
+        )
 
 
 def _burst_still_open(
@@ -172,6 +190,9 @@ def _save(ctx: AppContext, turn: PreparedTurn, done: Answer, now: dt.datetime) -
         conversation = session.get(Conversation, turn.conversation_id)
         if conversation is None:  # deleted while the agent ran (a re-seed): nothing to send
             log.warning("conversation_vanished", conversation_id=turn.conversation_id)
+            return
+        if mark_processed(session, turn.text_ids, now) == 0:
+            log.warning("turn_already_answered", conversation_id=turn.conversation_id)
             return
         save_turn(session, turn.conversation_id, done.number, done.messages, done.record, now)
         for reply in done.result.replies:

@@ -26,7 +26,16 @@ CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "agent_turns",
         "outcome",
-        ("ok", "guardrail", "ungrounded", "time_budget", "step_cap", "model_error", "empty"),
+        (
+            "ok",
+            "guardrail",
+            "ungrounded",
+            "time_budget",
+            "step_cap",
+            "model_error",
+            "empty",
+            "error",
+        ),
     ),
 )
 
