@@ -7,12 +7,14 @@ clinic's Botox (30 min, $50 deposit), so tests read as the patient's story.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from agent.tools import service_terms
 from app.context import AppContext
 from app.eval.signing import telnyx_headers
-from booking.deposits import PaymentOutcome, record_payment, request_deposit
+from app.flows.payment import apply_payment
+from booking.deposits import PaymentOutcome, request_deposit
 from booking.holds import hold_offer
 from booking.models import Deposit, SlotOffer
 from booking.slots import offer_slots
@@ -85,16 +87,9 @@ def deposit_order(ctx: AppContext, clinic: ClinicFile, appointment_id: int) -> s
 def pay(
     ctx: AppContext, clinic: ClinicFile, order_id: str, payment_id: str = "pay-1"
 ) -> PaymentOutcome:
-    """The payment of ``order_id`` completes (as Square's webhook or the local checkout)."""
-    return record_payment(
-        ctx.db,
-        ctx.emr_for(clinic),
-        ctx.deposits,
-        clinic=ctx.clinic_terms(clinic),
-        order_id=order_id,
-        payment_id=payment_id,
-        now=ctx.clock.now(),
-    )
+    """The payment of ``order_id`` completes, by the payment flow that Square's webhook and the
+    local checkout both end in (``clinic`` is the order's clinic, found by the flow itself)."""
+    return apply_payment(ctx, order_id, payment_id)
 
 
 def book_paid(
@@ -133,3 +128,20 @@ def post_text(client: Any, ctx: AppContext, body: str, event_id: str, sender: st
     """The patient texts ``body``: a signed webhook to ``/webhooks/telnyx``, answered 200."""
     raw, headers = signed_text(body, event_id, int(ctx.clock.now().timestamp()), sender)
     assert client.post("/webhooks/telnyx", data=raw, headers=headers).status_code == 200
+
+
+class HeldJobs:
+    """A job queue that keeps jobs instead of running them: the worker that would run them
+    is gone (or a test runs them one by one). ``jobs`` lists ``(function, args)``."""
+
+    delays = False
+    retries = False
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        """Keep ``func(ctx, *args)``."""
+        self.jobs.append((func, args))
+
+    enqueue_after_job = enqueue

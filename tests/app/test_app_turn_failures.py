@@ -5,8 +5,6 @@ sweeper, and an unexpected error ends in the fallback reply and a staff alert.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,21 +16,7 @@ from app.flows import turn as turn_flow
 from app.flows.sweeper import run_due
 from messaging.models import Message, StaffAlert
 from tests.app.conftest import JANE, Desk
-
-
-class _HeldJobs:
-    """A queue that keeps jobs instead of running them: the worker that would run them dies."""
-
-    delays = False
-    retries = False
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.jobs.append((func, args))
-
-    enqueue_after_job = enqueue
+from tests.steps import HeldJobs
 
 
 class WorkerKilled(BaseException):
@@ -45,7 +29,7 @@ def _killed(_request: ChatRequest) -> ChatResponse:
 
 def _stored_text(desk: Desk, body: str) -> int:
     """Store a patient text whose turn job is enqueued but not run; the conversation id."""
-    live, held = desk.ctx.jobs, _HeldJobs()
+    live, held = desk.ctx.jobs, HeldJobs()
     desk.ctx.jobs = held  # type: ignore[assignment]
     try:
         assert desk.text(body).status_code == 200

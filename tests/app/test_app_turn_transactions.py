@@ -6,9 +6,8 @@ Counted from the engine's real ``begin`` events while the turn job runs, on both
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 from app.flows import turn as turn_flow
 from app.flows.sending import send_message
 from tests.app.conftest import JANE, Desk
+from tests.steps import HeldJobs
 
 
 @contextmanager
@@ -33,24 +33,9 @@ def _counting(desk: Desk) -> Iterator[list[int]]:
         event.remove(desk.ctx.db.engine, "begin", on_begin)
 
 
-class _HeldJobs:
-    """A queue that records jobs instead of running them, so a turn is counted alone."""
-
-    delays = False
-    retries = False
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.jobs.append((func, args))
-
-    enqueue_after_job = enqueue
-
-
 def _turn_transactions(desk: Desk, body: str) -> tuple[int, list[str]]:
     """Store ``body``, then run its turn alone; the transactions it began and its replies."""
-    live, held = desk.ctx.jobs, _HeldJobs()
+    live, held = desk.ctx.jobs, HeldJobs()
     desk.ctx.jobs = held  # type: ignore[assignment]
     try:
         assert desk.text(body).status_code == 200
