@@ -28,11 +28,11 @@ from sqlalchemy import make_url, text  # noqa: E402
 
 from agent.tools import service_terms  # noqa: E402
 from app.clock import FrozenClock  # noqa: E402
-from app.context import build_context  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
 from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
+from app.wiring import build_context  # noqa: E402
 from booking.holds import HoldFailed, hold_offer  # noqa: E402
 from booking.models import SlotOffer  # noqa: E402
 from booking.slots import offer_slots  # noqa: E402
@@ -85,7 +85,7 @@ def main() -> int:
                 clinic_id=terms.clinic_id,
                 patient_phone=f"+1512555{i:04d}",
                 clinic_phone=terms.phone,
-                provider="telnyx",
+                carrier="telnyx",
                 now=clock.now(),
             ).id
 

@@ -104,7 +104,7 @@ def main() -> int:
     seed_clinic(ctx.db, load_clinic_file(ROOT / "testdata" / "demo-clinic.json"))
     for i in range(args.turns):
         receive_text(ctx, InboundMessage(
-            provider="telnyx", event_id=f"evt-{i}", carrier_message_id=f"m-{i}",
+            carrier="telnyx", event_id=f"evt-{i}", carrier_message_id=f"m-{i}",
             from_number=f"+1512830{i:04d}", to_number="+15125550100",
             body=TEXTS[i % 2],
         ))  # fmt: skip

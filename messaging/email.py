@@ -8,7 +8,7 @@ call for one row and stores the answer on it.
 
 Failures:
 - transient (connection refused or dropped, timeout, SMTP 4xx): the row stays ``queued`` with
-  ``send_after`` set to a backoff; the sweeper (``app.tasks.run_due``) retries it, at most
+  ``send_after`` set to a backoff; the sweeper (``app.flows.sweeper.run_due``) retries it, at most
   :data:`MAX_EMAIL_ATTEMPTS` attempts, then ``failed`` with the error recorded;
 - permanent (SMTP 5xx, authentication refused, bad address): ``failed`` at once.
 

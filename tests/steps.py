@@ -107,7 +107,7 @@ def signed_text(
     body: str, event_id: str, ts: int, sender: str = JANE
 ) -> tuple[bytes, dict[str, str]]:
     """A Telnyx ``message.received`` body from ``sender`` to the demo clinic, and the headers
-    that sign it at unix time ``ts`` (the test key of :mod:`messaging.testing`)."""
+    that sign it at unix time ``ts`` (the test key of :mod:`app.eval.signing`)."""
     payload = {
         "data": {
             "event_type": "message.received",

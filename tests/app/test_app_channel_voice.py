@@ -1,7 +1,7 @@
 """Twilio voice: ``/webhooks/twilio/voice`` forwards the call with ``<Dial action>``, and the
 action callback turns no-answer/busy/failed/canceled into one missed-call text-back.
 
-Signed forms as Twilio sends them (``messaging.testing.sign_twilio``); SQLite and Postgres.
+Signed forms as Twilio sends them (``app.eval.signing.sign_twilio``); SQLite and Postgres.
 """
 
 from __future__ import annotations

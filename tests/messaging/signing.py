@@ -1,4 +1,4 @@
-"""Signing helpers for tests (re-exported from ``messaging.testing``, where the runner uses them)."""
+"""Signing helpers for tests (re-exported from ``app.eval.signing``, where the scenario runner uses them)."""
 
 from app.eval.signing import (
     TEST_TELNYX_PUBLIC_KEY,
