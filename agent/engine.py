@@ -214,15 +214,26 @@ def answer(
 
 
 def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: History) -> Answer:
-    """The answer of a turn that failed unexpectedly (a bug, a tool that raised): staff are
-    alerted with the patient's question and the patient gets the safe fallback, never silence
-    (DESIGN.md §2)."""
+    """The answer of a turn that failed unexpectedly (a bug, a tool that raised, a handoff that
+    could not be saved): staff are alerted and the patient is never left in silence
+    (DESIGN.md §2). The input guardrails run again (they touch nothing), so an emergency still
+    gets its 911 instruction and its own alert reason; anything else gets the safe fallback.
+    """
     turn = _Turn(
         history.messages, [ChatMessage(role="user", content=user_text)], TurnResult([]), []
     )
-    turn.result.outcome = TurnOutcome.ERROR
-    deps.handoff("other", f"The assistant hit an error answering the patient: {user_text[:300]!r}")
-    turn.result.replies = [turn.say(copy.FALLBACK)]
+    tripwire = next(
+        (t for g in INPUT_GUARDRAILS if (t := g.check(user_text, turn.context(deps)))), None
+    )
+    if tripwire is not None:
+        turn.result.outcome = TurnOutcome(tripwire.outcome)
+        deps.handoff(tripwire.handoff_reason, tripwire.handoff_summary)
+        reply = tripwire.reply
+    else:
+        turn.result.outcome = TurnOutcome.ERROR
+        deps.handoff("other", "The assistant hit an error answering the patient; please reply.")
+        reply = copy.FALLBACK
+    turn.result.replies = [turn.say(reply)]
     turn.result.handed_off = True
     record = _record(model.name, turn.result, 0, deps)
     return Answer(turn.result, history.next_turn, turn.new, record)

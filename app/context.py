@@ -33,6 +33,10 @@ from payments.base import DepositProvider
 
 log = structlog.get_logger(__name__)
 
+#: How long the conversation lock lives (seconds): longer than the worst-case turn (a 45 s
+#: budget checked between model calls, a model call with its retries, EMR and Square calls),
+#: so a slow turn's lock never lapses while it runs.
+CONVERSATION_LOCK_SECONDS = 300
 #: How long a process trusts its cached number -> clinic routing (seconds).
 ROUTING_TTL_SECONDS = 30.0
 
@@ -195,7 +199,9 @@ class AppContext:
         """
         if self.redis is not None:
             with self.redis.lock(
-                f"frontdesk:conversation:{conversation_id}", timeout=60, blocking_timeout=60
+                f"frontdesk:conversation:{conversation_id}",
+                timeout=CONVERSATION_LOCK_SECONDS,
+                blocking_timeout=60,
             ):
                 yield
             return

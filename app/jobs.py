@@ -186,17 +186,28 @@ class RQQueue:
         A member is taken atomically by one worker (Lua ``ZRANGEBYSCORE`` + ``ZREM``); if the
         process dies before it is enqueued, the sweeper finds its rows again. Returns how many.
         """
-        from rq.utils import import_attribute
-
         due = self._pop_due(keys=[self.due_key], args=[time.time() if now is None else now, limit])
         for raw in due:
-            path, args = json.loads(raw)
-            try:
-                self.enqueue(import_attribute(path), *args)
-            except Exception:
-                self.redis.zadd(self.due_key, {raw: time.time()}, nx=True)  # try again later
-                raise
+            self._release(raw)
         return len(due)
+
+    def _release(self, raw: bytes | str) -> None:
+        """Enqueue one due entry on its own: an entry that cannot be read (a job renamed since
+        it was queued) is logged and dropped, one that fails to enqueue (Redis hiccup) is put
+        back; neither stops the others. The sweeper finds their texts again either way."""
+        from rq.utils import import_attribute
+
+        try:
+            path, args = json.loads(raw)
+            func = import_attribute(path)
+        except Exception:  # noqa: BLE001 - unreadable entry: nothing can ever run it
+            log.error("due_job_unreadable")
+            return
+        try:
+            self.enqueue(func, *args)
+        except Exception:  # noqa: BLE001 - try again at the next poll
+            log.warning("due_job_requeued", job=getattr(func, "__name__", "?"))
+            self.redis.zadd(self.due_key, {raw: time.time() + 1}, nx=True)
 
     def enqueue_after_job(self, func: Job, *args: Any) -> None:
         """Inside an RQ job run by this process, run ``func`` right after it (no second RQ

@@ -68,7 +68,8 @@ def on_telnyx_call_event(ctx: AppContext, event: TelnyxCallEvent) -> str:
             if event.direction not in (None, "incoming"):
                 return "ignored"
             return "tracked" if _track(session, session_id, event, now) else "ignored"
-        if event.event_type == "call.answered":
+        if event.event_type == "call.answered":  # may arrive before call.initiated
+            _track(session, session_id, event, now)
             call = session.get(CallSession, session_id, with_for_update=True)
             if call is not None:
                 call.answered = True

@@ -183,24 +183,40 @@ def _tell_staff_patient_replied(
     )
 
 
+class _Superseded(Exception):
+    """Another turn answered some of this turn's texts first: this answer is dropped."""
+
+
 def _save(ctx: AppContext, turn: PreparedTurn, done: Answer, now: dt.datetime) -> None:
-    """Store the turn's transcript and its replies as outbound rows, in one transaction (the
-    replies are sent after commit)."""
-    with ctx.db.session() as session:
-        conversation = session.get(Conversation, turn.conversation_id)
-        if conversation is None:  # deleted while the agent ran (a re-seed): nothing to send
-            log.warning("conversation_vanished", conversation_id=turn.conversation_id)
-            return
-        if mark_processed(session, turn.text_ids, now) == 0:
-            log.warning("turn_already_answered", conversation_id=turn.conversation_id)
-            return
-        save_turn(session, turn.conversation_id, done.number, done.messages, done.record, now)
-        for reply in done.result.replies:
-            if reply.strip():
-                queue_reply_parts(
-                    session,
-                    conversation,
-                    reply,
-                    now=now,
-                    max_segments=turn.clinic.clinic.segment_budget,
-                )
+    """Mark the turn's texts processed and store its transcript and replies (as outbound rows,
+    sent after commit), all in one transaction.
+
+    All or nothing: if any of the texts was answered meanwhile (another worker ran the
+    conversation after this one's lock lapsed), nothing is saved and the conversation's turn
+    is enqueued again for whatever is still unanswered, so no text is answered twice. A
+    conversation that staff took over while the agent ran gets no AI reply.
+    """
+    try:
+        with ctx.db.session() as session:
+            conversation = session.get(Conversation, turn.conversation_id)
+            if conversation is None:  # deleted while the agent ran (a re-seed): nothing to send
+                log.warning("conversation_vanished", conversation_id=turn.conversation_id)
+                return
+            if mark_processed(session, turn.text_ids, now) != len(turn.text_ids):
+                raise _Superseded
+            save_turn(session, turn.conversation_id, done.number, done.messages, done.record, now)
+            if conversation.ai_paused and not done.result.handed_off:
+                log.info("reply_withheld_staff_took_over", conversation_id=turn.conversation_id)
+                return
+            for reply in done.result.replies:
+                if reply.strip():
+                    queue_reply_parts(
+                        session,
+                        conversation,
+                        reply,
+                        now=now,
+                        max_segments=turn.clinic.clinic.segment_budget,
+                    )
+    except _Superseded:
+        log.warning("turn_superseded", conversation_id=turn.conversation_id)
+        ctx.jobs.enqueue(take_turn, turn.conversation_id)

@@ -128,3 +128,15 @@ def test_jobs_after_the_job_run_in_the_worker_and_failures_go_to_rq_retries(
     _RAN.clear()
     rq_queue.enqueue_after_job(_note, 3)  # outside a job (the web app): a plain RQ job
     assert rq_queue.queue.count == 1 and _RAN == []
+
+
+def test_an_unreadable_due_entry_never_blocks_the_others(rq_queue: RQQueue) -> None:
+    """A delayed job queued under a name that no longer exists (renamed by a deploy) is
+    dropped alone; every other due turn still reaches the queue."""
+    start = time.time()
+    rq_queue.redis.zadd(rq_queue.due_key, {'["app.turns.process_conversation", [3]]': start})
+    rq_queue.enqueue_in(0.0, _note, 8)
+    rq_queue.enqueue_in(0.0, _note, 9)
+    assert rq_queue.release_due(now=start + 1) == 3
+    assert {tuple(j.args[1:]) for j in rq_queue.queue.get_jobs()} == {(8,), (9,)}
+    assert rq_queue.redis.zcard(rq_queue.due_key) == 0
