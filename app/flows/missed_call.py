@@ -82,11 +82,9 @@ def on_telnyx_call_event(ctx: AppContext, event: TelnyxCallEvent) -> str:
             call = session.get(CallSession, session_id, with_for_update=True)
         if call is None:
             return "ignored"
+        call.ended_at = call.ended_at or now
         if call.answered or call.missed:
-            call.ended_at = call.ended_at or now
             return "answered" if call.answered else "ignored"
-        call.missed = True
-        call.ended_at = now
         caller, clinic_number = call.from_number, call.to_number
     return text_back(ctx, session_id, caller, clinic_number, "telnyx")
 
@@ -115,7 +113,8 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, ca
     """Send the missed-call greeting unless this caller got one within the window.
 
     Returns:
-        textback | throttled | ignored (unknown clinic number or invalid caller).
+        textback | throttled | duplicate (this call was already texted back) | ignored
+        (unknown clinic number or invalid caller).
     """
     now = ctx.clock.now()
     try:
@@ -139,6 +138,14 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, ca
         )
     window = dt.timedelta(hours=info.textback_window_hours)
     with ctx.db.session() as session:
+        # The call is marked missed in the transaction that queues its text-back, under the
+        # call's row lock: a redelivered or concurrent event sends nothing twice, and one
+        # whose text-back failed is retried by the carrier's redelivery.
+        call = session.get(CallSession, call_id, with_for_update=True)
+        if call is not None:
+            if call.missed:
+                return "duplicate"
+            call.missed, call.clinic_id = True, clinic_id
         recent = session.execute(
             select(Message.id).where(
                 Message.clinic_id == clinic_id,
@@ -159,9 +166,7 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, ca
             now=now,
         )
         message = reply_in_conversation(session, conversation, greeting, now=now, kind="textback")
-        call = session.get(CallSession, call_id)
         if call is not None:
-            call.clinic_id = clinic_id
             call.textback_message_id = message.id
     log.info("textback_queued", caller=mask(caller))
     return "textback"
@@ -233,6 +238,5 @@ def on_twilio_dial_status(ctx: AppContext, missed: MissedCall | None) -> str:
             session.add(call)
         if call.missed:
             return "duplicate"
-        call.missed = True
         call.ended_at = now
     return text_back(ctx, missed.event_id, missed.from_number, missed.to_number, "twilio")
