@@ -8,8 +8,11 @@ connected at import time. It is the one place that picks a backend for each conc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -24,6 +27,8 @@ from messaging.email import PENDING_KEY as EMAIL_PENDING_KEY
 from messaging.email import SmtpMailer
 from messaging.outbound import PENDING_KEY
 from payments.base import DepositProvider
+
+log = structlog.get_logger(__name__)
 
 
 def build_context(
@@ -139,11 +144,17 @@ def _send_after_commit(ctx: AppContext) -> None:
     sweeper.
     """
 
+    def send(job: Callable[[AppContext, int], str], row_id: int) -> None:
+        try:
+            ctx.jobs.enqueue_after_job(job, row_id)
+        except RedisError:  # the row is committed and queued: the sweeper sends it
+            log.warning("send_enqueue_failed", job=job.__name__)
+
     def after_commit(session: Session) -> None:
         for message_id in session.info.pop(PENDING_KEY, None) or ():
-            ctx.jobs.enqueue_after_job(send_message, message_id)
+            send(send_message, message_id)
         for email_id in session.info.pop(EMAIL_PENDING_KEY, None) or ():
-            ctx.jobs.enqueue_after_job(send_staff_email, email_id)
+            send(send_staff_email, email_id)
 
     def after_rollback(session: Session, _transaction: Any) -> None:
         session.info.pop(PENDING_KEY, None)
