@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
@@ -97,20 +97,39 @@ def hold_offer(
     return HeldSlot(appointment_id=appointment_id, expires_at=expires)
 
 
+#: Postgres SQLSTATEs that mean "run the transaction again": deadlock_detected and
+#: serialization_failure (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+_RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+_INSERT_ATTEMPTS = 5
+
+
 def _insert_hold(db: Database, appointment: Appointment) -> int:
     """Save a new ``held`` appointment (step 1); the database refuses an overlap.
+
+    Many patients racing for one slot make Postgres check each other's uncommitted rows
+    against the exclusion constraint, and it may break such a wait with a deadlock error; the
+    victim simply tries again (Postgres' advice for 40P01/40001), and then either wins or
+    meets the winner's committed row.
 
     Raises:
         HoldFailed: ``taken``.
     """
-    try:
-        with db.session() as session:
-            session.add(appointment)
-            session.flush()
-            return appointment.id
-    except IntegrityError as exc:
-        log.info("hold_refused_overlap", provider=appointment.provider_id)
-        raise HoldFailed("taken", "another hold or appointment overlaps") from exc
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with db.session() as session:
+                session.add(appointment)
+                session.flush()
+                return appointment.id
+        except IntegrityError as exc:
+            log.info("hold_refused_overlap", provider=appointment.provider_id)
+            raise HoldFailed("taken", "another hold or appointment overlaps") from exc
+        except OperationalError as exc:
+            retry = getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES
+            if not retry or attempt >= _INSERT_ATTEMPTS:
+                raise
+            log.info("hold_insert_retried", attempt=attempt)
 
 
 def _book_hold_in_emr(
