@@ -33,10 +33,10 @@ from payments.base import DepositProvider
 
 log = structlog.get_logger(__name__)
 
-#: How long the conversation lock lives (seconds): longer than the worst-case turn (a 45 s
-#: budget checked between model calls, a model call with its retries, EMR and Square calls),
-#: so a slow turn's lock never lapses while it runs.
-CONVERSATION_LOCK_SECONDS = 300
+#: How long the conversation lock lives without renewal (seconds). A running turn renews it
+#: every third of that, so however slow the turn, it keeps the lock; a killed worker's lock
+#: lapses within this long and the sweeper's retry can answer its texts.
+CONVERSATION_LOCK_SECONDS = 30
 #: How long a process trusts its cached number -> clinic routing (seconds).
 ROUTING_TTL_SECONDS = 30.0
 
@@ -194,18 +194,50 @@ class AppContext:
     def conversation_lock(self, conversation_id: int) -> Iterator[None]:
         """Hold the lock that lets one worker at a time run a conversation's turn.
 
-        With Redis: a Redis lock shared by every worker process. Without: a lock in this
-        process (the embedded default runs jobs inline in one process).
+        With Redis: a Redis lock shared by every worker process, renewed while the turn runs
+        (:func:`_renewed`), so a slow turn keeps it and a killed worker's lock lapses within
+        :data:`CONVERSATION_LOCK_SECONDS`. Without: a lock in this process (the embedded
+        default runs jobs inline in one process).
+
+        Raises:
+            redis.exceptions.LockError: another worker held the conversation for a whole
+                minute (the job fails and RQ runs it again).
         """
         if self.redis is not None:
-            with self.redis.lock(
+            lock = self.redis.lock(
                 f"frontdesk:conversation:{conversation_id}",
                 timeout=CONVERSATION_LOCK_SECONDS,
                 blocking_timeout=60,
-            ):
+                thread_local=False,  # the renewal thread must see the owner's token
+            )
+            with lock, _renewed(lock):
                 yield
             return
         with self._locks_guard:
             lock = self._locks.setdefault(conversation_id, threading.Lock())
         with lock:
             yield
+
+
+@contextmanager
+def _renewed(lock: Any) -> Iterator[None]:
+    """Keep renewing a held redis-py ``Lock`` (``reacquire``: its TTL back to the full
+    timeout) every third of its timeout until the block ends
+    (https://redis-py.readthedocs.io/en/stable/lock.html)."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(CONVERSATION_LOCK_SECONDS / 3):
+            try:
+                lock.reacquire()
+            except Exception:  # noqa: BLE001 - lost or Redis down: the turn's save is all or nothing
+                log.warning("conversation_lock_renewal_failed")
+                return
+
+    renewer = threading.Thread(target=renew, name="conversation-lock-renewal", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
