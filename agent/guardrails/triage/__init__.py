@@ -1,0 +1,7 @@
+"""Safety triage (DESIGN.md §2): :func:`triage` labels a text, :class:`SafetyTriage` is the
+input guardrail that acts on the label."""
+
+from agent.guardrails.triage.classify import Label, Triage, triage
+from agent.guardrails.triage.guardrail import SafetyTriage
+
+__all__ = ["Label", "SafetyTriage", "Triage", "triage"]
