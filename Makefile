@@ -24,10 +24,11 @@ demo: seed
 	$(BIN)/frontdesk demo
 
 # Unit and integration tests (SQLite, and the real Postgres/Redis when reachable),
-# then the conversation scenarios with the offline model.
+# then the conversation scenarios with the offline model, then the safety triage set.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 	$(BIN)/frontdesk eval tests/scenarios
+	$(BIN)/frontdesk eval-safety tests/safety/triage.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -191,6 +191,22 @@ def cmd_eval_knowledge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_safety(args: argparse.Namespace) -> int:
+    """Triage alone over a labelled safety set (DESIGN.md §4.6).
+
+    Args:
+        args: ``file``, the YAML list of ``{text, label, source?}``.
+
+    Returns:
+        0 at 100% emergency recall, else 1 (the report's last line says why).
+    """
+    from app.eval.safety import format_report, load_safety_set, run_safety_eval
+
+    report = run_safety_eval(load_safety_set(args.file))
+    print(format_report(report, source=args.file))
+    return 0 if report.failure() is None else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app with gunicorn."""
     from app.server import serve
@@ -244,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_knowledge)
+    p = sub.add_parser("eval-safety", help="measure safety triage on a labelled texts file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_eval_safety)
     return parser
 
 
@@ -291,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.logging import configure_logging
 
     # Conversations print their own transcript; logs go to stderr, warnings and up.
-    quiet = args.command in ("demo", "eval", "eval-knowledge", "chat")
+    quiet = args.command in ("demo", "eval", "eval-knowledge", "eval-safety", "chat")
     configure_logging("WARNING" if quiet else load_settings({}).log_level)
     try:
         return int(args.func(args))
