@@ -29,6 +29,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 	$(BIN)/frontdesk eval tests/scenarios
 	$(BIN)/frontdesk eval-safety tests/safety/triage.yaml
+	$(BIN)/frontdesk eval-safety tests/safety/holdout-1.yaml
+	$(BIN)/frontdesk eval-safety tests/safety/holdout-2.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

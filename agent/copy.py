@@ -33,12 +33,87 @@ FALLBACK = "Thanks for your message! A team member will text you back shortly."
 UNGROUNDED = (
     "Sorry, I want to get that exactly right, so let me check with the team and get back to you."
 )
-EMERGENCY = "This could be serious. Please call 911 or go to the nearest ER now. I've also alerted our team."
+#: The emergency reply: the 911/ER instruction is its first sentence (DESIGN.md §2).
+EMERGENCY = (
+    "Please call 911 or go to the nearest ER now. What you describe can be serious after a "
+    "treatment and needs care right away. I've alerted our team too."
+)
+#: The reply to talk of self-harm: 911 and the 988 Suicide & Crisis Lifeline first
+#: (https://988lifeline.org).
+SELF_HARM = (
+    "Please call 911 now if you might act on these thoughts, or call or text 988 (Suicide & "
+    "Crisis Lifeline) to talk with someone right away, any time. You matter, and I've let our "
+    "team know you reached out."
+)
+#: A medical question with no topic or clinic at hand (a model's own handoff).
 MEDICAL = (
     "That's a question for one of our providers. I've passed it to the team "
     "and someone will text you shortly. If it's urgent, call 911."
 )
 HANDED_OFF = "I've let our team know, and someone will text you back shortly."
+
+
+def emergency(category: str | None) -> str:
+    """The reply to an emergency of ``category`` (a triage category; ``self_harm`` gets
+    :data:`SELF_HARM`, every other one :data:`EMERGENCY`)."""
+    return SELF_HARM if category == "self_harm" else EMERGENCY
+
+
+def medical(
+    topic: str | None, clinic: ClinicFile, now: dt.datetime, *, reported: bool = False
+) -> str:
+    """The reply to a medical question: no advice, what the patient asked about, and when a
+    provider will answer (:func:`provider_reply_time`).
+
+    Args:
+        topic: what the patient described (``"bruising"``), or None.
+        clinic: the clinic's records (its hours and zone).
+        now: the turn's instant (aware).
+        reported: the patient described a symptom (as opposed to asking a question).
+    """
+    about = f"about {topic}" if topic else "about this"
+    opening = f"Thanks for letting us know {about}." if reported else f"Thanks for asking {about}."
+    return (
+        f"{opening} I can't give medical advice by text, so I've passed your "
+        f"message to our providers and one will text you back {provider_reply_time(clinic, now)}."
+        " If it gets worse or you feel very unwell, call 911. I'm still here for booking or "
+        "other questions."
+    )
+
+
+def provider_reply_time(clinic: ClinicFile, now: dt.datetime) -> str:
+    """When staff will answer, from the clinic's weekly hours (clinic-local).
+
+    Returns:
+        ``"today before we close at 6 PM"`` while open, ``"when we open tomorrow at 9 AM"``
+        or ``"when we open Monday at 9 AM"`` when closed, ``"as soon as we can"`` when the
+        clinic has no hours on file.
+    """
+    local = now.astimezone(clinic.clinic.zone)
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        for start, end in clinic.clinic.hours.get(WEEKDAYS[day.weekday()], []):
+            opens = dt.datetime.combine(day, dt.time.fromisoformat(start), local.tzinfo)
+            closes = dt.datetime.combine(day, dt.time.fromisoformat(end), local.tzinfo)
+            if offset == 0 and opens <= local < closes:
+                return f"today before we close at {_clock(closes)}"
+            if opens > local:
+                return f"when we open {_day_name(offset, day)} at {_clock(opens)}"
+    return "as soon as we can"
+
+
+def _clock(moment: dt.datetime) -> str:
+    """``9 AM``, ``5:30 PM``."""
+    hour = moment.strftime("%I").lstrip("0")
+    minutes = "" if moment.minute == 0 else f":{moment.minute:02d}"
+    return f"{hour}{minutes} {moment.strftime('%p')}"
+
+
+def _day_name(offset: int, day: dt.date) -> str:
+    """``later today``, ``tomorrow`` or the weekday name."""
+    if offset == 0:
+        return "later today"
+    return "tomorrow" if offset == 1 else WEEKDAYS_FULL[day.weekday()]
 
 
 def handoff(reason: str) -> str:

@@ -227,7 +227,7 @@ def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: Hi
     )
     if tripwire is not None:
         turn.result.outcome = TurnOutcome(tripwire.outcome)
-        deps.handoff(tripwire.handoff_reason, tripwire.handoff_summary)
+        deps.notify(tripwire.handoff_reason, tripwire.handoff_summary, pause=tripwire.pause)
         reply = tripwire.reply
     else:
         turn.result.outcome = TurnOutcome.ERROR
@@ -265,7 +265,7 @@ def _screen_input(deps: AgentDeps, turn: _Turn, user_text: str) -> str | None:
             log.info(
                 "input_guardrail_tripped", guardrail=guardrail.name, reason=tripwire.handoff_reason
             )
-            deps.handoff(tripwire.handoff_reason, tripwire.handoff_summary)
+            deps.notify(tripwire.handoff_reason, tripwire.handoff_summary, pause=tripwire.pause)
             turn.result.outcome = tripwire.outcome
             return turn.say(tripwire.reply)
     return None

@@ -42,8 +42,11 @@ class AgentDeps:
     Attributes:
         db, clinic (records), terms (booking view), emr, deposits: live dependencies.
         conversation_id, patient_phone: whose turn this is.
-        now: the turn's instant (aware). alert: callback ``(reason, summary) -> None`` that
-        pauses the AI and alerts staff (set by the app).
+        now: the turn's instant (aware).
+        handoff: callback ``(reason, summary) -> None`` that pauses the AI and alerts staff
+            (set by the app).
+        alert: callback ``(reason, summary) -> None`` that alerts staff and leaves the AI on
+            (a medical question); None falls back to ``handoff``.
     """
 
     db: Database
@@ -56,6 +59,14 @@ class AgentDeps:
     now: dt.datetime
     handoff: Callable[[str, str], None]
     embedder: Embedder | None = None
+    alert: Callable[[str, str], None] | None = None
+
+    def notify(self, reason: str, summary: str, *, pause: bool) -> None:
+        """Alert staff; pause the AI too when ``pause`` (or when no ``alert`` is wired)."""
+        if pause or self.alert is None:
+            self.handoff(reason, summary)
+        else:
+            self.alert(reason, summary)
 
 
 class SearchKnowledgeArgs(BaseModel):
@@ -412,8 +423,9 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
 
 
 def handoff_to_staff(deps: AgentDeps, args: HandoffArgs) -> dict[str, Any]:
-    """Pause the assistant on this conversation and alert staff with ``summary``."""
-    deps.handoff(args.reason, args.summary)
+    """Alert staff with ``summary``; the assistant pauses on this conversation, except for a
+    medical question, after which it stays available for booking (DESIGN.md §2)."""
+    deps.notify(args.reason, args.summary, pause=args.reason != "medical")
     return {"handed_off": True}
 
 

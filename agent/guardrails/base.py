@@ -46,14 +46,17 @@ class Tripwire:
     Attributes:
         reply: the text sent to the patient.
         handoff_reason: the handoff reason (``emergency``, ``medical``, ``patient_request``).
-        handoff_summary: one sentence for staff (no medical details).
+        handoff_summary: what staff read (for a safety alert, the patient's own words).
         outcome: the turn's recorded outcome.
+        pause: the AI pauses on the conversation (False: staff are alerted and the AI stays
+            available, as after a medical question).
     """
 
     reply: str
     handoff_reason: str
     handoff_summary: str
     outcome: str = "guardrail"
+    pause: bool = True
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent import copy
+from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents, yes_no
 from agent.nlu.picks import parse_pick
@@ -82,8 +83,9 @@ class Policy:
                 reason="patient_request",
                 summary="Patient asked to speak with a person.",
             )
-        if intents.health_policy:
-            # pregnancy, medications...: the clinic's written policy if it has one, else staff
+        if triage(text).label == Label.MEDICAL and not intents.wants_booking:
+            # pregnancy, medications, numbing...: the clinic's written policy if it has one,
+            # else staff (a symptom never gets here: the triage guardrail took it)
             return call("search_knowledge", query=text)
         answer = yes_no(text)
         if check_changes:
@@ -195,18 +197,22 @@ class Policy:
         if name == "search_knowledge":
             return self._answer(text, result)
         if name == "handoff_to_staff":
-            return say(copy.handoff(args.get("reason", "other")))
+            reason = args.get("reason", "other")
+            if reason == "medical":
+                return say(copy.medical(triage(text).topic, self.clinic, self.now_local))
+            return say(copy.handoff(reason))
         return say(copy.FALLBACK_UNDERSTOOD)
 
     def _answer(self, text: str, result: dict[str, Any]) -> ChatResponse:
         """Answer from a ``search_knowledge`` result, or hand a health question to staff."""
         intents = detect_intents(text)
         can_answer = answerable(self.clinic, result, text)
-        if intents.health_policy and not can_answer:
+        if triage(text).label == Label.MEDICAL and not can_answer:
             return call(
                 "handoff_to_staff",
                 reason="medical",
-                summary="Patient asked a health question the clinic's records do not cover.",
+                summary="A health question the clinic's records do not cover. The patient "
+                f'wrote: "{quote(text)}"',
             )
         if not can_answer and not intents.is_question:
             return say(copy.FALLBACK_UNDERSTOOD)

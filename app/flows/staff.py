@@ -31,11 +31,29 @@ def handoff(ctx: AppContext, conversation_id: int, reason: str, summary: str) ->
     Raises:
         LookupError: no such conversation.
     """
+    _alert(ctx, conversation_id, reason, summary, pause=True)
+
+
+def alert_staff(ctx: AppContext, conversation_id: int, reason: str, summary: str) -> None:
+    """Alert staff as :func:`handoff` does, but leave the AI on (a medical question: staff
+    answer it, the AI still books).
+
+    Raises:
+        LookupError: no such conversation.
+    """
+    _alert(ctx, conversation_id, reason, summary, pause=False)
+
+
+def _alert(
+    ctx: AppContext, conversation_id: int, reason: str, summary: str, *, pause: bool
+) -> None:
+    """Record the alert (text and email rows first); pause the AI when ``pause``."""
     now = ctx.clock.now()
     with ctx.db.session() as session:
         conversation = _conversation(session, conversation_id)
         clinic = load_clinic(session, conversation.clinic_id)
-        conversation.ai_paused = True
+        if pause:
+            conversation.ai_paused = True
         notify_staff(
             session,
             clinic_id=conversation.clinic_id,

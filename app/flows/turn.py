@@ -33,7 +33,7 @@ from agent.store import load_history, save_turn
 from agent.tools import AgentDeps
 from app import copy
 from app.context import AppContext
-from app.flows.staff import handoff
+from app.flows.staff import alert_staff, handoff
 from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.consent import apply_keywords
@@ -80,6 +80,7 @@ def take_turn(ctx: AppContext, conversation_id: int) -> None:
             patient_phone=turn.patient,
             now=now,
             handoff=partial(handoff, ctx, conversation_id),
+            alert=partial(alert_staff, ctx, conversation_id),
         )
         try:
             done = answer(deps, ctx.chat_model, turn.user_text, turn.history)

@@ -15,7 +15,7 @@ from agent.models.scripted import ScriptedModel, call, say
 from agent.store import AgentStep, AgentTurn
 from agent.tools import AgentDeps
 from app.context import AppContext
-from app.flows.staff import handoff
+from app.flows.staff import alert_staff, handoff
 from booking.models import Appointment, Deposit
 from knowledge.clinic_file import ClinicFile
 from messaging.models import Conversation, StaffAlert
@@ -34,6 +34,7 @@ def _deps(ctx: AppContext, clinic: ClinicFile) -> AgentDeps:
         patient_phone="+15125550123",
         now=ctx.clock.now(),
         handoff=lambda r, s: handoff(ctx, conv, r, s),
+        alert=lambda r, s: alert_staff(ctx, conv, r, s),
     )
 
 

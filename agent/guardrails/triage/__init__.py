@@ -2,6 +2,6 @@
 input guardrail that acts on the label."""
 
 from agent.guardrails.triage.classify import Label, Triage, triage
-from agent.guardrails.triage.guardrail import SafetyTriage
+from agent.guardrails.triage.guardrail import SafetyTriage, quote, read
 
-__all__ = ["Label", "SafetyTriage", "Triage", "triage"]
+__all__ = ["Label", "SafetyTriage", "Triage", "quote", "read", "triage"]
