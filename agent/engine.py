@@ -4,7 +4,8 @@ A turn has a step cap and a time budget; a model failure never leaves the patien
 silence: they get a safe fallback and staff are alerted (DESIGN.md §2, agent turn). Input
 guardrails (:data:`agent.guardrails.INPUT_GUARDRAILS`) may end the turn before any model
 runs; output guardrails (:data:`agent.guardrails.OUTPUT_GUARDRAILS`) may send a reply back
-to the model or replace it.
+to the model or replace it (and hand the conversation to staff: a reply giving medical
+advice).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class TurnResult:
     Attributes:
         replies: the texts for the patient (one today).
         handed_off: staff were alerted and the AI paused during the turn.
-        outcome: ok | guardrail (an input guardrail answered) | ungrounded | time_budget |
+        outcome: ok | guardrail (a guardrail answered: safety triage before the model, or
+            the medical-advice check instead of its reply) | ungrounded | time_budget |
             step_cap | model_error | empty.
         steps, prompt_tokens, completion_tokens, model_ms: model calls and their cost.
         tool_names: the tools run, in order.
@@ -332,6 +334,8 @@ def _run_tools(deps: AgentDeps, turn: _Turn, calls: tuple[ToolCall, ...]) -> Non
 def _screen_output(deps: AgentDeps, turn: _Turn, reply: str) -> str | None:
     """Run the output guardrails on a final ``reply``.
 
+    A :class:`Replace` that names a handoff also hands the conversation to staff.
+
     Returns:
         The text to send (the reply, or a guardrail's replacement), or None when a guardrail
         sent the reply back to the model for another go.
@@ -347,9 +351,26 @@ def _screen_output(deps: AgentDeps, turn: _Turn, reply: str) -> str | None:
             turn.new.append(ChatMessage(role="system", content=verdict.note))
             return None
         if isinstance(verdict, Replace):
+            _hand_off_for(deps, turn, guardrail.name, verdict)
             turn.result.outcome = verdict.outcome
             return turn.say(verdict.reply)
     return turn.say(reply)
+
+
+def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace) -> None:
+    """Make the handoff a :class:`Replace` names (the AI pauses, staff are alerted), unless
+    this turn already handed off (a tool call did): staff are alerted once per turn."""
+    if verdict.handoff_reason is None:
+        return
+    first = not turn.handed_off
+    log.info(
+        "output_guardrail_handed_off",
+        guardrail=guardrail,
+        reason=verdict.handoff_reason,
+        alerted=first,
+    )
+    if first:
+        deps.handoff(verdict.handoff_reason, verdict.handoff_summary)
 
 
 def _fallback(deps: AgentDeps, turn: _Turn) -> str:

@@ -29,7 +29,8 @@ class TurnOutcome(enum.StrEnum):
 
     #: The model answered and every output guardrail let the reply through.
     OK = "ok"
-    #: An input guardrail (safety triage) answered before any model ran.
+    #: A guardrail answered and staff took over: safety triage before any model ran, or the
+    #: medical-advice check replaced the model's reply.
     GUARDRAIL = "guardrail"
     #: The reply stated facts no record or tool supports, twice; a safe text replaced it.
     UNGROUNDED = "ungrounded"

@@ -5,6 +5,7 @@ model's reply before it is sent. :data:`INPUT_GUARDRAILS` and :data:`OUTPUT_GUAR
 the ones :func:`agent.engine.run_turn` applies, in order.
 """
 
+from agent.guardrails.advice import MedicalAdviceCheck
 from agent.guardrails.base import (
     GuardrailContext,
     InputGuardrail,
@@ -18,7 +19,8 @@ from agent.guardrails.grounding import GroundingCheck
 from agent.guardrails.triage import SafetyTriage
 
 INPUT_GUARDRAILS: tuple[InputGuardrail, ...] = (SafetyTriage(),)
-OUTPUT_GUARDRAILS: tuple[OutputGuardrail, ...] = (GroundingCheck(),)
+#: Medical advice first: a reply that gives it is handed to staff whatever else it states.
+OUTPUT_GUARDRAILS: tuple[OutputGuardrail, ...] = (MedicalAdviceCheck(), GroundingCheck())
 
 __all__ = [
     "INPUT_GUARDRAILS",
@@ -26,6 +28,7 @@ __all__ = [
     "GroundingCheck",
     "GuardrailContext",
     "InputGuardrail",
+    "MedicalAdviceCheck",
     "OutputGuardrail",
     "OutputVerdict",
     "Regenerate",

@@ -5,8 +5,9 @@ An :class:`InputGuardrail` looks at the patient's text before any model runs; wh
 it returns a :class:`Tripwire`: the reply to send and the handoff to make, and no model sees
 the text. An :class:`OutputGuardrail` looks at a model's final reply before it is sent and
 may return :class:`Regenerate` (the model gets a note and another go) or :class:`Replace`
-(the patient gets a safe text instead). Guardrails are small, stateless objects; what they
-need to know about the turn comes in a :class:`GuardrailContext`.
+(the patient gets a safe text instead, and staff take over when it names a handoff).
+Guardrails are small, stateless objects; what they need to know about the turn comes in a
+:class:`GuardrailContext`.
 """
 
 from __future__ import annotations
@@ -68,10 +69,21 @@ class Regenerate:
 
 @dataclass(frozen=True)
 class Replace:
-    """Send ``reply`` instead of the model's; the turn is recorded with ``outcome``."""
+    """Send ``reply`` instead of the model's; the turn is recorded with ``outcome``.
+
+    Attributes:
+        reply: the text sent to the patient instead.
+        outcome: the turn's recorded outcome (a :class:`agent.store.TurnOutcome` value).
+        handoff_reason: when set, staff take over as for a :class:`Tripwire`: the engine calls
+            ``deps.handoff(handoff_reason, handoff_summary)`` (the AI pauses, staff are
+            alerted) and the turn is recorded as handed off.
+        handoff_summary: one sentence for staff (no message text).
+    """
 
     reply: str
     outcome: str
+    handoff_reason: str | None = None
+    handoff_summary: str = ""
 
 
 #: What an output guardrail decides about a reply: None lets it through.
