@@ -77,6 +77,8 @@ class _Turn:
     result: TurnResult
     handed_off: list[str]
     regenerations: int = 0
+    #: Alerts that left the AI on (a medical question), noted so staff are alerted once.
+    alerted: list[str] = field(default_factory=list)
 
     def context(self, deps: AgentDeps) -> GuardrailContext:
         """What guardrails see of this turn so far."""
@@ -200,7 +202,7 @@ def answer(
     turn = _Turn(
         history.messages, [ChatMessage(role="user", content=user_text)], TurnResult([]), []
     )
-    with _tracking_handoff(deps, turn.handed_off):
+    with _tracking_handoff(deps, turn.handed_off, turn.alerted):
         final = _screen_input(deps, turn, user_text)
         if final is None:
             deadline = started + time_budget_seconds
@@ -242,20 +244,30 @@ def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: Hi
 
 
 @contextmanager
-def _tracking_handoff(deps: AgentDeps, reasons: list[str]) -> Iterator[None]:
+def _tracking_handoff(
+    deps: AgentDeps, reasons: list[str], alerts: list[str] | None = None
+) -> Iterator[None]:
     """While open, every ``deps.handoff`` call (from a tool or a guardrail) is also noted in
-    ``reasons``."""
-    real = deps.handoff
+    ``reasons``, and every ``deps.alert`` call in ``alerts``."""
+    real, real_alert = deps.handoff, deps.alert
 
     def handoff(reason: str, summary: str) -> None:
         reasons.append(reason)
         real(reason, summary)
 
+    def alert(reason: str, summary: str) -> None:
+        if alerts is not None:
+            alerts.append(reason)
+        if real_alert is not None:
+            real_alert(reason, summary)
+
     deps.handoff = handoff
+    if real_alert is not None:
+        deps.alert = alert
     try:
         yield
     finally:
-        deps.handoff = real
+        deps.handoff, deps.alert = real, real_alert
 
 
 def _screen_input(deps: AgentDeps, turn: _Turn, user_text: str) -> str | None:
@@ -362,7 +374,7 @@ def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace
     this turn already handed off (a tool call did): staff are alerted once per turn."""
     if verdict.handoff_reason is None:
         return
-    first = not turn.handed_off
+    first = not (turn.handed_off or turn.alerted)
     log.info(
         "output_guardrail_handed_off",
         guardrail=guardrail,

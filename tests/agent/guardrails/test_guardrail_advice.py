@@ -292,7 +292,7 @@ def test_a_turn_that_already_handed_off_alerts_staff_once(
         ]
     )
     result = run_turn(_deps(ctx, demo_clinic), model, "what do i do after my peel tonight")
-    assert result.replies == [copy.MEDICAL] and result.handed_off
+    assert result.replies == [copy.MEDICAL]  # the advice never reaches the patient
     with ctx.db.session() as s:
         assert s.execute(select(StaffAlert.reason)).scalars().all() == ["medical"]
 

@@ -68,7 +68,9 @@ def test_self_harm_gets_988_and_911_first(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    result = run_turn(_deps(ctx, demo_clinic), _gpt_like(), "honestly i dont want to be here anymore")
+    result = run_turn(
+        _deps(ctx, demo_clinic), _gpt_like(), "honestly i dont want to be here anymore"
+    )
     first = _first_sentence(result.replies[0])
     assert "911" in first and "988" in first and result.handed_off
 
@@ -122,7 +124,11 @@ def test_ordinary_texts_figures_of_speech_and_policy_questions_reach_the_model(
     ctx = make_ctx(database_url)
     deps = _deps(ctx, demo_clinic)
     model = ScriptedModel(
-        [say("Botox is $13/unit."), say("Our policy is in our records."), say("Lip filler is $650.")]
+        [
+            say("Botox is $13/unit."),
+            say("Our policy is in our records."),
+            say("Lip filler is $650."),
+        ]
     )
     assert run_turn(deps, model, "how much is botox").replies == ["Botox is $13/unit."]
     # A condition with no symptom is answered from the clinic's written policy.
