@@ -28,7 +28,9 @@ from functools import partial
 import structlog
 from sqlalchemy.orm import Session
 
+from agent import copy as agent_copy
 from agent.engine import HISTORY_LIMIT, Answer, History, answer, failed_answer
+from agent.guardrails.triage import Label, quote, read
 from agent.store import load_history, save_turn
 from agent.tools import AgentDeps
 from app import copy
@@ -122,7 +124,7 @@ def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> Prepare
         user_text = _user_text(bodies or [], sum(len(t.media or []) for t in texts))
         if bodies is None or conversation.ai_paused or not user_text:
             if bodies is not None and conversation.ai_paused:
-                _tell_staff_patient_replied(session, conversation, clinic, now)
+                _while_staff_have_it(session, conversation, clinic, user_text, now)
             mark_processed(session, [t.id for t in texts], now)
             return None
         history = History(*load_history(session, conversation_id, HISTORY_LIMIT))
@@ -164,6 +166,42 @@ def _user_text(bodies: list[str], photos: int) -> str:
         note = f"[The patient sent {photos} photo{'s' if photos > 1 else ''}.]"
         text = (text + "\n" if text else "") + note
     return text
+
+
+def _while_staff_have_it(
+    session: Session, conversation: Conversation, clinic: ClinicFile, text: str, now: dt.datetime
+) -> None:
+    """Staff have the conversation: the AI stays silent and staff see the new text, except
+    that an emergency still gets the 911 reply at once and an alert of its own (the safety
+    triage runs on every inbound text, DESIGN.md §2)."""
+    reading = read(text)
+    if reading.label != Label.EMERGENCY:
+        _tell_staff_patient_replied(session, conversation, clinic, now)
+        return
+    queue_reply_parts(
+        session,
+        conversation,
+        agent_copy.emergency(reading.category),
+        now=now,
+        max_segments=clinic.clinic.segment_budget,
+    )
+    notify_staff(
+        session,
+        clinic_id=conversation.clinic_id,
+        staff_phone=clinic.clinic.staff_alert_phone,
+        clinic_phone=conversation.clinic_phone,
+        carrier=conversation.carrier,
+        kind="alert",
+        reason="emergency",
+        summary=copy.handoff_alert(
+            "emergency",
+            mask(conversation.patient_phone),
+            f"Possible emergency ({reading.topic}) while staff have the conversation. The "
+            f'patient wrote: "{quote(text)}"',
+        ),
+        now=now,
+        conversation_id=conversation.id,
+    )
 
 
 def _tell_staff_patient_replied(
