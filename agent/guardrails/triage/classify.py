@@ -162,6 +162,8 @@ _SERVICE_TARGET = re.compile(
     r"something for|anything for|do you do|for (?:my|the) (?:acne|rosacea|melasma|scars?|"
     r"redness|wrinkles|lines))\b"
 )
+#: A question about price or what is included ("do you charge extra for numbing cream?").
+_LOGISTICS = re.compile(r"\b(?:charge|charges|cost|costs|price|priced|included|extra|fee|fees)\b")
 _AFTER_CARE = re.compile(r"\b(?:after|since|post|from (?:my|the)|yesterday|ago|today)\b")
 
 
@@ -173,8 +175,9 @@ def _concerns(reading: _Reading, sentence: Sentence) -> None:
     symptoms_count = not trivial_cause(sentence) and not (
         _SERVICE_TARGET.search(sentence.text) and not _AFTER_CARE.search(sentence.text)
     )
+    logistics = bool(_LOGISTICS.search(sentence.text))
     for concern in CONCERNS:
-        if concern.symptom and not symptoms_count:
+        if (concern.symptom and not symptoms_count) or (not concern.symptom and logistics):
             continue
         match = concern.pattern.search(sentence.text)
         if match is None:

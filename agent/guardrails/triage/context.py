@@ -230,7 +230,8 @@ _IDIOM = re.compile(
     r"(?:my|the) (?:words|coffee|drink)|choking on (?:my|the) (?:coffee|drink|water|tea)|heart "
     r"attack (?:when|at|over|looking|seeing)|(?:almost|nearly|gonna|going to|about to|could) "
     r"(?:have|had|give \w+|gave \w+) an? (?:heart attack|stroke|aneurysm|seizure|coronary|"
-    r"breakdown|meltdown)|gave me an? (?:heart attack|stroke|aneurysm|seizure)|near heart "
+    r"breakdown|meltdown)|(?:gave|giving|give|gives) me an? (?:heart attack|stroke|aneurysm|"
+    r"seizure)|popped out of (?:my|her|his) head|swollen (?:ego|head)|near heart "
     r"attack|(?:in|is in) critical condition)\b"
 )
 _ALMOST = re.compile(r"\b(?:almost|nearly|practically)\b")

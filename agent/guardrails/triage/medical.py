@@ -43,7 +43,7 @@ CONCERNS: tuple[Concern, ...] = (
     _c(
         "pain",
         r"\b(?:pain|painful|hurts?|hurting|sore|soreness|tender\w*|ache|aching|achy|throbbing|"
-        r"stings?|stinging|burn|burns|burning|sensitive)\b(?! (?:in the (?:butt|neck|ass)|to "
+        r"stings?|stinging|burn|burns|burning)\b(?! (?:in the (?:butt|neck|ass)|to "
         r"ask))",
     ),
     _c(
@@ -67,10 +67,10 @@ CONCERNS: tuple[Concern, ...] = (
         r"eyelids?|lids?) (?:\w+ ){0,3}?(?:heavy|low|dropp\w*|sagg\w*)|ptosis|spock|frozen|"
         r"cant (?:raise|move|lift) (?:my )?(?:eyebrows?|brows?|forehead))\b",
     ),
-    _c("numbness", r"\b(?:numb\w*|tingl\w*|pins and needles)\b"),
+    _c("numbness", r"\b(?:numb(?:ness|ed|ing|ish)?|tingl(?:e|es|ed|ing|y)|pins and needles)\b"),
     _c(
         "your skin after treatment",
-        r"\b(?:peeling|peel\w* (?:a lot|so much|off)|flak\w*|scab\w*|blisters?|blistering|crust\w*|"
+        r"\b(?:peeling|peel\w* (?:a lot|so much|off)|flaking|flaky|scab\w*|blisters?|blistering|crust\w*|"
         r"oozing|pus|weeping|breakouts?|breaking out|broke out|pimples?|acne flare|purging|"
         r"dry(?:ness)? (?:skin|patches)|dark spots? (?:after|from|since)|burn marks?|"
         r"white spots? (?:after|from|since))\b|\b(?:tight|tightness|dry|dryness|darker|lighter|"
@@ -144,11 +144,11 @@ CONCERNS: tuple[Concern, ...] = (
         r"drinking|wine|lay down|lie down|lying down|laying down|sleep|makeup|make up|shower|"
         r"sauna|hot tub|steam room|swim\w*|sun|tanning|fly|flying|massage|rub|ice|icing|"
         r"cold compress|wash (?:my|her) face|moisturi\w*|sunscreen|skincare|skin care|retinol|"
-        r"heal\w*|upright|bend\w* over|kiss\w*|shav\w*|wax\w*|facials?|glasses|hats?)\b(?=.*\b(?:after|before|post|following|since|until|when can|how long)\b)|"
+        r"heal(?:ing|ed|s)?|upright|bend\w* over|kiss\w*|shav\w*|wax\w*|facials?|glasses|hats?)\b(?=.*\b(?:after|before|post|following|since|until|when can|how long)\b)|"
         r"\b(?:after|before|post|following|since|until|when can|how long)\b.*\b(?:work ?out|"
         r"workout|exercise|gym|alcohol|drink|drinking|wine|lay down|lie down|lying down|"
         r"laying down|sleep|makeup|make up|shower|sauna|hot tub|swim\w*|sun|tanning|fly|"
-        r"flying|massage|rub|ice|icing|wash (?:my|her) face|skincare|skin care|heal\w*|"
+        r"flying|massage|rub|ice|icing|wash (?:my|her) face|skincare|skin care|heal(?:ing|ed|s)?|"
         r"upright|bend\w* over|kiss\w*|shav\w*|wax\w*|facials?)\b|\b(?:massag\w*|rub\w*|"
         r"press\w*|touch\w*) (?:the|my|her|his) (?:\w+ )?(?:area|lips?|filler|botox|lumps?|"
         r"bumps?|injection|forehead|face)\b",
