@@ -147,6 +147,16 @@ CHECK_WITH_TEAM = (
     "Good question! I don't want to guess, so I'll check with the team and "
     "get back to you. Anything else I can help with, like booking?"
 )
+
+
+def off_topic(clinic_name: str) -> str:
+    """The reply to a question that is not about the clinic (the weather, the news)."""
+    return (
+        f"Sorry, I can only help with {clinic_name}: our services, prices, hours and booking. "
+        "What can I help you with?"
+    )
+
+
 WHICH_OPTION = "Sorry, which option number would you like?"
 TOOL_FAILED = (
     "Sorry, I couldn't complete that just now. A team member will follow up with you shortly."

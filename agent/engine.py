@@ -211,6 +211,7 @@ def answer(
             )
         if not final:
             final = _fallback(deps, turn)
+        _keep_promise(deps, turn, user_text, final)
     turn.result.replies = [final]
     turn.result.handed_off = bool(turn.handed_off)
     record = _record(model.name, turn.result, int((timer() - started) * 1000), deps)
@@ -383,6 +384,30 @@ def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace
     )
     if first:
         deps.handoff(verdict.handoff_reason, verdict.handoff_summary)
+
+
+#: A reply that promises a person will follow up ("I'll check with the team", "someone will
+#: get back to you"), whichever model wrote it.
+_PROMISE = re.compile(
+    r"\b(?:check|confirm|ask|verify) with (?:the|our) (?:team|staff|providers?|front desk)|"
+    r"\b(?:get|got|getting) back to you\b|\b(?:someone|a team member|our team|the team|a "
+    r"provider|one of our \w+) (?:will|is going to|can) (?:text|call|reach out|follow up|"
+    r"contact|get back)",
+    re.IGNORECASE,
+)
+
+
+def _keep_promise(deps: AgentDeps, turn: _Turn, user_text: str, reply: str) -> None:
+    """A reply that says the team will follow up is a real staff alert carrying the patient's
+    question, unless staff were already alerted this turn (DESIGN.md §2)."""
+    if turn.handed_off or turn.alerted or not _PROMISE.search(reply):
+        return
+    question = " ".join(user_text.split())[:300]
+    deps.notify(
+        "question",
+        f'The assistant told the patient the team will follow up. The patient wrote: "{question}"',
+        pause=False,
+    )
 
 
 def _fallback(deps: AgentDeps, turn: _Turn) -> str:
