@@ -163,7 +163,10 @@ _SERVICE_TARGET = re.compile(
     r"redness|wrinkles|lines))\b"
 )
 #: A question about price or what is included ("do you charge extra for numbing cream?").
-_LOGISTICS = re.compile(r"\b(?:charge|charges|cost|costs|price|priced|included|extra|fee|fees)\b")
+_LOGISTICS = re.compile(
+    r"\b(?:charge|charges|cost|costs|price|priced|included|extra|fee|fees|billed|bill|pay|"
+    r"paying|payment|insurance|hsa|fsa|covered|parking|park)\b"
+)
 _AFTER_CARE = re.compile(r"\b(?:after|since|post|from (?:my|the)|yesterday|ago|today)\b")
 
 

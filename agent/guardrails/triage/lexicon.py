@@ -124,7 +124,12 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             rf"\b{_CANT} {_W}{{0,2}}?{_BREATH}\b",
             r"\b(?:short(?:ness)? of breath|out of breath|breathless|wheez\w*|gasping|gasp for air|"
             r"struggling for air|air hunger|not breathing|stopped breathing|isnt breathing|"
-            r"stridor|cant get air|no air|dyspn\w*|whistl\w* (?:\w+ ){0,3}?breath\w*|"
+            r"stridor|cant get air|no air|dyspn\w*|stopping to breathe|without (?:stopping|"
+            r"pausing) (?:to|for) (?:a )?breath\w*|(?:cant|can not|cannot) (?:finish|complete|get "
+            r"through) (?:a |my )?sentences?|breathing through a (?:\w+ )?(?:straw|stirrer|pillow|"
+            r"tube|pinhole)|(?:noise|noises|sound|sounds|whistle|squeak\w*|wheeze|rattle) (?:\w+ )"
+            r"{0,4}?(?:breath\w*)|breath\w* (?:\w+ ){0,3}?(?:sounds?|is) (?:\w+ )?(?:whistl\w*|squeak\w*|"
+            r"rattl\w*|high pitched|noisy|raspy|wheezy|like a \w+)|whistl\w* (?:\w+ ){0,3}?breath\w*|"
             r"breath\w* (?:\w+ ){0,3}?whistl\w*|get a (?:full|deep|proper|good|real) breath)\b",
             r"\bbreathing (?:is |feels |seems |got |getting |has been |sounds )?(?:\w+ )?(?:hard|"
             r"harder|difficult|labou?red|heavy|shallow|weird|funny|strange|off|fast|rapid|noisy|"
@@ -154,6 +159,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             rf"\b{_CANT} {_W}{{0,2}}?swallow\w*\b",
             r"\bswallow\w* (?:is |feels |seems |has been |got |getting )?(?:\w+ )?(?:hard|harder|"
             r"difficult|weird|funny|strange|off|impossible|a struggle)\b",
+            r"\b(?:water|drinks?|liquids?|food|coffee|soup) (?:\w+ ){0,3}?(?:runs?|running|dribbl\w*|"
+            r"leak\w*|spill\w*|falls?|pours?|comes?) out\b|\bmouth (?:\w+ )?(?:wont|cant|doesnt|will "
+            r"not) (?:close|shut|stay closed)\b|\b(?:like a |feels like a )?(?:golf ball|lump|rock) "
+            r"(?:\w+ ){0,2}?(?:stuck )?in (?:my|her|his) throat\b",
             r"\b(?:food|water|drinks?|liquids?|pills?|spit|saliva|sips?|stuff|things|everything|"
             r"it) (?:\w+ ){0,3}?(?:stuck|(?:going|goes|went|go) down (?:the )?wrong|come out "
             + _POSS
@@ -173,7 +182,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             rf"\b{_CANT} {_W}{{0,2}}?(?:speak\w*|talk\w*|get {_POSS} words out|form words|"
             r"find (?:my |the )?words|pronounc\w*|say words|make words|get words out)"
             r"(?: (?:right|properly|normally|clearly|straight|well|correctly|anymore|at all))?\b",
-            r"\b(?:words?|talking|speaking) (?:\w+ ){0,3}?(?:slurred|garbled|jumbled|coming out "
+            r"\b(?:words?|talking|speaking|speech) (?:\w+ ){0,4}?(?:mushy|mumbly|thick|funny|weird) ?\b|"
+            r"\bhabla raro\b|\b(?:words?|talking|speaking) (?:\w+ ){0,3}?(?:slurred|garbled|jumbled|coming out "
             r"wrong|come out wrong|not coming out|mumbl\w*|nonsense|gibberish)\b",
             r"\b(?:talking|speaking|speech|chewing) (?:is|feels|got|has been|getting) (?:\w+ )?"
             r"(?:hard|harder|difficult|slow|weird|a struggle)\b|\btongue (?:\w+ ){0,2}?(?:slow|"
@@ -226,13 +236,20 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\b(?:lost|losing|loss of|lose) (?:\w+ )?(?:vision|sight|eyesight)\b",
             rf"\b{_CANT} (?:\w+ )?see (?:out of|from|with|through|anything|properly|clearly|well|"
             r"straight|right|normally|in (?:my|her|his)|the (?:left|right)|on (?:my|her|his|the))",
-            r"\bseeing (?:double|spots|stars|flashes|sparkles|black|dark|two of|floaters|"
+            r"\bseeing (?:spots|stars|flashes|sparkles|black|dark|two of|floaters|"
             r"flashing)\b|\b(?:curtain|shadow|black|dark|gr[ae]y) (?:spot|patch|"
             r"area|shade|blob|cloud|smudge|shadow) (?:\w+ ){0,5}?(?:vision|eye|sight)\b|\b(?:dark|black|"
             r"gr[ae]y|blind) spot "
-            r"(?:in|on) (?:the )?(?:middle|center|centre|corner|side)\b",
+            r"(?:in|on) (?:the )?(?:middle|center|centre|corner|side)\b|\b(?:curtain|veil|shade|"
+            r"film) (?:\w+ ){0,8}?(?:eye|eyes|vision|sight)\b",
             r"\b(?:see|seeing|sees) two of (?:everything|things|you)\b|\bdiplopia\b|\b(?:everything|"
             r"everythings|things|its all|all) (?:\w+ ){0,2}?doubled?\b",
+            r"\b(?:foggy|blurr?y|cloudy|hazy|dark|dim|fuzzy|blurred|smudged|milky) (?:\w+ ){0,3}?"
+            r"(?:out of|in|from|with) (?:my|her|his) (?:left |right )?eyes?\b|\bwhat (?:i|she|he) "
+            r"(?:see|sees|can see)\b|\b(?:see|sees|seeing) (?:only )?half\b|\bonly (?:see|sees) "
+            r"half\b|\bhalf of (?:things|everything|what)\b|\blooking through (?:a |some )?(?:\w+ )?"
+            r"(?:dirty|foggy|wax|frosted|smudged|steamy|greasy|fog|haze|veil)\b|\b(?:left|right) "
+            r"side of everything\b",
             r"\beverything (?:\w+ ){0,2}?(?:blurr?y|blurred|foggy|hazy|double|dim|fuzzy|wavy|"
             r"cloudy|dark)\b|\bblurr?y\b(?! photo| pic| picture| video| image)",
             r"\beyes? (?:\w+ ){0,3}?(?:pain|hurts?|hurting|aching|throbbing|painful|blurr?y|"
@@ -245,7 +262,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "blind",
         "vascular",
         _rx(
-            r"\bblind(?:ness|ed)?\b(?! (?:date|dates|side|taste|trust|spot (?:in|of|on) "
+            r"\bseeing double\b|\bblind(?:ness|ed)?\b(?! (?:date|dates|side|taste|trust|spot (?:in|of|on) "
             r"(?:my|the|your) (?:schedule|calendar)))",
         ),
         idiomatic=True,
@@ -261,6 +278,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             + _COLOR
             + r" (?:\w+ ){0,3}?(?:on|around|across|near|under|by|over|along) (?:my|her|"
             r"his|the|their) (?:\w+ )?" + FACE + r"\b",
+            r"\b(?:fishnet|fish net|net|lace|lacy|web|marble|marbled|map|spider ?web|lattice|mesh|"
+            r"honeycomb|checker\w*|leopard) (?:\w+ )?(?:pattern|looking|like|print)\b|\blike a "
+            r"(?:fishnet|net|map|web|spider ?web|marble|bruise but|shadow|stain)\b|\blooks? "
+            r"(?:\w+ )?(?:dirty|dusky|bruised|blotchy)\b|\bwont wash off\b",
             r"\b(?:dark|gr[ae]y|bluish|purple|purplish) shadow\b|\b(?:white|pale|gr[ae]y) (?:spots?|"
             r"patches|dots) (?:\w+ ){0,3}?(?:burn|burns|burning|hurt|hurts|pain|painful)\b",
             r"\b(?:cyano\w*|capillary refill (?:is )?(?:slow|delayed|sluggish|prolonged))\b",
@@ -270,7 +291,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\b(?:web|net|lace|spider ?web|vein|veiny|veins|lattice)\w* (?:like|looking|pattern|"
             r"shaped)\b|\b(?:bluish|purplish|purple|blue|red|dark) (?:\w+ )?(?:web|net|lace|"
             r"veins?|lines?|streaks?)\b",
-            r"\b" + _COLOR + r" (?:\w+ ){0,2}?(?:patch|patches|area|mark|marks|discolou?ration|"
+            r"\b"
+            + _COLOR
+            + r" (?:\w+ ){0,2}?(?:patch|patches|area|mark|marks|discolou?ration|part|"
+            r"bit|section|ring|circle|"
             r"pattern|streaks?|tinge|tint|colou?r|lips?|nose|fingers?|blotch\w*|web)\b",
             r"\b(?:blanch\w*|mottl\w*|dusky|livedo\w*|necros\w*|lace like|net like|netlike|"
             r"web like|cobweb|reticular|marbl\w*)\b|\bskin (?:\w+ ){0,2}?dying\b",
@@ -299,8 +323,16 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"10 ?/ ?10|10 out of 10|ten out of ten|9 ?/ ?10|off the charts|worse and worse)\b",
             r"\bin (?:so much|a lot of|severe|terrible|agonizing|excruciating|extreme|real) pain\b",
             r"\b(?:screaming|crying|sobbing|tears) (?:\w+ )?(?:in|from|with|bc of|because of) "
-            r"(?:the )?pain\b|\b" + FACE + r" (?:is |are )?killing (?:me|her|him)\b",
+            r"(?:the )?pain\b",
         ),
+        needs="treatment",
+        topic="severe pain",
+    ),
+    RedFlag(
+        "killing_me",
+        "vascular",
+        _rx(r"\b" + FACE + r" (?:is |are )?killing (?:me|her|him)\b"),
+        idiomatic=True,
         needs="treatment",
         topic="severe pain",
     ),
@@ -343,7 +375,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"(?:isnt|not|stopped) breathing|cant wake (?:her|him|them|me) up|keeled "
             r"over|went limp|hit the floor|going to faint|gonna faint|about to faint|"
             r"feel faint|presyncop\w*|syncop\w*|nodding off|cant stay awake|cant keep (?:my |her |"
-            r"his )?eyes open)\b(?! (?:bruise|line|mark|scar|smell|colou?r|outline|trace|hint|pink|"
+            r"his )?eyes open|out cold|went stiff|stiff and (?:started )?shaking)\b(?! (?:bruise|line|mark|scar|smell|colou?r|outline|trace|hint|pink|"
             r"red|spot|shadow|memory|idea|glow|sheen|redness))",
         ),
         idiomatic=True,
@@ -368,8 +400,13 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"squeez\w*|crush\w*|burn\w*|ache|aching|discomfort|feels? (?:weird|funny|tight|heavy|"
             r"like)|is tight)\b",
             r"\b(?:pain|pressure|tightness|tight band|band|heaviness|squeezing|weight|elephant|"
-            r"crushing|ache|sitting|standing|someone|something heavy|heavy) (?:\w+ ){0,6}?chest\b(?! (?:hair|acne|area|laser|tattoo))",
-            r"\b(?:clutch\w*|holding|grabbing|gripping) (?:my|her|his|their) chest\b",
+            r"crushing|ache|sitting|standing|someone|something heavy|heavy|brick|rock|anvil) "
+            r"(?:\w+ ){0,6}?chest\b(?! (?:hair|acne|area|laser|tattoo))",
+            r"\b(?:clutch\w*|holding|grabbing|gripping) (?:my|her|his|their) chest\b|\bchest "
+            r"(?:\w+ )?(?:feels|is|feeling) (?:\w+ )?(?:full|heavy|tight|weird|funny|squeezed)\b|"
+            r"\b(?:substernal|retrosternal)\b|\bradiat\w* (?:\w+ ){0,2}?(?:jaw|arm|back|neck)\b|"
+            r"\bbetween (?:my|her|his|the) shoulder blades\b|\bdiaphoretic\b|\bcall(?:ing|ed)? "
+            r"(?:ems|911|an ambulance)\b",
             r"\bheart attack\b|\b(?:left )?arm and (?:my )?jaw\b|\bjaw and (?:left )?arm\b",
         ),
         idiomatic=True,
@@ -381,7 +418,9 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         _rx(
             r"\b(?:heart|pulse|heartbeat|heart rate) (?:\w+ ){0,2}?(?:racing|pounding|beating "
             r"(?:\w+ )?fast|beating out of|fluttering|skipping|irregular|going crazy|wont slow "
-            r"down|thumping|through the roof)\b|\bpalpitations?\b|\bheart is racing\b",
+            r"down|thumping|through the roof|going (?:a million|crazy|so fast|really fast))\b|"
+            r"\bpalpitations?\b|\bheart is racing\b|\bmillion miles an hour\b|\bout of (?:my|her|"
+            r"his) chest\b",
         ),
         idiomatic=True,
         needs="symptom",
@@ -403,6 +442,15 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"(?:wont|cant|cannot|doesnt|will not) (?:grip|hold|work|move|grab)\b|"
             r"\b(?:cant|cannot) (?:move|feel|lift) "
             r"(?:my|her|his) (?:left |right )?(?:arm|leg|hand|side)\b",
+            r"\b(?:smile|face|mouth) (?:\w+ ){0,3}?(?:crooked|lopsided|uneven|droop\w*|off) (?:\w+ )"
+            r"{0,4}?(?:all of a sudden|suddenly|out of nowhere)\b|\bonly one side (?:\w+ )?(?:goes "
+            r"up|moves|works|lifts|smiles)\b|\b(?:bumping|walking|running) into (?:\w+ )?(?:walls?|"
+            r"things|doors?|the wall)\b|\bfloor (?:is |feels )?(?:tilting|tilted|moving|slanted)\b|"
+            r"\b(?:heavy|numb|droopy|weak|dead|tingly) on one side\b|\bone side (?:of (?:my|her|his) "
+            r"(?:face|body) )?(?:feels|is|went) (?:\w+ )?(?:heavy|numb|weak|dead)\b",
+            r"\bheadache (?:\w+ ){0,6}?(?:like (?:someone|a|being) (?:\w+ )?(?:hit|bat|hammer|"
+            r"thunder\w*|explosion|exploding|lightning)|never had one like)|\bnever had (?:a |one )?"
+            r"(?:headache )?like (?:this|that) in (?:my|her|his) life\b",
             r"\b(?:worst|sudden|severe|excruciating|unbearable|extreme|blinding|splitting|"
             r"thunderclap|crazy|insane|horrible|terrible) headache\b|\bheadache (?:\w+ ){0,2}?"
             r"(?:of (?:my|her|his) life|ever|unbearable|so bad|worst)\b",
@@ -421,7 +469,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"over|on|as to|why|what|which|how|if|whether|abt|re))",
             r"\b(?:doesnt|does not|dont|didnt) (?:\w+ )?(?:know|recogni[sz]e) (?:where|who|what "
             r"day)\b|\b(?:isnt|not|wont|stopped) answering\b|"
-            r"\bnot making (?:any )?sense\b",
+            r"\bnot making (?:any )?sense\b|\b(?:feel|feels|feeling) (?:so |really |very )?"
+            r"(?:confused|disoriented|out of it)\b(?! (?:about|by|with|over|on|as to|why|what|which|"
+            r"how|if|whether|abt|re))|\bkeep (?:losing|forgetting) what\b|\basking the same "
+            r"(?:question|thing)\b",
         ),
         needs="symptom",
         topic="confusion",
@@ -444,7 +495,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         _rx(
             r"\b(?:bleeding|bleed\w*|blood) (?:\w+ ){0,3}?(?:wont stop|will not stop|doesnt stop|"
             r"does not stop|isnt stopping|not stopping|keeps? coming|everywhere|heavily|so much|"
-            r"gushing|pouring|spurting|squirting|soak\w*)\b",
+            r"gushing|pouring|spurting|squirting|soak\w*|through)\b",
+            r"\bbleed\w* (?:\w+ ){0,10}?(?:cant|cannot|can not) (?:get it to |make it )?stop\b",
             r"\b(?:wont|cant|will not|cannot|doesnt|isnt|not) stop\w* (?:the )?bleed\w*\b|"
             r"\b(?:gushing|pouring|spurting|squirting) blood\b|\b(?:gushing|spurting)\b",
         ),
@@ -454,8 +506,11 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "iv_site",
         "iv_reaction",
         _rx(
-            r"\b(?:iv|drip|infusion|cannula|needle) (?:site|spot|area|arm|hand)? ?(?:\w+ ){0,4}?"
-            r"(?:swollen|swelling|hard|cold|ice cold|numb|white|blue|purple|gr[ae]y|burning)\b",
+            r"\b(?:iv|drip|infusion|cannula|needle) (?:site|spot|area|arm|hand)? ?(?:\w+ ){0,6}?"
+            r"(?:swollen|swelling|hard|cold|ice cold|numb|white|blue|purple|gr[ae]y|burning|puffy|"
+            r"balloon\w*)\b",
+            r"\b(?:fore)?arm (?:\w+ ){0,3}?(?:rock hard|hard as a rock|cold to (?:the )?touch|puffy like|"
+            r"like a balloon|swelling up)\b",
             r"\b(?:arm|hand) (?:\w+ ){0,3}?(?:swell\w* up|ballooned|huge|ice cold|turning (?:blue|"
             r"white|purple|gr[ae]y)|hard as a rock|cold and)\b",
         ),
@@ -471,7 +526,13 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\bsuicid\w*\b",
             r"\b(?:said|saying|say) (?:my )?goodbyes?\b|\b(?:no one|nobody|noone) (?:will|would|is "
             r"going to|gonna) (?:even )?(?:miss|notice|care)\b|\bpills (?:\w+ )?(?:lined up|ready|"
-            r"counted|saved)\b|\bno point (?:in )?(?:living|going on|being here)\b",
+            r"counted|saved)\b|\bno point (?:in )?(?:living|going on|being here)\b|\bpoint (?:of|in) "
+            r"waking up\b|\b(?:easier|better) (?:\w+ ){0,3}?(?:if i (?:was|were|wasnt|werent) "
+            r"(?:gone|here|around|dead)|without me)\b|\bdisappear (?:for good|forever)\b|\b(?:drive|"
+            r"crash) (?:\w+ )?into a (?:wall|tree|pole)\b|\b(?:jump|jumping) off\b|\btired of "
+            r"(?:fighting|living|being alive)\b|\bwant (?:it|everything) (?:all )?to (?:be over|end|"
+            r"stop)\b|\bsleeping pills\b|\b(?:wont|will not|not going to|not gonna) be alive\b|"
+            r"\bmade up my mind\b",
             r"\b(?:end|ending|take|taking) (?:my|her|his) (?:own )?life\b|\bend (?:it|things|"
             r"everything) (?:all|now|tonight|for good)\b|\bunaliv\w*\b|\boverdos\w*\b"
             r"(?! on (?:your|the|those|these|tiktok|instagram|reels|coffee|caffeine|sugar|"
@@ -493,7 +554,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"that|it all|much longer|my appointments?))\b",
             r"\b(?:been cutting|cutting again|self harm\w*|goodbye (?:letters?|notes?|texts?)|"
             r"suicide note|ways to (?:die|kill|end)|how to (?:die|kill myself|end it)|(?:saved|"
-            r"saving|stockpil\w*) (?:up )?(?:\w+ )?(?:pills|meds)|pills saved)\b",
+            r"saving|stockpil\w*) (?:up )?(?:\w+ ){0,2}?(?:pills|meds)|pills saved)\b",
             r"\b(?:cant|cannot|dont want to) (?:live|go on|keep living) (?:like this|looking like|"
             r"with (?:this|my))\b|\bpoint (?:in|of) (?:living|life|going on|being alive)\b",
         ),
