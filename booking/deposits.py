@@ -31,6 +31,7 @@ from booking.models import (
     get_row,
 )
 from booking.notify import tell_patient, tell_staff
+from booking.patients import patient_for
 from booking.terms import ClinicTerms, format_when
 from emr.base import EMRClient, EMRError, Slot
 from messaging.models import AlertKind
@@ -260,8 +261,7 @@ def _rebook_lapsed(db: Database, emr: EMRClient, appointment_id: int, now: dt.da
         return False
     try:
         if patient_id is None:
-            found = emr.find_patients(appt.patient_phone)
-            patient_id = found[0].id if found else emr.create_patient(appt.patient_phone).id
+            patient_id = patient_for(emr, appt.patient_phone, appt.patient_name).id
         emr_appt = emr.book(slot, patient_id)
     except EMRError:
         with db.session() as session:

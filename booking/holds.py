@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
+from booking.patients import patient_for
 from booking.terms import ClinicTerms
 from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
@@ -93,7 +94,7 @@ def hold_offer(
     )
     appointment_id = _insert_hold(db, appointment)
     slot = Slot(offer.service_id, offer.provider_id, offer.start_at, offer.end_at, offer.token)
-    _book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now)
+    _book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now, patient_name)
     return HeldSlot(appointment_id=appointment_id, expires_at=expires)
 
 
@@ -139,16 +140,17 @@ def _book_hold_in_emr(
     slot: Slot,
     patient_phone: str,
     now: dt.datetime,
+    patient_name: str | None = None,
 ) -> None:
-    """Match or create the patient and write the appointment in the EMR (step 2), then store
-    the EMR's ids, or release the hold when the EMR fails (step 3).
+    """Match or create the patient (:func:`booking.patients.patient_for`: never a guess
+    between charts sharing a number) and write the appointment in the EMR (step 2), then
+    store the EMR's ids, or release the hold when the EMR fails (step 3).
 
     Raises:
         HoldFailed: ``taken`` (the EMR no longer offers the slot) or ``emr_error``.
     """
     try:
-        patients = emr.find_patients(patient_phone)
-        patient = patients[0] if patients else emr.create_patient(patient_phone)
+        patient = patient_for(emr, patient_phone, patient_name)
         emr_appointment = emr.book(slot, patient.id)
     except EMRError as exc:
         with db.session() as session:
