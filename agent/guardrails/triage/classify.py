@@ -26,8 +26,9 @@ from agent.guardrails.triage.context import (
     resolved,
     trivial_cause,
 )
-from agent.guardrails.triage.lexicon import BRUISE_COLORS, RED_FLAGS, RedFlag
+from agent.guardrails.triage.lexicon import RED_FLAGS
 from agent.guardrails.triage.medical import CONCERNS, SKIN_ALLERGY, SYSTEMIC
+from agent.guardrails.triage.redflag import BRUISE_COLORS, RedFlag
 from agent.guardrails.triage.text import Sentence, prepare
 
 __all__ = ["Label", "Triage", "triage"]

@@ -164,7 +164,7 @@ _HISTORY = re.compile(
     r"christmas)|as a (?:kid|child|teen|teenager)|when i was|in the past|history of|used to|"
     r"once had|previous\w*|prior|growing up|childhood|at the dentist|prone to|i (?:always|"
     r"usually|often|tend to|sometimes)|allergic to|anaphylactic to|"
-    r"in (?:19|20)\d\d|have had|has had|ive had|had (?:a|an) \w+ (?:before|once)|long time ago|"
+    r"in (?:19|20)\d\d|(?:have|has|ive) had (?:\w+ ){0,3}?(?:before|in the past|previously)|had (?:a|an) \w+ (?:before|once)|long time ago|"
     r"once(?! (?:i|you|we|she|he|it|the|my))|my last (?:\w+ )?(?:botox|filler|treatment|"
     r"appointment|appt|visit|session|time|drip|iv|peel)|back in (?:19|20|the day|high school|"
     r"college|\d|january|february|march|april|may|june|july|august|september|october|november|"
@@ -218,7 +218,7 @@ _TRIVIAL = re.compile(
     r"deals|sale|promo|promos|discount|special|specials|dollars|bucks|wallet|bank|afford|"
     r"expensive|cheap|credit card|membership|excit\w*|cant wait|so cute|gorgeous|beautiful|"
     r"stunning|obsessed|in love|how good|how great|how amazing|looks? (?:so )?(?:good|great|"
-    r"amazing|perfect)|laugh\w*|hilarious|funny|joke|jokes|joking|embarrass\w*|cringe|"
+    r"amazing|perfect)|laugh\w*|hilarious|so funny|too funny|thats funny|joke|jokes|joking|embarrass\w*|cringe|"
     r"the wait|wait time|waitlist|waiting list|traffic|before and afters?|reviews?|pics|photos|"
     r"instagram|insta|tiktok|reels?|calendar|boss|homework|exam|staring at|booking site|website|"
     r"screen|computer|laptop|spreadsheet|two (?:\w+ )?(?:texts|reminders|"
@@ -264,7 +264,7 @@ _SMALL_STAKES = re.compile(
     r"\b(?:price|prices|pricing|cost|costs|bill|bills|total|quote|deal|deals|sale|dollars|"
     r"bucks|wallet|bank|afford|expensive|wait|waiting|line|traffic|calendar|homework|exam|"
     r"instagram|insta|reels?|tiktok|promo|promos|units?|shopping|netflix|episodes?|"
-    r"boss|gym|workout|stairs|mondays?|meetings?|laugh\w*|hilarious|funny|joke|joking|"
+    r"boss|gym|workout|stairs|mondays?|meetings?|laugh\w*|hilarious|so funny|too funny|thats funny|joke|joking|"
     r"embarrass\w*|cringe|\$)\b"
 )
 
