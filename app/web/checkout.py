@@ -14,6 +14,7 @@ from app import copy
 from app.context import AppContext
 from app.flows.payment import apply_payment
 from booking.models import Appointment, Deposit
+from booking.paid import ReceivedPayment
 from payments.local import local_payment_id
 from payments.templates import render_checkout_page
 
@@ -82,7 +83,11 @@ def checkout_pay(link_id: str) -> Response:
     deposit, _ = found
     if deposit.status not in PAYABLE or not deposit.order_id:
         return _text(409, "this payment link is no longer active")
-    outcome = apply_payment(ctx, deposit.order_id, local_payment_id(deposit.order_id))
+    # The local page takes exactly the deposit it shows, through the local provider.
+    paid = ReceivedPayment(
+        "local", local_payment_id(deposit.order_id), deposit.amount_cents, deposit.currency
+    )
+    outcome = apply_payment(ctx, deposit.order_id, paid)
     if request.accept_mimetypes.best == "application/json":
         return Response(json.dumps({"result": outcome.result}), mimetype="application/json")
     return redirect(f"/checkout/{link_id}", code=303)  # type: ignore[return-value]
