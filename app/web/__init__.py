@@ -2,7 +2,8 @@
 
 ``create_app()`` builds the context (or takes a ready one) and registers every route: the
 carriers' and Square's webhooks (their routes live with their adapters and hand events to the
-flows of ``app/flows``), the local checkout, the knowledge and staff APIs, and health.
+flows of ``app/flows``), the local checkout (only where :func:`app.web.checkout.enabled`), the
+knowledge and staff APIs, and health.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def create_app(
             event=partial(payment.receive_square_event, ctx),
         ),
     )
-    app.register_blueprint(checkout.bp)
+    if checkout.enabled(ctx):
+        app.register_blueprint(checkout.bp)
     app.register_blueprint(knowledge_api.bp)
     app.register_blueprint(staff_api.bp)
 

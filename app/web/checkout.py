@@ -1,6 +1,11 @@
 """The local test checkout (embedded default only): ``GET /checkout/<link_id>`` shows a deposit
 and ``POST /checkout/<link_id>/pay`` pays it, by the same path as Square's COMPLETED payment
-(:func:`app.flows.payment.apply_payment`)."""
+(:func:`app.flows.payment.apply_payment`).
+
+No card is charged, so the routes exist only where :func:`enabled` says so: the embedded
+default, or ``FRONTDESK_DEMO_CHECKOUT=1``. Beside live carrier keys or Postgres they are not
+registered (404): a link texted to a real patient must never book without a payment.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,20 @@ bp = Blueprint("checkout", __name__)
 #: Deposit states in which the local checkout still takes the payment (an expired hold may
 #: still be booked if its time is free, else the payment is refunded, as with Square).
 PAYABLE = ("open", "expired")
+
+
+def enabled(ctx: AppContext) -> bool:
+    """Whether ``create_app`` serves these routes.
+
+    Args:
+        ctx: the app's context.
+
+    Returns:
+        True when the settings allow the test checkout
+        (:attr:`app.settings.Settings.local_checkout_enabled`) and deposits are the local
+        ones (with Square configured, a stale local link must not book for free either).
+    """
+    return ctx.settings.local_checkout_enabled and ctx.deposits.name == "local"
 
 
 def _ctx() -> AppContext:
