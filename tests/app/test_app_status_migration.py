@@ -205,8 +205,8 @@ _OUTBOUND = (
 
 
 def _recorded_status_round_trip(url: str) -> None:
-    """0005 lets ``messages.status`` be ``recorded``, keeps the rows, and undoes cleanly."""
-    upgrade(url, "0004")
+    """0006 lets ``messages.status`` be ``recorded``, keeps the rows, and undoes cleanly."""
+    upgrade(url, "0005")
     db = Database(url)
     try:
         with db.engine.begin() as conn:
@@ -218,7 +218,7 @@ def _recorded_status_round_trip(url: str) -> None:
             conn.execute(text(_OUTBOUND), {"status": "recorded", "now": NOW})
             statuses = conn.execute(text("SELECT status FROM messages ORDER BY id")).scalars()
             assert list(statuses) == ["sent", "recorded"]
-        command.downgrade(alembic_config(url), "0004")
+        command.downgrade(alembic_config(url), "0005")
         with db.engine.connect() as conn:
             statuses = conn.execute(text("SELECT status FROM messages ORDER BY id")).scalars()
             assert list(statuses) == ["sent", "sent"]

@@ -9,8 +9,8 @@ A text that only the recording gateway took (no carrier configured, or
 SQLite cannot alter a constraint, so batch mode rebuilds ``messages`` (no table references
 it, so the rebuild loses nothing); Postgres drops and re-creates the constraint.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
