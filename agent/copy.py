@@ -51,6 +51,12 @@ MEDICAL = (
     "and someone will text you shortly. If it's urgent, call 911."
 )
 HANDED_OFF = "I've let our team know, and someone will text you back shortly."
+#: Sent instead of a model's reply when the clinic's daily AI budget is spent (staff are
+#: alerted and take the conversation; :mod:`agent.limits`).
+OVER_BUDGET = (
+    "Thanks for your message! A team member will text you back shortly. If this is an "
+    "emergency, call 911."
+)
 
 
 def emergency(category: str | None) -> str:

@@ -7,6 +7,7 @@ reported at once in a :class:`ClinicFileError` whose lines name the field path, 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -97,6 +98,29 @@ class BookingPolicy(_Strict):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 
+class Limits(_Strict):
+    """The ``clinic.limits`` section: how much one patient number, and the clinic as a whole,
+    may spend of the assistant (issue 11). Past a limit the patient gets one polite reply,
+    staff are alerted and the AI pauses on that conversation; an emergency is still answered.
+
+    The defaults are far above what one patient's real conversation uses, so a clinic that
+    sets nothing only stops floods and runaway spending.
+    """
+
+    #: Texts from one patient number that may reach the assistant within one minute.
+    texts_per_minute: int = Field(default=15, ge=1, le=120)
+    #: Texts from one patient number that may reach the assistant within one hour.
+    texts_per_hour: int = Field(default=100, ge=1, le=1000)
+    #: Characters of the patient's text (a burst joined) one turn passes to the model; longer
+    #: text loses its middle and the model is told so (the safety triage still reads it all).
+    max_text_chars: int = Field(default=4000, ge=160, le=20_000)
+    #: AI reply texts one patient number may receive per clinic-local day (a reply split into
+    #: two texts counts two).
+    replies_per_day: int = Field(default=60, ge=1, le=1000)
+    #: Model tokens (prompt + completion) the whole clinic may use per clinic-local day.
+    daily_model_tokens: int = Field(default=5_000_000, ge=1000, le=500_000_000)
+
+
 class EmrConfig(BaseModel):
     """Which EMR adapter serves the clinic and its non-secret ids (secrets come from env)."""
 
@@ -140,6 +164,8 @@ class ClinicInfo(_Strict):
     #: most 10: every segment is billed, and Twilio refuses a body over 1,600 characters,
     #: about 10 segments: twilio.com/docs/messaging/api/message-resource).
     segment_budget: int = Field(default=3, ge=1, le=10)
+    #: Spending and abuse bounds (:class:`Limits`).
+    limits: Limits = Field(default_factory=Limits)
 
     @field_validator("id")
     @classmethod
@@ -176,6 +202,12 @@ class ClinicInfo(_Strict):
     def zone(self) -> ZoneInfo:
         """The clinic's IANA zone."""
         return ZoneInfo(self.timezone)
+
+    def day_start(self, now: dt.datetime) -> dt.datetime:
+        """The instant (UTC) the clinic-local day holding ``now`` (aware) began: the clinic's
+        daily limits count from it."""
+        local = now.astimezone(self.zone)
+        return dt.datetime.combine(local.date(), dt.time(), tzinfo=self.zone).astimezone(dt.UTC)
 
 
 class ProviderInfo(_Strict):
