@@ -6,8 +6,8 @@ it), and ``agent_turns.created_at`` is indexed, since every turn sums the clinic
 the day. ``agent_turns`` has no children, so SQLite's batch rebuild (copy, drop, rename) loses
 nothing.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
