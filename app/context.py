@@ -162,15 +162,18 @@ class AppContext:
             return self._emrs[key]
         emr: EMRClient
         if info.emr.kind == "nextech":
-            from emr.nextech import nextech_from_env
+            from emr.nextech import nextech_from_env, shared_limiter
 
             section = info.emr.model_dump()
             section.setdefault("prospect_email", info.staff_alert_email)
-            emr = nextech_from_env(
+            nextech = nextech_from_env(
                 section,
                 {p.id: p.emr_id for p in clinic.providers},
                 {s.id: s.emr for s in clinic.services},
             )
+            if self.redis is not None:  # Nextech's 20 req/s shared by every process
+                nextech.transport.limiter = shared_limiter(self.redis, nextech.config)
+            emr = nextech
             if self.redis is not None:
                 from emr.cache import CachedEMR
 

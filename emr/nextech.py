@@ -82,11 +82,12 @@ from emr.nextech_fhir import (
     status_body,
     validate_stu3,
 )
-from emr.nextech_http import Credentials, NextechHttp, Wait
+from emr.nextech_http import Credentials, NextechHttp, RateLimiter, Wait
+from emr.ratelimit import Limiter, SharedRateLimiter, shared_key
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NextechConfig", "NextechEMR", "ServiceMapping", "nextech_from_env"]
+__all__ = ["NextechConfig", "NextechEMR", "ServiceMapping", "nextech_from_env", "shared_limiter"]
 
 MAX_WINDOW = dt.timedelta(days=60)
 """Nextech refuses Slot searches spanning more than 60 days."""
@@ -115,6 +116,7 @@ class NextechEMR:
         wait: Wait | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        limiter: Limiter | None = None,
     ) -> None:
         self.config = config
         self.transport = NextechHttp(
@@ -135,6 +137,7 @@ class NextechEMR:
             wait=wait,
             sleep=sleep,
             clock=clock,
+            limiter=limiter,
         )
         self._ours: dict[str, str] = {v: k for k, v in config.providers.items()}
 
@@ -470,6 +473,18 @@ def _chunks(
         lo = hi
 
 
+def shared_limiter(redis: Any, config: NextechConfig) -> SharedRateLimiter:
+    """Nextech's per-user request limit (``config.max_requests_per_second``, 20) kept in Redis
+    for every process using ``config``'s API user; each process's own limiter while Redis is
+    unreachable."""
+    return SharedRateLimiter(
+        redis,
+        shared_key("frontdesk:nextech:rate", config.username),
+        config.max_requests_per_second,
+        fallback=RateLimiter(config.max_requests_per_second),
+    )
+
+
 def nextech_from_env(
     clinic_emr: Mapping[str, Any],
     providers: Mapping[str, str | None],
@@ -479,5 +494,5 @@ def nextech_from_env(
 ) -> NextechEMR:
     """The adapter for one clinic: :func:`emr.nextech_config.config_from_env` (same arguments;
     ``ValueError`` naming every missing env var / clinic-file field) + ``kwargs`` for
-    :class:`NextechEMR` (``http``, ``wait``, ``sleep``, ``clock``)."""
+    :class:`NextechEMR` (``http``, ``wait``, ``sleep``, ``clock``, ``limiter``)."""
     return NextechEMR(config_from_env(clinic_emr, providers, services, env), **kwargs)

@@ -40,6 +40,7 @@ from app.vendor_http import (
     retrying,
 )
 from emr.base import AuthError, EMRError, EMRUnavailable, RateLimited
+from emr.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,9 @@ class NextechHttp:
         max_requests_per_second: client-side limit (Nextech's is 20).
         wait: tenacity wait strategy between attempts (tests pass ``wait_none()``).
         sleep / clock: injectable for tests (``clock`` is monotonic seconds).
+        limiter: the request limiter; by default this process's own
+            :class:`RateLimiter` (the app passes a :class:`emr.ratelimit.SharedRateLimiter`
+            so every worker shares Nextech's 20 req/s).
     """
 
     def __init__(
@@ -149,6 +153,7 @@ class NextechHttp:
         wait: Wait | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        limiter: Limiter | None = None,
     ) -> None:
         self.credentials = credentials
         self.practice_id = practice_id
@@ -160,7 +165,7 @@ class NextechHttp:
         self._wait: Wait = wait or _default_wait()
         self._sleep = sleep
         self._clock = clock
-        self.limiter = RateLimiter(max_requests_per_second, clock, sleep)
+        self.limiter: Limiter = limiter or RateLimiter(max_requests_per_second, clock, sleep)
         self._token_lock = threading.Lock()
         self._access_token: str | None = None
         self._refresh_token: str | None = None
