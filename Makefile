@@ -31,6 +31,9 @@ test: $(STAMP)
 	$(BIN)/frontdesk eval-safety tests/safety/triage.yaml
 	$(BIN)/frontdesk eval-safety tests/safety/holdout-1.yaml
 	$(BIN)/frontdesk eval-safety tests/safety/holdout-2.yaml
+	$(BIN)/frontdesk eval-safety tests/safety/holdout-3.yaml
+	$(BIN)/frontdesk eval-safety tests/safety/holdout-4.yaml
+	$(BIN)/frontdesk eval-safety tests/safety/holdout-5.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

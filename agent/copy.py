@@ -20,7 +20,7 @@ from booking.ports import format_money
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
 
 #: A row of ``my_appointments`` (``appointment_id, service_id, service, provider, when,
-#: status, deposit_paid, inside_notice_window``).
+#: status, deposit_paid, inside_notice_window, moved_late``).
 Appt = dict[str, Any]
 
 WEEKDAYS_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -51,6 +51,12 @@ MEDICAL = (
     "and someone will text you shortly. If it's urgent, call 911."
 )
 HANDED_OFF = "I've let our team know, and someone will text you back shortly."
+#: Sent instead of a model's reply when the clinic's daily AI budget is spent (staff are
+#: alerted and take the conversation; :mod:`agent.limits`).
+OVER_BUDGET = (
+    "Thanks for your message! A team member will text you back shortly. If this is an "
+    "emergency, call 911."
+)
 
 
 def emergency(category: str | None) -> str:
@@ -147,6 +153,16 @@ CHECK_WITH_TEAM = (
     "Good question! I don't want to guess, so I'll check with the team and "
     "get back to you. Anything else I can help with, like booking?"
 )
+
+
+def off_topic(clinic_name: str) -> str:
+    """The reply to a question that is not about the clinic (the weather, the news)."""
+    return (
+        f"Sorry, I can only help with {clinic_name}: our services, prices, hours and booking. "
+        "What can I help you with?"
+    )
+
+
 WHICH_OPTION = "Sorry, which option number would you like?"
 TOOL_FAILED = (
     "Sorry, I couldn't complete that just now. A team member will follow up with you shortly."
@@ -370,9 +386,14 @@ def confirm_cancel(appt: Appt, notice_hours: int) -> str:
     """Ask before cancelling, saying what happens to the deposit under the notice policy."""
     paid = appt.get("deposit_paid")
     if paid and appt.get("inside_notice_window"):
+        why = (
+            f"It was moved with less than {notice_hours} hours' notice"
+            if appt.get("moved_late")
+            else f"It's less than {notice_hours} hours away"
+        )
         outcome = (
-            f" It's less than {notice_hours} hours away, so under our cancellation "
-            f"policy your {paid} deposit would be kept, not refunded."
+            f" {why}, so under our cancellation policy your {paid} deposit would be kept, "
+            "not refunded."
         )
     elif paid:
         outcome = f" Your {paid} deposit will be refunded in full."
@@ -400,8 +421,9 @@ def cancelled(result: dict[str, Any], notice_hours: int) -> str:
     if outcome == "refunded":
         tail = f" Your {amount} deposit is being refunded in full."
     elif outcome == "kept":
+        moved = "it was moved with" if result.get("moved_late") else "it was"
         tail = (
-            f" Because it was less than {within} hours' notice, your {amount} deposit is "
+            f" Because {moved} less than {within} hours' notice, your {amount} deposit is "
             "kept under our cancellation policy."
         )
     elif outcome == "refund_failed":
@@ -460,5 +482,11 @@ def moved(result: dict[str, Any], appt: Appt | None, clinic_name: str) -> str:
     if result.get("status") == "booked":
         paid = appt.get("deposit_paid") if appt else None
         carried = f" Your {paid} deposit carries over." if paid else ""
+        if paid and result.get("late_change"):
+            hours = result.get("cancellation_notice_hours")
+            carried += (
+                f" Because the booking was changed with less than {hours} hours' notice, the "
+                "deposit can't be refunded if you cancel."
+            )
         return f"{head}, and you're confirmed.{carried} See you then! - {clinic_name}"
     return f"{head}. To confirm it, pay the deposit with the link I sent earlier."

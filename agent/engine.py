@@ -10,6 +10,7 @@ advice).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import structlog
+from sqlalchemy.orm import Session
 
 from agent import copy
 from agent.guardrails import (
@@ -26,6 +28,7 @@ from agent.guardrails import (
     Regenerate,
     Replace,
 )
+from agent.limits import BUDGET_REASON, budget_alert, cap_text, tokens_today
 from agent.models.base import (
     ChatMessage,
     ChatModel,
@@ -37,6 +40,7 @@ from agent.models.base import (
 from agent.prompt import system_prompt
 from agent.store import AgentTurn, TurnOutcome, load_history, save_turn
 from agent.tools import AgentDeps, execute, specs
+from knowledge.clinic_file import ClinicFile
 
 log = structlog.get_logger(__name__)
 
@@ -114,11 +118,22 @@ def plain_sms(text: str) -> str:
 
 @dataclass(frozen=True)
 class History:
-    """The model-facing history a turn starts from: messages oldest first, and the number the
-    new turn will be stored as (see :func:`agent.store.load_history`)."""
+    """What a turn starts from: the model-facing history (messages oldest first), the number
+    the new turn will be stored as (see :func:`agent.store.load_history`), and the model tokens
+    the clinic used today (its daily budget; :func:`read_history` reads all three)."""
 
     messages: list[ChatMessage]
     next_turn: int
+    clinic_tokens_today: int = 0
+
+
+def read_history(
+    session: Session, conversation_id: int, clinic: ClinicFile, now: dt.datetime
+) -> History:
+    """The :class:`History` a turn of ``conversation_id`` at ``now`` (aware) starts from, read
+    in the caller's transaction."""
+    messages, number = load_history(session, conversation_id, HISTORY_LIMIT)
+    return History(messages, number, tokens_today(session, clinic, now))
 
 
 @dataclass
@@ -151,12 +166,12 @@ def run_turn(
         :class:`TurnResult`; ``replies`` always holds one non-empty text.
     """
     with deps.db.session() as session:
-        messages, number = load_history(session, deps.conversation_id, HISTORY_LIMIT)
+        history = read_history(session, deps.conversation_id, deps.clinic, deps.now)
     done = answer(
         deps,
         model,
         user_text,
-        History(messages, number),
+        history,
         max_steps=max_steps,
         time_budget_seconds=time_budget_seconds,
         timer=timer,
@@ -178,15 +193,18 @@ def answer(
 ) -> Answer:
     """Answer the patient's (possibly coalesced) ``user_text`` after ``history``.
 
-    Input guardrails first (an emergency never reaches a model), then the model and the
-    tools it calls, then the output guardrails; a turn that ends without a reply gets the
-    safe fallback and staff are alerted. Only tools and handoffs touch the database here.
+    Input guardrails first (an emergency never reaches a model), then the clinic's daily
+    model-token budget (spent: a polite reply, staff alerted, the AI paused; no model runs),
+    then the model and the tools it calls, then the output guardrails; a turn that ends
+    without a reply gets the safe fallback and staff are alerted. The model sees the patient's
+    text cut to the clinic's ``limits.max_text_chars`` (the guardrails read all of it). Only
+    tools and handoffs touch the database here.
 
     Args:
         deps: the turn's dependencies (conversation, clinic, EMR, deposits, handoff).
         model: the chat backend.
         user_text: the patient's text (a burst joined by newlines).
-        history: the transcript so far (:func:`agent.store.load_history`).
+        history: the transcript so far and the clinic's tokens today (:func:`read_history`).
         max_steps: most model calls in the turn.
         time_budget_seconds: wall-clock budget; past it the turn ends with the fallback.
         timer: monotonic clock in seconds (injectable for tests).
@@ -199,11 +217,11 @@ def answer(
         :class:`ModelError` (the inbound text then stays for the sweeper).
     """
     started = timer()
-    turn = _Turn(
-        history.messages, [ChatMessage(role="user", content=user_text)], TurnResult([]), []
-    )
+    turn = _Turn(history.messages, [_patient_message(deps, user_text)], TurnResult([]), [])
     with _tracking_handoff(deps, turn.handed_off, turn.alerted):
         final = _screen_input(deps, turn, user_text)
+        if final is None:
+            final = _stop_over_budget(deps, turn, history.clinic_tokens_today)
         if final is None:
             deadline = started + time_budget_seconds
             final = _model_loop(
@@ -211,6 +229,7 @@ def answer(
             )
         if not final:
             final = _fallback(deps, turn)
+        _keep_promise(deps, turn, user_text, final)
     turn.result.replies = [final]
     turn.result.handed_off = bool(turn.handed_off)
     record = _record(model.name, turn.result, int((timer() - started) * 1000), deps)
@@ -223,9 +242,7 @@ def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: Hi
     (DESIGN.md §2). The input guardrails run again (they touch nothing), so an emergency still
     gets its 911 instruction and its own alert reason; anything else gets the safe fallback.
     """
-    turn = _Turn(
-        history.messages, [ChatMessage(role="user", content=user_text)], TurnResult([]), []
-    )
+    turn = _Turn(history.messages, [_patient_message(deps, user_text)], TurnResult([]), [])
     tripwire = next(
         (t for g in INPUT_GUARDRAILS if (t := g.check(user_text, turn.context(deps)))), None
     )
@@ -241,6 +258,32 @@ def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: Hi
     turn.result.handed_off = True
     record = _record(model.name, turn.result, 0, deps)
     return Answer(turn.result, history.next_turn, turn.new, record)
+
+
+def _patient_message(deps: AgentDeps, user_text: str) -> ChatMessage:
+    """The patient's text as the model sees it (and the transcript keeps it): cut to the
+    clinic's ``limits.max_text_chars``, with a note when it was cut."""
+    return ChatMessage(
+        role="user", content=cap_text(user_text, deps.clinic.clinic.limits.max_text_chars)
+    )
+
+
+def _stop_over_budget(deps: AgentDeps, turn: _Turn, used: int) -> str | None:
+    """End the turn before any model runs when the clinic has ``used`` its daily model-token
+    budget (``limits.daily_model_tokens``): staff are alerted, the AI pauses, the patient gets
+    :data:`copy.OVER_BUDGET`. A turn that starts under the budget finishes, so the day's last
+    turn may go over it.
+
+    Returns:
+        That reply, or None when the model may be called.
+    """
+    allowed = deps.clinic.clinic.limits.daily_model_tokens
+    if used < allowed:
+        return None
+    log.warning("token_budget_spent", clinic_id=deps.clinic.clinic.id, used=used)
+    deps.handoff(BUDGET_REASON, budget_alert(used, allowed))
+    turn.result.outcome = TurnOutcome.LIMIT
+    return turn.say(copy.OVER_BUDGET)
 
 
 @contextmanager
@@ -383,6 +426,30 @@ def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace
     )
     if first:
         deps.handoff(verdict.handoff_reason, verdict.handoff_summary)
+
+
+#: A reply that promises a person will follow up ("I'll check with the team", "someone will
+#: get back to you"), whichever model wrote it.
+_PROMISE = re.compile(
+    r"\b(?:check|confirm|ask|verify) with (?:the|our) (?:team|staff|providers?|front desk)|"
+    r"\b(?:get|got|getting) back to you\b|\b(?:someone|a team member|our team|the team|a "
+    r"provider|one of our \w+) (?:will|is going to|can) (?:text|call|reach out|follow up|"
+    r"contact|get back)",
+    re.IGNORECASE,
+)
+
+
+def _keep_promise(deps: AgentDeps, turn: _Turn, user_text: str, reply: str) -> None:
+    """A reply that says the team will follow up is a real staff alert carrying the patient's
+    question, unless staff were already alerted this turn (DESIGN.md §2)."""
+    if turn.handed_off or turn.alerted or not _PROMISE.search(reply):
+        return
+    question = " ".join(user_text.split())[:300]
+    deps.notify(
+        "question",
+        f'The assistant told the patient the team will follow up. The patient wrote: "{question}"',
+        pause=False,
+    )
 
 
 def _fallback(deps: AgentDeps, turn: _Turn) -> str:

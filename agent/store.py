@@ -7,11 +7,14 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, column, func, select, table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from agent.models.base import ChatMessage, ToolCall
 from app.db import Base, UTCDateTime, enum_column, utcnow
+
+#: The columns of ``conversations`` (messaging's table) that tie a turn to its clinic.
+_conversations = table("conversations", column("id"), column("clinic_id"))
 
 
 class Role(enum.StrEnum):
@@ -44,6 +47,9 @@ class TurnOutcome(enum.StrEnum):
     EMPTY = "empty"
     #: The turn raised unexpectedly (a bug, a tool error); fallback sent, staff alerted.
     ERROR = "error"
+    #: The clinic's daily model-token budget was spent before the turn (no model ran): the
+    #: polite reply was sent, staff alerted and the AI paused (:mod:`agent.limits`).
+    LIMIT = "limit"
 
 
 class AgentStep(Base):
@@ -88,7 +94,8 @@ class AgentTurn(Base):
     outcome: Mapped[TurnOutcome] = mapped_column(
         enum_column(TurnOutcome, "outcome", 32), default=TurnOutcome.OK
     )
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Indexed: the clinic's daily token budget sums today's rows (:func:`tokens_used_since`).
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 def load_history(
@@ -162,3 +169,15 @@ def save_turn(
             )
         )
     session.add(record)
+
+
+def tokens_used_since(session: Session, clinic_id: str, since: dt.datetime) -> int:
+    """Model tokens (prompt + completion) of every turn of ``clinic_id``'s conversations
+    recorded at or after ``since`` (aware); 0 when none."""
+    total = session.scalar(
+        select(func.sum(AgentTurn.prompt_tokens + AgentTurn.completion_tokens))
+        .select_from(AgentTurn)
+        .join(_conversations, _conversations.c.id == AgentTurn.conversation_id)
+        .where(_conversations.c.clinic_id == clinic_id, AgentTurn.created_at >= since)
+    )
+    return int(total or 0)

@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 
 from agent.models.toolspec import ToolArgumentError, parse_arguments, tool_spec
 from app.db import Database
-from booking.changes import cancel_by_patient, reschedule, upcoming
-from booking.deposits import book_without_deposit, request_deposit
-from booking.holds import HoldFailed, hold_offer
+from booking.changes import cancel_by_patient, cancels_late, reschedule, upcoming
+from booking.deposits import book_without_deposit, expire_due_holds, hold_replacing, request_deposit
+from booking.holds import HoldFailed
 from booking.models import Appointment, SlotOffer
 from booking.ports import DepositProvider, EMRClient, EMRError, PaymentError, format_money
 from booking.slots import latest_offers, offer_slots
@@ -175,8 +175,9 @@ def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, An
 def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     """Openings for a service matching the patient's preferences, recorded as numbered offers.
 
-    When nothing matches, the nearest openings regardless of day and time are offered
-    instead (``matched_preferences`` false).
+    Lapsed unpaid holds are released first, so their time shows (the embedded default has no
+    sweeper). When nothing matches, the nearest openings regardless of day and time are
+    offered instead (``matched_preferences`` false).
     """
     try:
         service = deps.clinic.service(args.service_id)
@@ -196,6 +197,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
         provider_ids=(args.provider_id,) if args.provider_id else (),
     )
     terms = service_terms(deps.clinic, service)
+    expire_due_holds(deps.db, deps.emr, deps.deposits, clinic=deps.terms, now=deps.now)
 
     def offer(filters: SlotFilter) -> list[SlotOffer]:
         return offer_slots(
@@ -224,8 +226,8 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
 
 
 def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
-    """Hold the offered option for ``hold_minutes``; if it was just taken, offer the nearest
-    alternatives instead."""
+    """Hold the offered option for ``hold_minutes`` (the conversation's earlier unpaid hold is
+    released); if it was just taken, offer the nearest alternatives instead."""
     with deps.db.session() as session:
         offers = latest_offers(session, deps.conversation_id)
     chosen = next((o for o in offers if o.position == args.option), None)
@@ -235,9 +237,10 @@ def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
     provider = deps.clinic.provider(chosen.provider_id)
     deposit = deps.clinic.deposit_cents(service)
     try:
-        held = hold_offer(
+        held = hold_replacing(
             deps.db,
             deps.emr,
+            deps.deposits,
             clinic=deps.terms,
             offer=chosen,
             patient_phone=deps.patient_phone,
@@ -347,7 +350,10 @@ def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]
                 "deposit_paid": format_money(r.deposit_paid_cents)
                 if r.deposit_paid_cents
                 else None,
-                "inside_notice_window": (r.start - deps.now).total_seconds() < notice * 3600,
+                "inside_notice_window": cancels_late(
+                    r.start, moved_late=r.moved_late, now=deps.now, notice_hours=notice
+                ),
+                "moved_late": r.moved_late,
             }
             for r in rows
         ],
@@ -381,6 +387,7 @@ def cancel_appointment(deps: AgentDeps, args: CancelAppointmentArgs) -> dict[str
         "deposit": done.deposit,
         "amount": format_money(done.amount_cents),
         "late": done.late,
+        "moved_late": done.moved_late,
         "cancellation_notice_hours": deps.terms.cancellation_notice_hours,
     }
 
@@ -419,6 +426,8 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
         "old_when": moved.old_when,
         "when": moved.new_when,
         "status": moved.status,
+        "late_change": moved.late_change,
+        "cancellation_notice_hours": deps.terms.cancellation_notice_hours,
     }
 
 

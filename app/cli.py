@@ -208,11 +208,30 @@ def cmd_eval_safety(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the web app with gunicorn."""
+    """Serve the web app with gunicorn; refuse a half-configured production first.
+
+    Raises:
+        UserError: a production setting is half-set (see :mod:`app.preflight`).
+    """
+    from app.preflight import require_production_ready
     from app.server import serve
 
+    require_production_ready(load_settings())
     serve(host=args.host, port=args.port, workers=args.workers)
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Say what is configured, what production still lacks, and what is half-set.
+
+    Returns:
+        0 when no production setting is half-set, else 1.
+    """
+    from app.preflight import check_settings, format_report
+
+    report = check_settings(load_settings())
+    print(format_report(report))
+    return 1 if report.problems else 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -242,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("check", help="say what is configured and what production lacks")
+    p.set_defaults(func=cmd_check)
     p = sub.add_parser("worker", help="run a job worker (RQ on REDIS_URL)")
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("db", help="database commands")

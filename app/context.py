@@ -28,6 +28,7 @@ from knowledge.clinic_file import ClinicFile
 from knowledge.retrieval import Embedder
 from messaging.base import SmsGateway
 from messaging.email import Mailer, RecordingMailer
+from messaging.rate_counter import MemoryRateCounter, RateCounter
 from messaging.recording import RecordingGateway
 from payments.base import DepositProvider
 
@@ -56,6 +57,8 @@ class AppContext:
         mailer: sends staff emails (SMTP when ``SMTP_URL`` is set, else recorded in memory).
         embedder: embeddings for retrieval (OpenAI-compatible), or None for lexical only.
         redis: the Redis client when ``REDIS_URL`` is set (locks, caches), else None.
+        rates: counts each patient number's texts for the clinic's rate limits (Redis when
+            ``REDIS_URL`` is set, else in this process; :mod:`app.flows.limits`).
     """
 
     settings: Settings
@@ -68,6 +71,7 @@ class AppContext:
     mailer: Mailer = field(default_factory=RecordingMailer)
     embedder: Embedder | None = None
     redis: Any = None
+    rates: RateCounter = field(default_factory=MemoryRateCounter)
     _gateways: dict[str, SmsGateway] = field(default_factory=dict)
     _emrs: dict[str, EMRClient] = field(default_factory=dict)
     _locks: dict[int, threading.Lock] = field(default_factory=dict)

@@ -50,3 +50,33 @@ def patient_replied_notice(masked_patient: str) -> str:
 CHECKOUT_HOLD_EXPIRED = (
     "Your hold has expired; if the time is still free paying books it, else you are refunded."
 )
+
+
+#: The one reply a patient gets when their number passes a limit (texts per minute or hour,
+#: AI replies per day); the AI then pauses on the conversation until staff resume it.
+LIMIT_REACHED = (
+    "We've received a lot of messages from you today; a team member will follow up with you "
+    "shortly. If this is an emergency, call 911."
+)
+
+
+#: The first sentence of the staff alert for each limit a number can pass (``clinic.limits``).
+_LIMIT_PASSED = {
+    "texts_per_minute": "This number sent {count} texts within a minute (limit {allowed}).",
+    "texts_per_hour": "This number sent {count} texts within an hour (limit {allowed}).",
+    "replies_per_day": "This number already got {count} AI replies today (limit {allowed}).",
+}
+
+
+def limit_alert(limit: str, count: int, allowed: int) -> str:
+    """The staff alert's summary when a patient's number passed ``limit``.
+
+    Args:
+        limit: a key of :data:`_LIMIT_PASSED` (the ``clinic.limits`` field that was passed).
+        count: what the number reached; allowed: the clinic's setting.
+    """
+    head = _LIMIT_PASSED[limit].format(count=count, allowed=allowed)
+    return (
+        f"{head} The AI is paused on this conversation; the patient was told a team member "
+        "will follow up."
+    )

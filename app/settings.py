@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 #: Repository root when running from a checkout; the default instance folder lives below it.
@@ -56,6 +57,13 @@ class Settings(BaseModel):
     square_webhook_signature_key: str | None = None
 
     public_base_url: str = "http://localhost:8000"
+    #: ``FRONTDESK_DEMO_CHECKOUT=1``: serve the local test checkout (deposits paid without a
+    #: card) even beside carrier keys or Postgres; off, it runs on the embedded default only.
+    frontdesk_demo_checkout: bool = False
+    #: ``ALLOWED_PHONE_COUNTRIES=US,CA``: the countries (phonenumbers region codes, ISO 3166-1
+    #: alpha-2) a clinic's API key may point ``forward_calls_to`` and ``staff_alert_phone`` at;
+    #: calls and texts to those numbers are paid by the operator (toll fraud otherwise).
+    allowed_phone_countries: tuple[str, ...] = ("US", "CA")
 
     #: Staff emails: ``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://user:pass@host:465``;
     #: unset keeps emails recorded in memory (embedded default).
@@ -78,6 +86,22 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("allowed_phone_countries", mode="before")
+    @classmethod
+    def _countries(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("must be comma-separated region codes, e.g. US,CA")
+        codes = tuple(
+            dict.fromkeys(str(item).strip().upper() for item in items if str(item).strip())
+        )
+        unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown region code {', '.join(unknown)}; use e.g. US,CA")
+        if not codes:
+            raise ValueError("name at least one region code, e.g. US")
+        return codes
 
     @field_validator("smtp_url")
     @classmethod
@@ -114,6 +138,31 @@ class Settings(BaseModel):
     def is_sqlite(self) -> bool:
         """True for the embedded default database."""
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def carrier_keys_set(self) -> bool:
+        """True when any Telnyx or Twilio credential is set: real patients text this app."""
+        return any(
+            (
+                self.telnyx_api_key,
+                self.telnyx_public_key,
+                self.telnyx_messaging_profile_id,
+                self.twilio_account_sid,
+                self.twilio_auth_token,
+            )
+        )
+
+    @property
+    def local_checkout_enabled(self) -> bool:
+        """Whether the local test checkout may take payments (DESIGN.md §4.4).
+
+        Only on the embedded default (SQLite, no carrier keys) or with
+        ``FRONTDESK_DEMO_CHECKOUT=1``: beside a live carrier its links, texted to real
+        patients, would book appointments without any payment.
+        """
+        if self.frontdesk_demo_checkout:
+            return True
+        return self.is_sqlite and not self.carrier_keys_set
 
 
 #: Variables read under their former name when the new one is unset (new name: former name).

@@ -26,6 +26,7 @@ from app.settings import Settings, SettingsError
 from messaging.email import PENDING_KEY as EMAIL_PENDING_KEY
 from messaging.email import SmtpMailer
 from messaging.outbound import PENDING_KEY
+from messaging.rate_counter import RedisRateCounter
 from payments.base import DepositProvider
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,8 @@ def build_context(
         deposits=deposits or _deposits(settings),
         redis=redis,
     )
+    if redis is not None:
+        ctx.rates = RedisRateCounter(redis)
     if isinstance(jobs, InlineQueue):
         jobs.ctx = ctx
     _connect_mail_and_embeddings(ctx, settings)

@@ -61,6 +61,9 @@ def run_worker() -> int:
     configure_logging(settings.log_level)
     ctx = build_context(settings)
     set_worker_context(ctx)
+    from agent.guardrails.triage import warm
+
+    warm()  # the safety triage's word list, before the first text arrives
     jobs = ctx.jobs
     if not isinstance(jobs, RQQueue):
         raise UserError("the worker runs RQ jobs; this context has an inline queue")

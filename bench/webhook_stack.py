@@ -323,7 +323,7 @@ def unanswered(engine: Engine) -> int:
                     "SELECT count(*) FROM messages m WHERE m.direction='in' AND "
                     "(m.status='received' OR (m.status='processed' AND NOT EXISTS (SELECT 1 "
                     "FROM messages o WHERE o.conversation_id=m.conversation_id AND "
-                    "o.direction='out' AND o.status IN ('sent','failed','blocked'))))"
+                    "o.direction='out' AND o.status IN ('sent','recorded','failed','blocked'))))"
                 )
             ).scalar()
             or 0

@@ -259,8 +259,8 @@ def durability_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer
         )
         answered = one(
             "SELECT count(DISTINCT i.id) FROM messages i JOIN messages o ON "
-            "o.conversation_id=i.conversation_id AND o.direction='out' AND o.status='sent' "
-            "WHERE i.direction='in' AND i.status='processed'"
+            "o.conversation_id=i.conversation_id AND o.direction='out' "
+            "AND o.status IN ('sent','recorded') WHERE i.direction='in' AND i.status='processed'"
         )
         twice = one(
             "SELECT count(*) FROM (SELECT conversation_id FROM messages WHERE "

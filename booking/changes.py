@@ -5,6 +5,13 @@ full when the patient cancels at least ``cancellation_notice_hours`` before the 
 kept (the patient is told so) when later. Reschedule: the new slot is held and booked
 *before* the old appointment is cancelled, so a failure never leaves the patient with
 nothing; a paid deposit moves to the new appointment. Staff are notified of both.
+
+A reschedule inside the notice window is a late change. The clinic's policy asks for the
+notice "to cancel or reschedule" and forfeits the deposit with less, so moving a booking
+with less notice cannot buy back a refund: the new appointment carries the late change
+(``Appointment.late_change_at``, kept through further moves), and cancelling it later keeps
+the deposit however far out it now is (:func:`cancels_late`). A move made with enough notice
+leaves the new appointment judged by its own start, as any booking.
 """
 
 from __future__ import annotations
@@ -45,9 +52,28 @@ from payments.money import format_money
 log = structlog.get_logger(__name__)
 
 
+def cancels_late(
+    start_at: dt.datetime, *, moved_late: bool, now: dt.datetime, notice_hours: int
+) -> bool:
+    """Whether cancelling now is a late cancellation, whose paid deposit is kept.
+
+    Args:
+        start_at: the appointment's start (aware).
+        moved_late: the booking was already changed inside the notice window (a late
+            reschedule of it, or of an appointment it replaced: ``late_change_at`` is set).
+        now: the current instant (aware).
+        notice_hours: the clinic's ``cancellation_notice_hours``.
+
+    Returns:
+        True when ``moved_late``, or when fewer than ``notice_hours`` remain before the start.
+    """
+    return moved_late or start_at - now < dt.timedelta(hours=notice_hours)
+
+
 @dataclass(frozen=True)
 class UpcomingAppointment:
-    """An active appointment as the patient sees it."""
+    """An active appointment as the patient sees it; ``moved_late``: it was rescheduled inside
+    the notice window (see :func:`cancels_late`)."""
 
     appointment_id: int
     service_id: str
@@ -57,6 +83,7 @@ class UpcomingAppointment:
     status: str
     start: dt.datetime
     deposit_paid_cents: int
+    moved_late: bool = False
 
 
 def upcoming(
@@ -97,6 +124,7 @@ def upcoming(
             status=r.status,
             start=r.start_at,
             deposit_paid_cents=paid.get(r.id, 0),
+            moved_late=r.late_change_at is not None,
         )
         for r in rows
     ]
@@ -104,7 +132,11 @@ def upcoming(
 
 @dataclass(frozen=True)
 class CancelOutcome:
-    """What a cancellation did with the deposit: refunded | kept | none | refund_failed."""
+    """What a cancellation did with the deposit: refunded | kept | none | refund_failed.
+
+    ``late``: a late cancellation (:func:`cancels_late`); ``moved_late``: late because the
+    booking had been rescheduled inside the notice window.
+    """
 
     appointment_id: int
     when: str
@@ -112,6 +144,7 @@ class CancelOutcome:
     deposit: str
     amount_cents: int
     late: bool
+    moved_late: bool = False
 
 
 def cancel_by_patient(
@@ -133,7 +166,8 @@ def cancel_by_patient(
         now: the current instant.
 
     Returns:
-        :class:`CancelOutcome`; ``late`` when inside the clinic's notice window.
+        :class:`CancelOutcome`; ``late`` when inside the clinic's notice window, or when the
+        booking was rescheduled inside it before (:func:`cancels_late`).
 
     Raises:
         ValueError: the appointment is not active.
@@ -142,7 +176,13 @@ def cancel_by_patient(
         appt = session.get(Appointment, appointment_id)
         if appt is None or appt.status not in ACTIVE_STATUSES:
             raise ValueError(f"appointment {appointment_id} is not active")
-        late = appt.start_at - now < dt.timedelta(hours=clinic.cancellation_notice_hours)
+        moved_late = appt.late_change_at is not None
+        late = cancels_late(
+            appt.start_at,
+            moved_late=moved_late,
+            now=now,
+            notice_hours=clinic.cancellation_notice_hours,
+        )
         when, service = format_when(appt.start_at, appt.timezone), appt.service_name
         paid = _paid_deposit(session, appointment_id, refunding=not late)
         link_ids = close_unpaid_links(session, appointment_id, DepositStatus.CANCELLED)
@@ -164,7 +204,7 @@ def cancel_by_patient(
             conversation_id=_conversation(db, appointment_id),
             summary=copy.staff_cancelled(service, when, outcome, format_money(amount)),
         )
-    return CancelOutcome(appointment_id, when, service, outcome, amount, late)
+    return CancelOutcome(appointment_id, when, service, outcome, amount, late, moved_late)
 
 
 def _paid_deposit(
@@ -236,7 +276,9 @@ def _refund(
 
 @dataclass(frozen=True)
 class RescheduleOutcome:
-    """The moved appointment: its new id and both times."""
+    """The moved appointment: its new id and both times; ``late_change``: the move was made
+    inside the notice window (or the booking had been moved so before), so a paid deposit is
+    kept if the new appointment is cancelled."""
 
     old_appointment_id: int
     new_appointment_id: int
@@ -246,6 +288,7 @@ class RescheduleOutcome:
     provider: str
     status: str
     deposit_paid_cents: int = 0
+    late_change: bool = False
 
 
 def reschedule(
@@ -261,7 +304,8 @@ def reschedule(
     """Move an active appointment to ``offer``: book the new slot, then cancel the old one.
 
     A paid deposit moves to the new appointment, confirmed at once; an unpaid one keeps
-    waiting (the link already sent still pays it).
+    waiting (the link already sent still pays it). A move inside the notice window is a late
+    change that the new appointment keeps (module docstring, :func:`cancels_late`).
 
     Args:
         db, emr: our database and the clinic's EMR.
@@ -280,24 +324,19 @@ def reschedule(
     """
     old = _movable(db, appointment_id, offer)
     old_when = format_when(old.start_at, old.timezone)
+    late_at = _late_change(old, clinic, now)
     held = _hold_for(db, emr, clinic, offer, old, provider_name, now)
     with db.session() as session:
         paid_cents = _move_deposits(session, old, held.appointment_id)
+        get_row(session, Appointment, held.appointment_id).late_change_at = late_at
     if paid_cents or old.deposit_cents == 0 or old.status == AppointmentStatus.BOOKED:
         confirm_appointment(db, emr, held.appointment_id, now)
     release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
     new_when = format_when(offer.start_at, clinic.timezone)
-    with db.session() as session:
-        status = get_row(session, Appointment, held.appointment_id).status
-        tell_staff(
-            session,
-            clinic,
-            kind=AlertKind.NOTICE,
-            reason="rescheduled",
-            now=now,
-            conversation_id=offer.conversation_id,
-            summary=copy.staff_rescheduled(old.service_name, old_when, new_when, provider_name),
-        )
+    summary = copy.staff_rescheduled(
+        old.service_name, old_when, new_when, provider_name, late=late_at is not None
+    )
+    status = _notice_moved(db, clinic, held.appointment_id, offer.conversation_id, summary, now)
     return RescheduleOutcome(
         appointment_id,
         held.appointment_id,
@@ -307,7 +346,42 @@ def reschedule(
         provider_name,
         status,
         deposit_paid_cents=paid_cents,
+        late_change=late_at is not None,
     )
+
+
+def _notice_moved(
+    db: Database,
+    clinic: ClinicTerms,
+    appointment_id: int,
+    conversation_id: int,
+    summary: str,
+    now: dt.datetime,
+) -> str:
+    """Tell staff of a reschedule (``summary``); the new appointment's status."""
+    with db.session() as session:
+        tell_staff(
+            session,
+            clinic,
+            kind=AlertKind.NOTICE,
+            reason="rescheduled",
+            now=now,
+            conversation_id=conversation_id,
+            summary=summary,
+        )
+        return get_row(session, Appointment, appointment_id).status
+
+
+def _late_change(old: Appointment, clinic: ClinicTerms, now: dt.datetime) -> dt.datetime | None:
+    """When the booking moving away from ``old`` became a late change: ``old``'s own mark, or
+    ``now`` when this move is inside the notice window; None for a timely move."""
+    if old.late_change_at is not None:
+        return old.late_change_at
+    if cancels_late(
+        old.start_at, moved_late=False, now=now, notice_hours=clinic.cancellation_notice_hours
+    ):
+        return now
+    return None
 
 
 def _hold_for(

@@ -86,6 +86,20 @@ def staff_late_refunded(service_name: str, when: str, amount: str, *, cancelled:
     return f"Late deposit refunded: {service_name} {when} {why}; {amount} refunded."
 
 
+def payment_mismatch(*, paid_by: str, paid: str, expected_by: str, expected: str) -> str:
+    """How a payment differs from its deposit: ``square paid $1.00 USD; the deposit is $50.00
+    USD by square`` (``paid_by``/``expected_by``: provider names; amounts formatted)."""
+    return f"{paid_by} paid {paid}; the deposit is {expected} by {expected_by}"
+
+
+def staff_payment_mismatch(service_name: str, when: str, problem: str) -> str:
+    """Alert: a payment arrived for a deposit but is not that deposit, so nothing was booked."""
+    return (
+        f"Payment NOT booked, please review: {service_name} {when}: {problem}. Check the "
+        "payment with the provider, then book or refund it by hand."
+    )
+
+
 def staff_cancelled(service_name: str, when: str, deposit: str, amount: str) -> str:
     """Notice (or alert when the refund failed) of a cancellation by the patient.
 
@@ -102,11 +116,15 @@ def staff_cancelled(service_name: str, when: str, deposit: str, amount: str) -> 
     return f"Cancelled by patient: {service_name}, {when} ({policy})."
 
 
-def staff_rescheduled(service_name: str, old_when: str, new_when: str, provider_name: str) -> str:
-    """Notice of a reschedule by the patient."""
+def staff_rescheduled(
+    service_name: str, old_when: str, new_when: str, provider_name: str, *, late: bool = False
+) -> str:
+    """Notice of a reschedule by the patient; ``late``: moved inside the notice window, so the
+    deposit is kept if the new time is cancelled."""
+    policy = " Late change: the deposit is kept if it is cancelled." if late else ""
     return (
         f"Rescheduled by patient: {service_name} moved from {old_when} to {new_when} "
-        f"with {provider_name}."
+        f"with {provider_name}.{policy}"
     )
 
 

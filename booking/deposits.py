@@ -1,9 +1,9 @@
-"""The deposit lifecycle: ask for it, take the payment, expire unpaid holds (DESIGN.md §2).
+"""The deposit lifecycle: ask for it, book what needs none, end unpaid holds (DESIGN.md §2).
 
 A deposit row is saved (``creating``) before the payment provider is called, and the link or
-the error is stored after. A payment is matched by ``order_id``; a repeat of one payment
-changes nothing. A payment that arrives after its hold lapsed books the slot if it is still
-free, else is refunded, the patient told and staff alerted: never silently kept.
+the error is stored after. Unpaid holds end when their time runs out, or when their
+conversation holds another slot (one hold per conversation), and their links are closed.
+The payment itself arrives through :mod:`booking.paid`.
 """
 
 from __future__ import annotations
@@ -14,25 +14,24 @@ from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import Database
 from booking import copy
-from booking.holds import confirm_appointment, release_appointment
+from booking.holds import HeldSlot, confirm_appointment, hold_offer, release_appointment
 from booking.models import (
-    ACTIVE_STATUSES,
     PENDING_STATUSES,
     UNPAID_LINK_STATUSES,
     Appointment,
     AppointmentStatus,
     Deposit,
     DepositStatus,
+    SlotOffer,
     get_row,
 )
 from booking.notify import tell_patient, tell_staff
 from booking.terms import ClinicTerms, format_when
-from emr.base import EMRClient, EMRError, Slot
+from emr.base import EMRClient
 from messaging.models import AlertKind
 from payments.base import DepositProvider, PaymentError, PaymentLink
 from payments.money import format_money
@@ -173,184 +172,7 @@ def _store_link(session: Session, deposit_id: int, link: PaymentLink, now: dt.da
         appt.updated_at = now
 
 
-@dataclass(frozen=True)
-class PaymentOutcome:
-    """What a payment did: booked | late_booked | refunded | duplicate | unknown_order."""
-
-    result: str
-    appointment_id: int | None = None
-
-
-def record_payment(
-    db: Database,
-    emr: EMRClient,
-    provider: DepositProvider,
-    *,
-    clinic: ClinicTerms,
-    order_id: str,
-    payment_id: str,
-    now: dt.datetime,
-) -> PaymentOutcome:
-    """Apply a completed payment for ``order_id`` (Square ``payment.updated`` COMPLETED, or the
-    local checkout).
-
-    Args:
-        db, emr: our database and the clinic's EMR.
-        provider: the clinic's payment provider (for a refund when the payment cannot book).
-        clinic: the clinic's booking terms.
-        order_id: the provider's order the payment belongs to.
-        payment_id: the provider's payment id.
-        now: the current instant.
-
-    Returns:
-        :class:`PaymentOutcome`. Idempotent: the same payment twice gives ``duplicate``.
-    """
-    with db.session() as session:
-        deposit = session.execute(
-            select(Deposit).where(Deposit.order_id == order_id).with_for_update()
-        ).scalar_one_or_none()
-        if deposit is None:
-            return PaymentOutcome("unknown_order")
-        if deposit.status in _SETTLED:
-            return PaymentOutcome("duplicate", deposit.appointment_id)
-        deposit.status = DepositStatus.PAID
-        deposit.payment_id = payment_id
-        deposit.paid_at = now
-        appt = get_row(session, Appointment, deposit.appointment_id)
-        appointment_id, was_active = appt.id, appt.status in ACTIVE_STATUSES
-        was_cancelled = appt.status == AppointmentStatus.CANCELLED
-        deposit_id = deposit.id
-    if was_active:
-        booked = confirm_appointment(db, emr, appointment_id, now)
-        _announce_booking(db, clinic, booked, now, deposit_paid=True)
-        return PaymentOutcome("booked", appointment_id)
-    if not was_cancelled and _rebook_lapsed(db, emr, appointment_id, now):
-        booked = confirm_appointment(db, emr, appointment_id, now)
-        _announce_booking(db, clinic, booked, now, deposit_paid=True)
-        return PaymentOutcome("late_booked", appointment_id)
-    _refund_late(db, provider, clinic, deposit_id, now, cancelled=was_cancelled)
-    return PaymentOutcome("refunded", appointment_id)
-
-
-#: Deposit statuses a repeated payment event finds: nothing more to do.
-_SETTLED = (DepositStatus.PAID, DepositStatus.REFUNDED, DepositStatus.REFUNDING)
-#: How long a lapsed hold revived by a late payment is held while it is booked.
-_REVIVED_HOLD = dt.timedelta(minutes=5)
-
-
-def _rebook_lapsed(db: Database, emr: EMRClient, appointment_id: int, now: dt.datetime) -> bool:
-    """Re-activate an expired hold if its time is still free, here and in the EMR."""
-    try:
-        with db.session() as session:
-            appt = get_row(session, Appointment, appointment_id)
-            if appt.status not in (AppointmentStatus.EXPIRED, AppointmentStatus.RELEASED):
-                return False
-            appt.status = AppointmentStatus.HELD
-            appt.hold_expires_at = now + _REVIVED_HOLD
-            appt.updated_at = now
-            session.flush()
-            slot = Slot(
-                appt.service_id, appt.provider_id, appt.start_at, appt.end_at, appt.slot_token or ""
-            )
-            patient_id = appt.emr_patient_id
-    except IntegrityError:
-        return False
-    if appt.start_at <= now:
-        release_appointment(db, emr, appointment_id, status=AppointmentStatus.EXPIRED, now=now)
-        return False
-    try:
-        if patient_id is None:
-            found = emr.find_patients(appt.patient_phone)
-            patient_id = found[0].id if found else emr.create_patient(appt.patient_phone).id
-        emr_appt = emr.book(slot, patient_id)
-    except EMRError:
-        with db.session() as session:
-            get_row(session, Appointment, appointment_id).status = AppointmentStatus.EXPIRED
-        return False
-    with db.session() as session:
-        back = get_row(session, Appointment, appointment_id)
-        back.emr_appointment_id = emr_appt.id
-        back.emr_patient_id = patient_id
-    return True
-
-
-def _refund_late(
-    db: Database,
-    provider: DepositProvider,
-    clinic: ClinicTerms,
-    deposit_id: int,
-    now: dt.datetime,
-    *,
-    cancelled: bool = False,
-) -> None:
-    """Refund a payment that can no longer book: its hold lapsed and the time was taken, or
-    the appointment was cancelled before the payment arrived (``cancelled``)."""
-    with db.session() as session:
-        deposit = get_row(session, Deposit, deposit_id)
-        deposit.status = DepositStatus.REFUNDING
-        payment_id, amount = deposit.payment_id or "", deposit.amount_cents
-        deposit_key = deposit.idempotency_key
-        appt = get_row(session, Appointment, deposit.appointment_id)
-    try:
-        refund = provider.refund(
-            idempotency_key=refund_key(deposit_key),
-            payment_id=payment_id,
-            amount_cents=amount,
-            currency=clinic.currency,
-            reason=copy.REFUND_REASON_CANCELLED_BEFORE_PAYMENT
-            if cancelled
-            else copy.REFUND_REASON_HOLD_TAKEN,
-        )
-    except PaymentError as exc:
-        with db.session() as session:
-            get_row(session, Deposit, deposit_id).error = f"refund: {exc}"[:500]
-            tell_staff(
-                session,
-                clinic,
-                kind=AlertKind.ALERT,
-                reason="refund_failed",
-                now=now,
-                conversation_id=appt.conversation_id,
-                summary=copy.staff_late_refund_failed(format_money(amount), appt.service_name),
-            )
-        return
-    with db.session() as session:
-        deposit = get_row(session, Deposit, deposit_id)
-        deposit.status = DepositStatus.REFUNDED
-        deposit.refund_id = refund.id
-        _tell_late_refund(session, clinic, appt, format_money(amount), now, cancelled=cancelled)
-
-
-def _tell_late_refund(
-    session: Session,
-    clinic: ClinicTerms,
-    appt: Appointment,
-    amount: str,
-    now: dt.datetime,
-    *,
-    cancelled: bool,
-) -> None:
-    """Tell the patient and staff that a late deposit was refunded."""
-    when = format_when(appt.start_at, appt.timezone)
-    tell_patient(
-        session,
-        appt.conversation_id,
-        now=now,
-        kind="refund",
-        body=copy.late_payment_refunded(amount, when, cancelled=cancelled),
-    )
-    tell_staff(
-        session,
-        clinic,
-        kind=AlertKind.ALERT,
-        reason="late_payment_refund",
-        now=now,
-        conversation_id=appt.conversation_id,
-        summary=copy.staff_late_refunded(appt.service_name, when, amount, cancelled=cancelled),
-    )
-
-
-def _announce_booking(
+def announce_booking(
     db: Database,
     clinic: ClinicTerms,
     appt: Appointment,
@@ -359,7 +181,16 @@ def _announce_booking(
     deposit_paid: bool,
     tell_patient_too: bool = True,
 ) -> None:
-    """Confirm a booking to the patient (unless ``tell_patient_too`` is False) and staff."""
+    """Confirm a booking to the patient (unless ``tell_patient_too`` is False) and staff.
+
+    Args:
+        db: our database (the texts are queued rows, sent once committed).
+        clinic: the clinic's booking terms.
+        appt: the booked appointment (detached is fine).
+        now: the current instant.
+        deposit_paid: the appointment's ``deposit_cents`` was received (named in both texts).
+        tell_patient_too: False when the agent's own reply confirms it in the conversation.
+    """
     when = format_when(appt.start_at, appt.timezone)
     paid = format_money(appt.deposit_cents) if deposit_paid else None
     with db.session() as session:
@@ -409,9 +240,7 @@ def book_without_deposit(
         ValueError: the appointment is not active.
     """
     booked = confirm_appointment(db, emr, appointment_id, now)
-    _announce_booking(
-        db, clinic, booked, now, deposit_paid=False, tell_patient_too=tell_patient_too
-    )
+    announce_booking(db, clinic, booked, now, deposit_paid=False, tell_patient_too=tell_patient_too)
     return booked
 
 
@@ -425,6 +254,11 @@ def expire_due_holds(
 ) -> list[int]:
     """Expire every unpaid hold of ``clinic`` whose time ran out: the EMR appointment is
     cancelled, the payment link cancelled, the patient told.
+
+    The sweeper runs this every 30 s where there is a worker; the agent's slot search runs it
+    first too, so the embedded default (inline jobs, no sweeper) frees a lapsed hold's time
+    before anyone searches for it. Safe to run concurrently: each hold ends once
+    (:func:`booking.holds.release_appointment` locks its row).
 
     Args:
         db, emr: our database and the clinic's EMR.
@@ -466,6 +300,102 @@ def expire_due_holds(
             )
         cancel_links(provider, link_ids)
     return expired
+
+
+def hold_replacing(
+    db: Database,
+    emr: EMRClient,
+    provider: DepositProvider,
+    *,
+    clinic: ClinicTerms,
+    offer: SlotOffer,
+    patient_phone: str,
+    service_name: str,
+    provider_name: str,
+    deposit_cents: int,
+    now: dt.datetime,
+) -> HeldSlot:
+    """Hold ``offer`` as its conversation's only hold: the conversation's earlier unpaid holds
+    are released (cancelled here and in the EMR, their payment links closed).
+
+    One conversation holds at most one slot at a time, so a patient who picks another time
+    stops blocking the first for everybody else; booked appointments are never touched.
+    Group booking (one conversation holding a slot per guest) does not exist yet: when it
+    comes it needs its own exception here, since today *every* earlier unpaid hold of the
+    conversation is released. An earlier hold overlapping the new slot (same provider and
+    time) is released first, or the database would refuse the new hold beside it; the others
+    only once the new hold succeeded, so a patient whose new pick was just taken keeps the
+    time they held. A released hold's link paid later is refunded, as for a cancellation.
+
+    Args:
+        db, emr: our database and the clinic's EMR.
+        provider: the clinic's payment provider (the released holds' links are cancelled).
+        clinic, offer, patient_phone, service_name, provider_name, deposit_cents, now: as for
+            :func:`booking.holds.hold_offer`.
+
+    Returns:
+        The new :class:`~booking.holds.HeldSlot`.
+
+    Raises:
+        HoldFailed: as :func:`booking.holds.hold_offer`.
+    """
+    clashing, others = _earlier_holds(db, offer)
+    _release_replaced(db, emr, provider, clashing, now)
+    held = hold_offer(
+        db,
+        emr,
+        clinic=clinic,
+        offer=offer,
+        patient_phone=patient_phone,
+        service_name=service_name,
+        provider_name=provider_name,
+        deposit_cents=deposit_cents,
+        now=now,
+    )
+    _release_replaced(db, emr, provider, others, now)
+    return held
+
+
+def _earlier_holds(db: Database, offer: SlotOffer) -> tuple[list[int], list[int]]:
+    """The unpaid holds of ``offer``'s conversation: (those overlapping ``offer``'s provider
+    and time, the others), appointment ids in order."""
+    with db.session() as session:
+        rows = session.execute(
+            select(
+                Appointment.id, Appointment.provider_id, Appointment.start_at, Appointment.end_at
+            )
+            .where(
+                Appointment.conversation_id == offer.conversation_id,
+                Appointment.status.in_(PENDING_STATUSES),
+            )
+            .order_by(Appointment.id)
+        ).all()
+    clash = [
+        r.id
+        for r in rows
+        if r.provider_id == offer.provider_id
+        and r.start_at < offer.end_at
+        and offer.start_at < r.end_at
+    ]
+    return clash, [r.id for r in rows if r.id not in clash]
+
+
+def _release_replaced(
+    db: Database,
+    emr: EMRClient,
+    provider: DepositProvider,
+    appointment_ids: list[int],
+    now: dt.datetime,
+) -> None:
+    """Cancel unpaid holds their conversation replaced, and close their payment links."""
+    for appointment_id in appointment_ids:
+        if not release_appointment(
+            db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now
+        ):
+            continue
+        with db.session() as session:
+            link_ids = close_unpaid_links(session, appointment_id, DepositStatus.CANCELLED)
+        cancel_links(provider, link_ids)
 
 
 def close_unpaid_links(session: Session, appointment_id: int, status: DepositStatus) -> list[str]:

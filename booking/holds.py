@@ -5,6 +5,12 @@ its own transaction, so a crash between the two leaves a row that says what was 
     1. insert the appointment as ``held`` (the database refuses an overlap: one winner);
     2. match or create the patient in the EMR, write the appointment there as proposed;
     3. store the EMR ids, or release the hold when the EMR says the slot is gone.
+
+One conversation holds at most one slot at a time: the agent holds through
+:func:`booking.deposits.hold_replacing`, which releases the conversation's earlier unpaid
+hold. Group booking (several guests, one slot each, in one conversation) does not exist yet;
+it will need its own exception there. A reschedule holds with :func:`hold_offer` directly and
+ends the old appointment itself (:mod:`booking.changes`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
+from booking.patients import patient_for
 from booking.terms import ClinicTerms
 from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
@@ -54,6 +61,9 @@ def hold_offer(
     patient_name: str | None = None,
 ) -> HeldSlot:
     """Hold ``offer`` for ``patient_phone`` for ``clinic.hold_minutes``.
+
+    One slot, nothing more: a patient's pick goes through
+    :func:`booking.deposits.hold_replacing` (one hold per conversation; no group booking yet).
 
     Args:
         db, emr: our database and the clinic's EMR.
@@ -93,7 +103,7 @@ def hold_offer(
     )
     appointment_id = _insert_hold(db, appointment)
     slot = Slot(offer.service_id, offer.provider_id, offer.start_at, offer.end_at, offer.token)
-    _book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now)
+    _book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now, patient_name)
     return HeldSlot(appointment_id=appointment_id, expires_at=expires)
 
 
@@ -139,16 +149,17 @@ def _book_hold_in_emr(
     slot: Slot,
     patient_phone: str,
     now: dt.datetime,
+    patient_name: str | None = None,
 ) -> None:
-    """Match or create the patient and write the appointment in the EMR (step 2), then store
-    the EMR's ids, or release the hold when the EMR fails (step 3).
+    """Match or create the patient (:func:`booking.patients.patient_for`: never a guess
+    between charts sharing a number) and write the appointment in the EMR (step 2), then
+    store the EMR's ids, or release the hold when the EMR fails (step 3).
 
     Raises:
         HoldFailed: ``taken`` (the EMR no longer offers the slot) or ``emr_error``.
     """
     try:
-        patients = emr.find_patients(patient_phone)
-        patient = patients[0] if patients else emr.create_patient(patient_phone)
+        patient = patient_for(emr, patient_phone, patient_name)
         emr_appointment = emr.book(slot, patient.id)
     except EMRError as exc:
         with db.session() as session:
@@ -212,10 +223,12 @@ def release_appointment(
         now: the current instant.
 
     Returns:
-        True when this call ended it; False when it was no longer active (idempotent).
+        True when this call ended it; False when it was no longer active (idempotent). The
+        row is locked while it is read (Postgres ``FOR UPDATE``; SQLite serialises writers),
+        so of two processes ending one hold at once exactly one gets True.
     """
     with db.session() as session:
-        row = session.get(Appointment, appointment_id)
+        row = session.get(Appointment, appointment_id, with_for_update=True)
         if row is None or row.status not in ACTIVE_STATUSES:
             return False
         row.status = AppointmentStatus(status)

@@ -129,6 +129,9 @@ class Appointment(Base):
     end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[AppointmentStatus] = mapped_column(enum_column(AppointmentStatus, "status", 20))
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: When the patient changed this booking inside the cancellation notice window (a late
+    #: reschedule of it or of an appointment it replaced): its deposit is then forfeitable.
+    late_change_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
     slot_token: Mapped[str | None] = mapped_column(Text, nullable=True)
     emr_patient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -7,6 +7,7 @@ reported at once in a :class:`ClinicFileError` whose lines name the field path, 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -20,6 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+#: Every integer of the file has an upper bound: a typo (a zero too many) must be an error
+#: naming the field, not a policy nobody meant, and no value may overflow a
+#: Postgres ``integer`` column (2**31 - 1) or a ``timedelta`` later.
+#: Largest deposit, in cents ($10,000): a deposit holds a slot; more is a typo.
+MAX_DEPOSIT_CENTS = 1_000_000
+#: A clinic file is about 5 levels deep (``clinic.hours.mon[0][0]``); far deeper is not one.
+MAX_DEPTH = 20
+#: Values (objects, lists and scalars) in one clinic file; YAML aliases count each time they
+#: are used, so a "billion laughs" file stops here instead of exhausting memory.
+MAX_NODES = 200_000
+_TOO_DEEP = f"(file): nested more than {MAX_DEPTH} levels deep; not a clinic file"
 
 
 class ClinicFileError(ValueError):
@@ -70,13 +83,42 @@ class _Strict(BaseModel):
 class BookingPolicy(_Strict):
     """How the clinic books: hold length, default deposit, cancellation notice, slot grid."""
 
+    #: At most a day: a longer unpaid hold keeps the slot from every other patient.
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    new_patient_deposit_cents: int = Field(default=0, ge=0)
-    cancellation_notice_hours: int = Field(default=24, ge=0)
+    new_patient_deposit_cents: int = Field(default=0, ge=0, le=MAX_DEPOSIT_CENTS)
+    #: At most 30 days: beyond that nearly every cancellation would be "late" and keep the
+    #: deposit, which no clinic policy means.
+    cancellation_notice_hours: int = Field(default=24, ge=0, le=30 * 24)
+    #: 5 minutes to 4 hours: the grid openings start on.
     slot_interval_minutes: int = Field(default=15, ge=5, le=240)
+    #: At most a year ahead: the calendar is searched day by day up to it.
     max_days_ahead: int = Field(default=60, ge=1, le=365)
-    min_notice_minutes: int = Field(default=60, ge=0)
+    #: At most a week: the earliest opening offered is this long after now.
+    min_notice_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
+class Limits(_Strict):
+    """The ``clinic.limits`` section: how much one patient number, and the clinic as a whole,
+    may spend of the assistant (issue 11). Past a limit the patient gets one polite reply,
+    staff are alerted and the AI pauses on that conversation; an emergency is still answered.
+
+    The defaults are far above what one patient's real conversation uses, so a clinic that
+    sets nothing only stops floods and runaway spending.
+    """
+
+    #: Texts from one patient number that may reach the assistant within one minute.
+    texts_per_minute: int = Field(default=15, ge=1, le=120)
+    #: Texts from one patient number that may reach the assistant within one hour.
+    texts_per_hour: int = Field(default=100, ge=1, le=1000)
+    #: Characters of the patient's text (a burst joined) one turn passes to the model; longer
+    #: text loses its middle and the model is told so (the safety triage still reads it all).
+    max_text_chars: int = Field(default=4000, ge=160, le=20_000)
+    #: AI reply texts one patient number may receive per clinic-local day (a reply split into
+    #: two texts counts two).
+    replies_per_day: int = Field(default=60, ge=1, le=1000)
+    #: Model tokens (prompt + completion) the whole clinic may use per clinic-local day.
+    daily_model_tokens: int = Field(default=5_000_000, ge=1000, le=500_000_000)
 
 
 class EmrConfig(BaseModel):
@@ -112,12 +154,18 @@ class ClinicInfo(_Strict):
     #: The line a Twilio voice call to the clinic number is forwarded to (E.164); None: no
     #: forwarding, every call is treated as missed and texted back.
     forward_calls_to: str | None = None
-    #: At most one missed-call text-back per caller within this many hours.
+    #: At most one missed-call text-back per caller within this many hours (at most 30 days:
+    #: a caller who rings again a month later is a new missed call).
     textback_window_hours: int = Field(default=12, ge=0, le=24 * 30)
-    #: Texts from one patient arriving within this many seconds are answered as one turn.
+    #: Texts from one patient arriving within this many seconds are answered as one turn (at
+    #: most a minute: the patient waits this long for every reply).
     burst_window_seconds: float = Field(default=4.0, ge=0, le=60)
-    #: Billed SMS segments one agent reply may use; longer replies are split or shortened.
+    #: Billed SMS segments one agent reply may use; longer replies are split or shortened (at
+    #: most 10: every segment is billed, and Twilio refuses a body over 1,600 characters,
+    #: about 10 segments: twilio.com/docs/messaging/api/message-resource).
     segment_budget: int = Field(default=3, ge=1, le=10)
+    #: Spending and abuse bounds (:class:`Limits`).
+    limits: Limits = Field(default_factory=Limits)
 
     @field_validator("id")
     @classmethod
@@ -155,6 +203,12 @@ class ClinicInfo(_Strict):
         """The clinic's IANA zone."""
         return ZoneInfo(self.timezone)
 
+    def day_start(self, now: dt.datetime) -> dt.datetime:
+        """The instant (UTC) the clinic-local day holding ``now`` (aware) began: the clinic's
+        daily limits count from it."""
+        local = now.astimezone(self.zone)
+        return dt.datetime.combine(local.date(), dt.time(), tzinfo=self.zone).astimezone(dt.UTC)
+
 
 class ProviderInfo(_Strict):
     """A practitioner with weekly hours (clinic-local) and the EMR's id for them."""
@@ -185,10 +239,12 @@ class ServiceInfo(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
     description: str = ""
+    #: At most 12 hours: one visit within one working day.
     duration_minutes: int = Field(gt=0, le=12 * 60)
+    #: At most 4 hours of clean-up or set-up after the visit.
     buffer_minutes: int = Field(default=0, ge=0, le=240)
     price: str = ""
-    deposit_cents: int | None = Field(default=None, ge=0)
+    deposit_cents: int | None = Field(default=None, ge=0, le=MAX_DEPOSIT_CENTS)
     provider_ids: list[str] = Field(min_length=1)
     bookable: bool = True
     emr: dict[str, Any] = Field(default_factory=dict)
@@ -270,12 +326,36 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "(file)"
 
 
+def _check_shape(data: Any) -> None:
+    """Refuse data nested deeper than :data:`MAX_DEPTH` or with more than :data:`MAX_NODES`
+    values, walking it without recursion (so nothing here can overflow the stack).
+
+    Raises:
+        ClinicFileError: naming the limit.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise ClinicFileError([f"(file): more than {MAX_NODES} values; not a clinic file"])
+        if depth > MAX_DEPTH:
+            raise ClinicFileError([_TOO_DEEP])
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list | tuple):
+            stack.extend((child, depth + 1) for child in children)
+
+
 def parse_clinic_file(data: Any) -> ClinicFile:
     """Validate already-parsed clinic data.
 
     Raises:
-        ClinicFileError: one line per problem, each naming the field path.
+        ClinicFileError: one line per problem, each naming the field path; or one line when
+            the data is nested deeper than :data:`MAX_DEPTH` or holds more than
+            :data:`MAX_NODES` values.
     """
+    _check_shape(data)
     try:
         return ClinicFile.model_validate(data)
     except ClinicFileError:
@@ -295,18 +375,29 @@ def parse_clinic_file(data: Any) -> ClinicFile:
 def load_clinic_file(path: str | Path) -> ClinicFile:
     """Read a clinic file (``.json``, ``.yaml`` or ``.yml``) and validate it.
 
+    The file must be UTF-8 (a byte-order mark is allowed).
+
     Raises:
-        ClinicFileError: the file is missing, unparsable, or invalid (lines name field paths).
+        ClinicFileError: the file is missing, not UTF-8, unparsable, nested too deep, or
+            invalid (lines name field paths).
     """
     p = Path(path)
+    kind = p.suffix.lstrip(".") or "JSON"
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ClinicFileError([f"(file): cannot read {p}: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ClinicFileError(
+            [
+                f"(file): {p} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                f"{exc.start}); save it as UTF-8"
+            ]
+        ) from None
     try:
         data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ClinicFileError(
-            [f"(file): not valid {p.suffix.lstrip('.') or 'JSON'}: {exc}"]
-        ) from None
+        raise ClinicFileError([f"(file): not valid {kind}: {exc}"]) from None
+    except RecursionError:  # the parsers recurse once per level of nesting
+        raise ClinicFileError([_TOO_DEEP]) from None
     return parse_clinic_file(data)

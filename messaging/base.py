@@ -67,9 +67,14 @@ class OutboundSms:
     media_urls: tuple[str, ...] = field(default_factory=tuple)
 
 
+#: ``SendResult.status`` of a gateway that kept the text without sending it (no carrier).
+RECORDED_STATUS = "recorded"
+
+
 @dataclass(frozen=True)
 class SendResult:
-    """The carrier's acceptance: its message id and initial status (e.g. "queued")."""
+    """The carrier's acceptance: its message id and initial status (e.g. "queued"), or
+    :data:`RECORDED_STATUS` from a gateway that only recorded the text."""
 
     carrier_message_id: str
     status: str = "queued"

@@ -47,6 +47,9 @@ class MessageStatus(enum.StrEnum):
     QUEUED = "queued"
     #: Outbound, accepted by the carrier.
     SENT = "sent"
+    #: Outbound, recorded by the recording gateway (no carrier configured, or
+    #: ``SMS_CARRIER=recording``): it reached nobody's phone.
+    RECORDED = "recorded"
     #: Outbound, the carrier confirmed delivery to the handset.
     DELIVERED = "delivered"
     #: Outbound, refused by the carrier or given up after retries.
@@ -103,7 +106,7 @@ class Message(Base):
     Inbound ``status``: received -> processed, or invalid_sender (stored, never answered: the
     sender is not a phone number we can text, e.g. "anonymous" or a short code). Outbound:
     queued -> sent -> delivered | failed (carrier error code and detail stored), or blocked
-    (opted out). See :class:`MessageStatus`.
+    (opted out), or recorded (no carrier: kept, never sent). See :class:`MessageStatus`.
     """
 
     __tablename__ = "messages"

@@ -27,7 +27,7 @@ from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from app.db import insert_returning
-from messaging.base import OutboundSms, SendError, SmsGateway
+from messaging.base import RECORDED_STATUS, OutboundSms, SendError, SmsGateway
 from messaging.models import (
     Conversation,
     Direction,
@@ -219,7 +219,8 @@ def deliver(
     twice; the carrier gets ``msg-<id>`` as idempotency key (Telnyx ``Idempotency-Key``).
 
     Returns:
-        The row's new status: sent | failed | blocked | skipped (not queued any more) |
+        The row's new status: sent | recorded (the recording gateway kept it; no carrier
+        sent it) | failed | blocked | skipped (not queued any more) |
         deferred (quiet hours: ``send_after`` set, the sweeper sends it) | queued (transient
         failure recorded on the row and ``send_after`` set to the backoff; the caller retries
         later with the same idempotency key). After :data:`MAX_SEND_ATTEMPTS` transient
@@ -248,10 +249,11 @@ def deliver(
         )
     except SendError as exc:
         return _record_send_error(session, message, exc, now)
-    message.status = MessageStatus.SENT
+    recorded = result.status == RECORDED_STATUS  # nobody's phone got it: never "sent"
+    message.status = MessageStatus.RECORDED if recorded else MessageStatus.SENT
     message.carrier_message_id = result.carrier_message_id
     message.sent_at = now
-    return "sent"
+    return message.status.value
 
 
 def _hold_back(session: Session, message: Message, now: dt.datetime) -> str | None:

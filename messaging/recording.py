@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from messaging.base import OutboundSms, SendError, SendResult
+from messaging.base import RECORDED_STATUS, OutboundSms, SendError, SendResult
 
 
 class RecordingGateway:
@@ -45,7 +45,8 @@ class RecordingGateway:
         """Record ``message``, or raise the next scripted ``SendError``.
 
         Returns:
-            ``SendResult(carrier_message_id="rec-<n>", status="queued")``, n counting from 1.
+            ``SendResult(carrier_message_id="rec-<n>", status="recorded")``, n counting from
+            1: the row is stored as ``recorded``, never ``sent``, since no phone got it.
 
         Raises:
             SendError: when the next entry of ``fail_with`` is an error.
@@ -56,7 +57,7 @@ class RecordingGateway:
             if failure is not None:
                 raise failure
             self._counter += 1
-            result = SendResult(carrier_message_id=f"rec-{self._counter}", status="queued")
+            result = SendResult(carrier_message_id=f"rec-{self._counter}", status=RECORDED_STATUS)
             self.sent.append(message)
         if self._on_send is not None:
             self._on_send(message, result)

@@ -22,8 +22,20 @@ from messaging.outbound import queue_text
 #: Notices worth an email (alerts always are); e.g. "patient_replied" while staff already
 #: have the conversation is not.
 EMAILED_NOTICES = frozenset({"booked", "cancelled", "rescheduled"})
-#: Alert reasons that mean the agent handed the conversation to staff (``agent.tools``).
-HANDOFF_REASONS = frozenset({"patient_request", "medical", "emergency", "complaint", "other"})
+#: Alert reasons that mean the AI handed the conversation to staff (``agent.tools``, and a
+#: limit of ``clinic.limits`` passed: ``app.flows.limits``, ``agent.limits``).
+HANDOFF_REASONS = frozenset(
+    {
+        "patient_request",
+        "medical",
+        "emergency",
+        "complaint",
+        "other",
+        "rate_limit",
+        "reply_cap",
+        "token_budget",
+    }
+)
 
 _clinics = table("clinics", column("id"), column("profile", JSON))
 

@@ -116,6 +116,8 @@ def make_ctx(
             "telnyx_public_key": TEST_TELNYX_PUBLIC_KEY,
             "sms_carrier": "recording",
             "public_base_url": "https://frontdesk.test",
+            # Tests pay deposits through the local checkout beside the test Telnyx key.
+            "frontdesk_demo_checkout": True,
         }
         settings = load_settings({}, **{**fields, **overrides})
         ctx = build_context(settings, clock=clock, raise_job_errors=True, **wiring)

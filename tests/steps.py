@@ -10,13 +10,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from agent.tools import service_terms
 from app.context import AppContext
 from app.eval.signing import telnyx_headers
 from app.flows.payment import apply_payment
-from booking.deposits import PaymentOutcome, request_deposit
+from booking.deposits import request_deposit
 from booking.holds import hold_offer
 from booking.models import Deposit, SlotOffer
+from booking.paid import PaymentOutcome, ReceivedPayment
 from booking.slots import offer_slots
 from booking.terms import SlotFilter
 from knowledge.clinic_file import ClinicFile
@@ -87,9 +90,13 @@ def deposit_order(ctx: AppContext, clinic: ClinicFile, appointment_id: int) -> s
 def pay(
     ctx: AppContext, clinic: ClinicFile, order_id: str, payment_id: str = "pay-1"
 ) -> PaymentOutcome:
-    """The payment of ``order_id`` completes, by the payment flow that Square's webhook and the
-    local checkout both end in (``clinic`` is the order's clinic, found by the flow itself)."""
-    return apply_payment(ctx, order_id, payment_id)
+    """The payment of ``order_id`` completes for exactly its deposit, through the deposit's own
+    provider, by the payment flow that Square's webhook and the local checkout both end in
+    (``clinic`` is the order's clinic, found by the flow itself)."""
+    with ctx.db.session() as s:
+        deposit = s.execute(select(Deposit).where(Deposit.order_id == order_id)).scalar_one()
+        paid = ReceivedPayment(deposit.provider, payment_id, deposit.amount_cents, deposit.currency)
+    return apply_payment(ctx, order_id, paid)
 
 
 def book_paid(

@@ -22,7 +22,7 @@ from agent.nlu.services import ServiceMatch, match_services
 from agent.nlu.when import TimePreference, parse_when
 from agent.offline.changes import ChangePolicy
 from agent.offline.parser import ToolResult, option
-from agent.offline.records import answerable, knowledge_reply, unknown_words
+from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
 from agent.offline.state import DialogState
 from agent.offline.steps import call, refine, say, slot_args
 from knowledge.clinic_file import ClinicFile, ServiceInfo
@@ -216,6 +216,9 @@ class Policy:
             )
         if not can_answer and not intents.is_question:
             return say(copy.FALLBACK_UNDERSTOOD)
+        if not can_answer and not about_clinic(self.clinic, text):
+            # the weather, the news: nothing for the team to check, so no promise to
+            return say(copy.off_topic(self.clinic.clinic.name))
         return say(knowledge_reply(self.clinic, result, text))
 
 

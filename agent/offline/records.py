@@ -109,6 +109,24 @@ def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> boo
     return not unknown_words(clinic, question, extra)
 
 
+_CLINIC_WORDS = re.compile(
+    r"\b(?:you|your|u|ur|yall|you guys|clinic|spa|office|studio|place|there|here|staff|team|"
+    r"provider|providers|injector|nurse|doctor|dr|appointment|appt|visit|treatment|session|"
+    r"waiting room|lobby|parking|wifi|bathroom|building|suite|website|price|cost|deposit|"
+    r"book|booking|gift cards?|membership|insurance|hsa|fsa|payment|pay)\b"
+)
+
+
+def about_clinic(clinic: ClinicFile, question: str) -> bool:
+    """True when ``question`` is about the clinic (it addresses the clinic, names a place,
+    person, policy or service of it) rather than about the world at large ("what's the
+    weather tomorrow?"): only the former is worth a promise to check with the team."""
+    lowered = question.lower()
+    if _CLINIC_WORDS.search(lowered):
+        return True
+    return any(s.name.lower() in lowered or s.id.lower() in lowered for s in clinic.services)
+
+
 def knowledge_reply(clinic: ClinicFile, result: dict[str, Any], question: str) -> str:
     """Answer from the best passage (an FAQ's answer, else its best sentences), or promise
     to check with the team when the records cannot answer."""

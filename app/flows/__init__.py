@@ -2,6 +2,7 @@
 
 - :mod:`~app.flows.inbound_text`: a carrier's webhook hands over a text; route, store, enqueue;
 - :mod:`~app.flows.turn`: the worker answers a conversation's new texts;
+- :mod:`~app.flows.limits`: a number past the clinic's limits gets one polite reply and staff;
 - :mod:`~app.flows.sending`: a queued text or staff email goes out; delivery reports come back;
 - :mod:`~app.flows.missed_call`: a call nobody answered gets a text-back;
 - :mod:`~app.flows.payment`: a paid deposit books the held slot;

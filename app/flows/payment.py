@@ -4,9 +4,10 @@ booking lifecycle books the held slot (DESIGN.md §2, booking).
 1. :func:`receive_square_event` gets a verified, stored Square event from
    :mod:`payments.square_webhook`; the local checkout page (:mod:`app.web.checkout`) calls
    :func:`apply_payment` directly;
-2. :func:`apply_payment` finds the deposit by its order and hands the payment to
-   :func:`booking.deposits.record_payment`, which confirms the appointment in the EMR, texts
-   the patient and notifies staff, or refunds a payment whose slot is gone;
+2. :func:`apply_payment` finds the deposit by its order and hands the payment (provider,
+   amount, currency) to :func:`booking.paid.record_payment`, which books only a payment that
+   is exactly the deposit (else staff are alerted to review it), confirms the appointment in
+   the EMR, texts the patient and notifies staff, or refunds a payment whose slot is gone;
 3. a refund event records the refund on its deposit.
 """
 
@@ -16,8 +17,8 @@ import structlog
 from sqlalchemy import select
 
 from app.context import AppContext
-from booking.deposits import PaymentOutcome, record_payment
 from booking.models import Deposit, DepositStatus
+from booking.paid import PaymentOutcome, ReceivedPayment, record_payment
 from payments.square import SquareEvent
 
 log = structlog.get_logger(__name__)
@@ -30,7 +31,8 @@ def receive_square_event(ctx: AppContext, event: SquareEvent) -> None:
     applies it again safely.
     """
     if event.is_payment_completed and event.order_id and event.payment_id:
-        apply_payment(ctx, event.order_id, event.payment_id)
+        paid = ReceivedPayment("square", event.payment_id, event.amount_cents, event.currency)
+        apply_payment(ctx, event.order_id, paid)
     elif event.refund_id and event.payment_id:
         with ctx.db.session() as session:
             deposit = session.execute(
@@ -42,8 +44,19 @@ def receive_square_event(ctx: AppContext, event: SquareEvent) -> None:
                     deposit.status = DepositStatus.REFUNDED
 
 
-def apply_payment(ctx: AppContext, order_id: str, payment_id: str) -> PaymentOutcome:
-    """Apply a completed payment of ``order_id`` to its deposit and appointment."""
+def apply_payment(ctx: AppContext, order_id: str, payment: ReceivedPayment) -> PaymentOutcome:
+    """Apply a completed payment of ``order_id`` to its deposit and appointment.
+
+    Args:
+        ctx: the app.
+        order_id: the provider's order the payment belongs to.
+        payment: what was paid, through which provider (Square's ``amount_money``, or the
+            local checkout's own deposit amount).
+
+    Returns:
+        What :func:`booking.paid.record_payment` did (``unknown_order`` for an order of no
+        deposit or clinic here).
+    """
     with ctx.db.session() as session:
         clinic_id = session.execute(
             select(Deposit.clinic_id).where(Deposit.order_id == order_id)
@@ -60,7 +73,7 @@ def apply_payment(ctx: AppContext, order_id: str, payment_id: str) -> PaymentOut
         ctx.deposits,
         clinic=ctx.clinic_terms(clinic),
         order_id=order_id,
-        payment_id=payment_id,
+        payment=payment,
         now=ctx.clock.now(),
     )
     log.info("payment_applied", result=outcome.result, appointment_id=outcome.appointment_id)

@@ -27,7 +27,8 @@ def send_message(ctx: AppContext, message_id: int) -> str:
     Every attempt uses the idempotency key ``msg-<id>``.
 
     Returns:
-        The row's status after the attempt (sent | queued | failed | blocked | ...).
+        The row's status after the attempt (sent | recorded | queued | failed | blocked |
+        ...).
     """
     with ctx.db.session() as session:
         status = deliver(session, message_id, ctx.gateway_for, ctx.clock.now())

@@ -6,6 +6,8 @@ a patient asking for a person); the rest is what staff do from the dashboard, AP
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from booking.holds import release_appointment
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, DepositStatus
 from booking.notify import tell_patient
 from booking.terms import format_when
+from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.models import Conversation
 from messaging.outbound import reply_in_conversation
@@ -44,6 +47,26 @@ def alert_staff(ctx: AppContext, conversation_id: int, reason: str, summary: str
     _alert(ctx, conversation_id, reason, summary, pause=False)
 
 
+def hand_off_in(
+    session: Session,
+    conversation: Conversation,
+    clinic: ClinicFile | None,
+    reason: str,
+    summary: str,
+    now: dt.datetime,
+) -> None:
+    """:func:`handoff` inside the caller's transaction, for a flow that already holds the
+    conversation's row lock (the turn flow stopping at a limit): the AI pauses and the alert
+    rows are added to ``session`` (sent once it commits).
+
+    Args:
+        clinic: the conversation's clinic (its ``staff_alert_phone``), or None: email only.
+        reason, summary: as :func:`handoff`; the summary never carries the patient's text.
+        now: the instant recorded on the rows (aware).
+    """
+    _record(session, conversation, clinic, reason, summary, now, pause=True)
+
+
 def _alert(
     ctx: AppContext, conversation_id: int, reason: str, summary: str, *, pause: bool
 ) -> None:
@@ -52,20 +75,34 @@ def _alert(
     with ctx.db.session() as session:
         conversation = _conversation(session, conversation_id)
         clinic = load_clinic(session, conversation.clinic_id)
-        if pause:
-            conversation.ai_paused = True
-        notify_staff(
-            session,
-            clinic_id=conversation.clinic_id,
-            staff_phone=clinic.clinic.staff_alert_phone if clinic else None,
-            clinic_phone=conversation.clinic_phone,
-            carrier=conversation.carrier,
-            kind="alert",
-            reason=reason,
-            summary=copy.handoff_alert(reason, mask(conversation.patient_phone), summary),
-            now=now,
-            conversation_id=conversation_id,
-        )
+        _record(session, conversation, clinic, reason, summary, now, pause=pause)
+
+
+def _record(
+    session: Session,
+    conversation: Conversation,
+    clinic: ClinicFile | None,
+    reason: str,
+    summary: str,
+    now: dt.datetime,
+    *,
+    pause: bool,
+) -> None:
+    """Add the alert's rows to ``session``; pause the AI when ``pause``."""
+    if pause:
+        conversation.ai_paused = True
+    notify_staff(
+        session,
+        clinic_id=conversation.clinic_id,
+        staff_phone=clinic.clinic.staff_alert_phone if clinic else None,
+        clinic_phone=conversation.clinic_phone,
+        carrier=conversation.carrier,
+        kind="alert",
+        reason=reason,
+        summary=copy.handoff_alert(reason, mask(conversation.patient_phone), summary),
+        now=now,
+        conversation_id=conversation.id,
+    )
 
 
 def staff_send(ctx: AppContext, conversation_id: int, text: str) -> int:

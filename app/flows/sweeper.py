@@ -1,8 +1,10 @@
 """Sweeper flow: the periodic job that finds work a dead worker or a lost job left behind.
 
-``frontdesk worker`` enqueues :func:`run_due` every 30 s (one per cluster); the embedded
-default runs it from the web process and the scenario runner's ``advance``. Everything it does
-is found again from database rows, so it is safe to run twice.
+``frontdesk worker`` enqueues :func:`run_due` every 30 s (one per cluster), and the scenario
+runner's ``advance`` runs it. The embedded default has no worker to run it periodically, so
+lapsed holds are also released by the agent's slot search before it searches
+(:func:`agent.tools.find_slots`). Everything it does is found again from database rows, so it
+is safe to run twice.
 """
 
 from __future__ import annotations

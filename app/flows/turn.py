@@ -7,8 +7,9 @@ Read top to bottom, a turn is:
 2. :func:`_prepare`, one transaction: lock the conversation row, wait out the burst window
    (RQ only: the job is re-enqueued for when it closes), take every unprocessed inbound text
    (a burst is one turn), apply STOP / START / HELP (:mod:`messaging.consent`), stop for an
-   opted-out number or a conversation staff have taken over (staff are told), and read the
-   agent's transcript;
+   opted-out number or a conversation staff have taken over (staff are told), stop a number
+   past the clinic's limits (:mod:`app.flows.limits`: one polite reply, staff alerted, the AI
+   paused; an emergency still goes on), and read the agent's transcript;
 3. the agent answers (:func:`agent.engine.answer`: guardrails, model, tools; only the tools
    the model calls touch the database);
 4. :func:`_save`, one transaction: the texts marked processed, the turn's transcript and the
@@ -29,12 +30,13 @@ import structlog
 from sqlalchemy.orm import Session
 
 from agent import copy as agent_copy
-from agent.engine import HISTORY_LIMIT, Answer, History, answer, failed_answer
+from agent.engine import Answer, History, answer, failed_answer, read_history
 from agent.guardrails.triage import Label, quote, read
-from agent.store import load_history, save_turn
+from agent.store import save_turn
 from agent.tools import AgentDeps
 from app import copy
 from app.context import AppContext
+from app.flows.limits import stop_at_limit
 from app.flows.staff import alert_staff, handoff
 from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
@@ -96,9 +98,9 @@ def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> Prepare
     """Read the turn's texts in one transaction; None when there is nothing for the agent.
 
     Texts the turn ends on here (keywords only, an opted-out number, staff have the
-    conversation) are marked processed in this transaction; the agent's texts stay unprocessed
-    until :func:`_save` stores the answer, so a worker that dies in between leaves them for the
-    sweeper.
+    conversation, a number past a limit) are marked processed in this transaction; the agent's
+    texts stay unprocessed until :func:`_save` stores the answer, so a worker that dies in
+    between leaves them for the sweeper.
     """
     with ctx.db.session() as session:
         conversation = lock_conversation(session, conversation_id)
@@ -127,7 +129,12 @@ def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> Prepare
                 _while_staff_have_it(session, conversation, clinic, user_text, now)
             mark_processed(session, [t.id for t in texts], now)
             return None
-        history = History(*load_history(session, conversation_id, HISTORY_LIMIT))
+        if stop_at_limit(
+            ctx, session, conversation, clinic, texts=len(bodies) or 1, text=user_text, now=now
+        ):
+            mark_processed(session, [t.id for t in texts], now)
+            return None
+        history = read_history(session, conversation_id, clinic, now)
         return PreparedTurn(
             conversation_id,
             clinic,

@@ -2,9 +2,9 @@
 
 ``create_app()`` builds the context (or takes a ready one) and registers every route: the
 carriers' and Square's webhooks (their routes live with their adapters and hand events to the
-flows of ``app/flows``), the local checkout, the knowledge and staff APIs, and health. Every
-request is held to :mod:`app.web.limits` (a 1 MiB body cap applied before the body is read,
-form field caps, a 404 for a NUL in the path).
+flows of ``app/flows``), the local checkout (only where :func:`app.web.checkout.enabled`), the
+knowledge and staff APIs, and health. Every request is held to :mod:`app.web.limits` (a 1 MiB
+body cap applied before the body is read, form field caps, a 404 for a NUL in the path).
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def create_app(
             event=partial(payment.receive_square_event, ctx),
         ),
     )
-    app.register_blueprint(checkout.bp)
+    if checkout.enabled(ctx):
+        app.register_blueprint(checkout.bp)
     app.register_blueprint(knowledge_api.bp)
     app.register_blueprint(staff_api.bp)
 

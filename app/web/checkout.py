@@ -1,6 +1,11 @@
 """The local test checkout (embedded default only): ``GET /checkout/<link_id>`` shows a deposit
 and ``POST /checkout/<link_id>/pay`` pays it, by the same path as Square's COMPLETED payment
-(:func:`app.flows.payment.apply_payment`)."""
+(:func:`app.flows.payment.apply_payment`).
+
+No card is charged, so the routes exist only where :func:`enabled` says so: the embedded
+default, or ``FRONTDESK_DEMO_CHECKOUT=1``. Beside live carrier keys or Postgres they are not
+registered (404): a link texted to a real patient must never book without a payment.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from app import copy
 from app.context import AppContext
 from app.flows.payment import apply_payment
 from booking.models import Appointment, Deposit
+from booking.paid import ReceivedPayment
 from payments.local import local_payment_id
 from payments.templates import render_checkout_page
 
@@ -22,6 +28,20 @@ bp = Blueprint("checkout", __name__)
 #: Deposit states in which the local checkout still takes the payment (an expired hold may
 #: still be booked if its time is free, else the payment is refunded, as with Square).
 PAYABLE = ("open", "expired")
+
+
+def enabled(ctx: AppContext) -> bool:
+    """Whether ``create_app`` serves these routes.
+
+    Args:
+        ctx: the app's context.
+
+    Returns:
+        True when the settings allow the test checkout
+        (:attr:`app.settings.Settings.local_checkout_enabled`) and deposits are the local
+        ones (with Square configured, a stale local link must not book for free either).
+    """
+    return ctx.settings.local_checkout_enabled and ctx.deposits.name == "local"
 
 
 def _ctx() -> AppContext:
@@ -82,7 +102,11 @@ def checkout_pay(link_id: str) -> Response:
     deposit, _ = found
     if deposit.status not in PAYABLE or not deposit.order_id:
         return _text(409, "this payment link is no longer active")
-    outcome = apply_payment(ctx, deposit.order_id, local_payment_id(deposit.order_id))
+    # The local page takes exactly the deposit it shows, through the local provider.
+    paid = ReceivedPayment(
+        "local", local_payment_id(deposit.order_id), deposit.amount_cents, deposit.currency
+    )
+    outcome = apply_payment(ctx, deposit.order_id, paid)
     if request.accept_mimetypes.best == "application/json":
         return Response(json.dumps({"result": outcome.result}), mimetype="application/json")
     return redirect(f"/checkout/{link_id}", code=303)  # type: ignore[return-value]

@@ -12,8 +12,10 @@ clinic (an unauthenticated caller also gets 401 for a clinic that does not exist
 does not reveal which clinics exist); 404 when an authenticated clinic has vanished; 400 for
 a body that is not JSON, not an object, or names another clinic; 413 for a body over
 :data:`~knowledge.updates.MAX_BODY_BYTES`; 422 for an invalid clinic file or documents list,
-with ``problems`` naming each bad field's path; 409 when the file's phone number belongs to
-another clinic; 200 otherwise. Errors are ``{"error": "...", "problems": [...]}``.
+with ``problems`` naming each bad field's path; 403 for a change only the operator may make
+(:mod:`knowledge.key_scope`: EMR ids, or ``forward_calls_to`` / ``staff_alert_phone`` outside
+``ALLOWED_PHONE_COUNTRIES``); 409 when the file's phone number belongs to another clinic; 200
+otherwise. Errors are ``{"error": "...", "problems": [...]}``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from app.db import utcnow
 from app.untrusted import UntrustedJSON, load_json
 from knowledge.apikeys import find_key
 from knowledge.clinic_file import ClinicFileError, parse_clinic_file
+from knowledge.key_scope import KeyScopeError, check_key_scope
 from knowledge.models import Clinic
 from knowledge.seed import SeedError
 from knowledge.updates import (
@@ -119,7 +122,7 @@ def _json_object() -> dict[str, Any]:
         raise _Refused(413, too_large)
     try:
         data = load_json(raw)
-    except UntrustedJSON as exc:
+    except UntrustedJSON as exc:  # deeper than 32 levels too (clinic files stop at 20: 422)
         raise _Refused(400, f"malformed JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise _Refused(400, 'the body must be a JSON object: a clinic file or {"documents": [...]}')
@@ -164,9 +167,14 @@ def _update_clinic_file(ctx: AppContext, clinic_id: str, key_id: str, data: Any)
                 f"clinic.id is {clinic.clinic.id!r} but this is the endpoint of clinic "
                 f"{clinic_id!r}",
             )
+        check_key_scope(ctx.clinic(clinic_id), clinic, ctx.settings.allowed_phone_countries)
         report = seed_with_uploads(ctx.db, clinic, embedder=ctx.embedder)
     except ClinicFileError as exc:
         return _error(422, "invalid clinic file", exc.problems)
+    except KeyScopeError as exc:
+        fields = [problem.split(":", 1)[0] for problem in exc.problems]
+        log.warning("knowledge_api_out_of_scope", clinic_id=clinic_id, key_id=key_id, fields=fields)
+        return _error(403, "not allowed with a clinic API key", exc.problems)
     except SeedError as exc:
         return _error(409, "cannot seed this clinic file", [OWNER_RE.sub("", str(exc))])
     warnings = []

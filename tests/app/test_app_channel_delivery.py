@@ -67,14 +67,14 @@ def test_reminder_at_night_is_deferred_to_8am_and_sent_by_the_sweeper(desk: Desk
     assert ctx.recording.sent == []
     desk.clock.set(dt.datetime(2026, 11, 24, 8, 0, tzinfo=CHICAGO))
     assert run_due(ctx)["outbound_requeued"] == 1
-    assert _row(ctx, message_id).status == "sent"
+    assert _row(ctx, message_id).status == "recorded"
     assert ctx.recording.bodies(JANE) == ["See you tomorrow at 4"]
 
 
 @pytest.mark.parametrize("kind", ["reply", "textback", "opt_out_confirmation", "hold_expired"])
 def test_answers_are_not_deferred(desk: Desk, kind: str) -> None:
     desk.clock.set(dt.datetime(2026, 11, 23, 23, 0, tzinfo=CHICAGO))
-    assert _row(desk.ctx, _queue(desk.ctx, kind=kind)).status == "sent"
+    assert _row(desk.ctx, _queue(desk.ctx, kind=kind)).status == "recorded"
 
 
 def test_recipient_zone_comes_from_the_area_code(desk: Desk) -> None:
@@ -83,7 +83,7 @@ def test_recipient_zone_comes_from_the_area_code(desk: Desk) -> None:
     new_york = _queue(ctx, to="+12125550123", kind="waitlist")
     los_angeles = _queue(ctx, to="+14155550123", kind="follow_up")
     austin = _queue(ctx, to=JANE, kind="reminder")
-    assert _row(ctx, new_york).status == "sent"
+    assert _row(ctx, new_york).status == "recorded"
     la_row = _row(ctx, los_angeles)
     assert la_row.status == "queued"
     assert la_row.send_after == dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC)  # 8am PST
@@ -143,7 +143,7 @@ def test_transient_failures_back_off_and_retry_with_one_key(desk: Desk) -> None:
     assert _row(ctx, message_id).attempts == 2
     desk.clock.advance(dt.timedelta(seconds=10))
     run_due(ctx)
-    assert _row(ctx, message_id).status == "sent"
+    assert _row(ctx, message_id).status == "recorded"
     keys = {m.idempotency_key for m in ctx.recording.attempts}
     assert len(keys) == 1 and keys.pop().startswith(f"msg-{message_id}-")  # one key, every try
     assert len(ctx.recording.sent) == 1

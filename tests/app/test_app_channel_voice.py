@@ -90,7 +90,7 @@ def test_unanswered_dial_texts_back_once(desk: Desk, status: str) -> None:
     assert response.status_code == 200 and response.mimetype == "text/xml"
     assert len(ET.fromstring(response.get_data(as_text=True))) == 0  # <Response/>
     [textback] = _textbacks(desk)
-    assert textback.to_number == JANE and textback.status == "sent"
+    assert textback.to_number == JANE and textback.status == "recorded"
     assert desk.ctx.recording.bodies(JANE) == [textback.body]
     # Twilio retries the callback: still one text.
     _post(desk, "/webhooks/twilio/voice/status", _dial_form(sid, status))

@@ -87,7 +87,7 @@ def test_missed_call_in_business_hours_gets_the_greeting(desk: Desk) -> None:
     assert (text.to_number, text.from_number) == (JANE, CLINIC)
     assert GREETING in text.body and "Glow Med Spa" in text.body
     [row] = _textbacks(desk)
-    assert row.status == "sent"
+    assert row.status == "recorded"
     with desk.ctx.db.session() as s:
         tracked = s.get(CallSession, session_id)
         assert tracked is not None

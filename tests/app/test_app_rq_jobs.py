@@ -60,7 +60,7 @@ def test_webhook_enqueues_on_redis_and_a_worker_answers(
         set_worker_context(None)
     with ctx.db.session() as s:
         out = s.execute(select(Message).where(Message.direction == "out")).scalars().all()
-    assert len(out) == 1 and "$13" in out[0].body and out[0].status == "sent"
+    assert len(out) == 1 and "$13" in out[0].body and out[0].status == "recorded"
     assert [m.body for m in ctx.recording.sent] == [out[0].body]
     # The turn's own job sent the reply: no second RQ job was queued for it.
     assert rq_queue.queue.count == 0 and rq_queue.queue.scheduled_job_registry.count == 0

@@ -1,8 +1,11 @@
-"""``POST /webhooks/square`` over HTTP: signature, parsing, booking on payment, idempotency.
+"""``POST /webhooks/square`` over HTTP: signature, parsing, booking on payment, idempotency,
+and a payment that is not exactly its deposit booking nothing.
 
-The deposit is created by a real conversation over the Telnyx webhook; the Square event then
-names that deposit's order id, as Square's ``payment.updated`` does for a payment link.
+The deposit is a Square payment link made by a real conversation over the Telnyx webhook, with
+Square's API faked at the HTTP boundary (respx); the Square event then names that link's order
+id, as Square's ``payment.updated`` does for a payment link.
 Payload shape: https://developer.squareup.com/reference/square/webhooks/payment.updated
+Payment link: https://developer.squareup.com/reference/square/checkout-api/create-payment-link
 """
 
 from __future__ import annotations
@@ -10,28 +13,78 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
+import respx
 from werkzeug.test import TestResponse
 
 from booking.models import Appointment, Deposit
 from messaging.models import Message, StaffAlert
 from payments.models import PaymentEvent
-from payments.square import SIGNATURE_HEADER
-from tests.app.conftest import JANE, Desk, appointment_of
+from payments.square import SIGNATURE_HEADER, SquareDeposits
+from tests.app.conftest import JANE, Desk, appointment_of, open_deposit
 
 KEY = "sq-key"
 URL = "https://frontdesk.test/webhooks/square"
+SANDBOX = "https://connect.squareupsandbox.com"
+LINKS = "/v2/online-checkout/payment-links"
+LOCATION = "L88917AVBK2S5"
 
 
 @pytest.fixture
-def desk(desk_factory: Callable[..., Desk]) -> Desk:
-    """A desk whose Square webhook verifies with ``KEY``."""
-    return desk_factory(square_webhook_signature_key=KEY)
+def square_api() -> Iterator[respx.MockRouter]:
+    """Square's API at the HTTP boundary: each CreatePaymentLink answers a new link and order
+    (shaped like Square's documented response); links can be deleted, payments refunded."""
+    numbers = itertools.count(1)
+
+    def create_link(request: httpx.Request) -> httpx.Response:
+        n = next(numbers)
+        quick_pay = json.loads(request.content)["quick_pay"]
+        return httpx.Response(
+            200,
+            json={
+                "payment_link": {
+                    "id": f"FWT463MU2JIG7S{n:02d}",
+                    "version": 1,
+                    "order_id": f"C0DMgui6YFmgyURVSRtxr4EShh{n:02d}",
+                    "url": f"https://sandbox.square.link/u/jUjglZ{n:02d}",
+                    "created_at": "2026-11-23T16:01:40Z",
+                },
+                "related_resources": {
+                    "orders": [{"total_money": quick_pay["price_money"], "state": "DRAFT"}]
+                },
+            },
+        )
+
+    with respx.mock(base_url=SANDBOX, assert_all_called=False, assert_all_mocked=True) as api:
+        api.post(LINKS).mock(side_effect=create_link)
+        api.delete(path__startswith=f"{LINKS}/").respond(200, json={})
+        yield api
+
+
+@pytest.fixture
+def desk(desk_factory: Callable[..., Desk], square_api: respx.MockRouter) -> Desk:
+    """A desk taking deposits by Square payment links, whose webhook verifies with ``KEY``."""
+    return desk_factory(
+        square_webhook_signature_key=KEY,
+        deposits=SquareDeposits("EAAAl-test-token", LOCATION),
+    )
+
+
+def book_to_deposit(desk: Desk) -> Deposit:
+    """Jane books Botox by text until the Square link is sent; her open deposit."""
+    desk.say("can i book botox thursday after 4")
+    replies = desk.say("1")
+    assert any("https://sandbox.square.link/" in r for r in replies), replies
+    deposit = open_deposit(desk.ctx, JANE)
+    assert deposit.provider == "square"
+    return deposit
 
 
 def _sign(body: bytes, key: str = KEY, url: str = URL) -> str:
@@ -47,6 +100,7 @@ def payment_event(
     payment_id: str = "KkAkhdMsgzn59SM8A89WgKwekxLZY",
     status: str = "COMPLETED",
     amount: int = 5000,
+    currency: str = "USD",
 ) -> dict[str, Any]:
     """A ``payment.updated`` body shaped like Square's documented example."""
     return {
@@ -62,9 +116,9 @@ def payment_event(
                     "id": payment_id,
                     "created_at": "2026-11-23T16:04:58.511Z",
                     "updated_at": "2026-11-23T16:05:01.902Z",
-                    "amount_money": {"amount": amount, "currency": "USD"},
-                    "total_money": {"amount": amount, "currency": "USD"},
-                    "approved_money": {"amount": amount, "currency": "USD"},
+                    "amount_money": {"amount": amount, "currency": currency},
+                    "total_money": {"amount": amount, "currency": currency},
+                    "approved_money": {"amount": amount, "currency": currency},
                     "status": status,
                     "source_type": "CARD",
                     "card_details": {
@@ -104,7 +158,7 @@ def _booked_notices(desk: Desk) -> int:
 
 
 def test_completed_payment_books_and_confirms(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert appointment_of(desk.ctx, deposit).status == "awaiting_deposit"
     assert deposit.order_id
     response = _post(desk, payment_event(deposit.order_id, payment_id="sq-pay-1"))
@@ -122,7 +176,7 @@ def test_completed_payment_books_and_confirms(desk: Desk) -> None:
 
 
 def test_same_event_again_changes_nothing(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     event = payment_event(deposit.order_id, event_id="evt-sq-1")
     assert _post(desk, event).status_code == 200
@@ -136,7 +190,7 @@ def test_same_event_again_changes_nothing(desk: Desk) -> None:
 
 
 def test_new_event_for_the_same_payment_confirms_once(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     assert _post(desk, payment_event(deposit.order_id, payment_id="sq-pay-1")).status_code == 200
     assert _post(desk, payment_event(deposit.order_id, payment_id="sq-pay-1")).status_code == 200
@@ -147,7 +201,7 @@ def test_new_event_for_the_same_payment_confirms_once(desk: Desk) -> None:
 
 
 def test_payment_not_yet_completed_books_nothing(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     response = _post(desk, payment_event(deposit.order_id, status="APPROVED"))
     assert response.status_code == 200
@@ -159,7 +213,7 @@ def test_payment_not_yet_completed_books_nothing(desk: Desk) -> None:
 
 
 def test_payment_for_an_unknown_order_is_acknowledged(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     sent = len(desk.ctx.recording.sent)
     assert _post(desk, payment_event("CAISENgvhpdP05f1DWG9H8yMn4kZY")).status_code == 200
     assert appointment_of(desk.ctx, deposit).status == "awaiting_deposit"
@@ -168,7 +222,7 @@ def test_payment_for_an_unknown_order_is_acknowledged(desk: Desk) -> None:
 
 @pytest.mark.parametrize("how", ["wrong_key", "other_url", "body_changed", "missing"])
 def test_bad_signature_is_401_and_changes_nothing(desk: Desk, how: str) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     body = json.dumps(payment_event(deposit.order_id)).encode()
     signature = {
@@ -209,7 +263,7 @@ def test_key_unset_answers_503(desk_factory: Callable[..., Desk]) -> None:
 
 
 def test_completed_refund_marks_the_deposit_refunded(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     assert _post(desk, payment_event(deposit.order_id, payment_id="sq-pay-9")).status_code == 200
     refund = {
@@ -242,7 +296,7 @@ def test_completed_refund_marks_the_deposit_refunded(desk: Desk) -> None:
 def test_redelivery_after_a_crash_mid_apply_still_books(desk: Desk) -> None:
     """A worker that died after saving the event row but before applying it: Square's
     retry (same event id) must still book the paid deposit, exactly once."""
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     event = payment_event(deposit.order_id, event_id="evt-sq-crash")
     with desk.ctx.db.session() as s:  # the state such a crash leaves behind
@@ -262,7 +316,7 @@ def test_redelivery_after_a_crash_mid_apply_still_books(desk: Desk) -> None:
 
 
 def test_appointment_row_is_the_one_held(desk: Desk) -> None:
-    deposit = desk.book_to_deposit()
+    deposit = book_to_deposit(desk)
     assert deposit.order_id
     assert _post(desk, payment_event(deposit.order_id)).status_code == 200
     with desk.ctx.db.session() as s:
@@ -270,3 +324,85 @@ def test_appointment_row_is_the_one_held(desk: Desk) -> None:
         assert [(a.id, a.status, a.service_id) for a in appts] == [
             (deposit.appointment_id, "booked", "botox")
         ]
+
+
+def _mismatch_alerts(desk: Desk) -> list[str]:
+    with desk.ctx.db.session() as s:
+        rows = s.query(StaffAlert).filter(StaffAlert.reason == "payment_mismatch").all()
+        assert all(r.kind == "alert" for r in rows)
+        return [r.summary for r in rows]
+
+
+def _deposit_row(desk: Desk, deposit: Deposit) -> Deposit:
+    with desk.ctx.db.session() as s:
+        row = s.get(Deposit, deposit.id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected_words"),
+    [
+        pytest.param(100, "USD", "square paid $1.00 USD", id="amount-too-low"),
+        pytest.param(50000, "USD", "square paid $500.00 USD", id="amount-too-high"),
+        pytest.param(5000, "CAD", "square paid CA$50.00 CAD", id="other-currency"),
+    ],
+)
+def test_completed_payment_of_another_amount_or_currency_books_nothing(
+    desk: Desk, amount: int, currency: str, expected_words: str
+) -> None:
+    deposit = book_to_deposit(desk)
+    assert deposit.order_id
+    event = payment_event(
+        deposit.order_id, payment_id="sq-pay-odd", amount=amount, currency=currency
+    )
+    assert _post(desk, event).status_code == 200
+    assert appointment_of(desk.ctx, deposit).status == "awaiting_deposit"
+    assert _confirmations(desk) == [] and _booked_notices(desk) == 0
+    [alert] = _mismatch_alerts(desk)
+    assert expected_words in alert and "the deposit is $50.00 USD by square" in alert
+    assert "Botox" in alert and "NOT booked" in alert
+    row = _deposit_row(desk, deposit)
+    assert row.status == "open" and row.payment_id is None
+    assert row.error is not None and "sq-pay-odd" in row.error  # kept for review
+    with desk.ctx.db.session() as s:
+        stored = s.get(PaymentEvent, event["event_id"])
+        assert stored is not None and stored.processed_at is not None
+    # Square retries, or sends a new update of the same payment: staff are not alerted again.
+    assert _post(desk, event).status_code == 200
+    assert _post(desk, {**event, "event_id": str(uuid.uuid4())}).status_code == 200
+    assert len(_mismatch_alerts(desk)) == 1
+    # The real deposit, paid after, still books.
+    assert _post(desk, payment_event(deposit.order_id, payment_id="sq-pay-ok")).status_code == 200
+    assert appointment_of(desk.ctx, deposit).status == "booked"
+    assert len(_confirmations(desk)) == 1
+
+
+def test_payment_without_an_amount_books_nothing(desk: Desk) -> None:
+    deposit = book_to_deposit(desk)
+    assert deposit.order_id
+    event = payment_event(deposit.order_id)
+    payment = event["data"]["object"]["payment"]
+    for key in ("amount_money", "total_money", "approved_money"):
+        del payment[key]
+    assert _post(desk, event).status_code == 200
+    assert appointment_of(desk.ctx, deposit).status == "awaiting_deposit"
+    [alert] = _mismatch_alerts(desk)
+    assert "square paid an unreported amount" in alert
+
+
+def test_square_payment_for_a_deposit_of_another_provider_books_nothing(
+    desk_factory: Callable[..., Desk],
+) -> None:
+    """A local-checkout deposit (the embedded default's) is never paid by a Square event, even
+    one with the right order id and amount."""
+    desk = desk_factory(square_webhook_signature_key=KEY)
+    deposit = desk.book_to_deposit()
+    assert deposit.provider == "local" and deposit.order_id
+    assert _post(desk, payment_event(deposit.order_id, payment_id="sq-pay-x")).status_code == 200
+    assert appointment_of(desk.ctx, deposit).status == "awaiting_deposit"
+    assert _confirmations(desk) == []
+    [alert] = _mismatch_alerts(desk)
+    assert "square paid $50.00 USD; the deposit is $50.00 USD by local" in alert
+    assert _deposit_row(desk, deposit).status == "open"

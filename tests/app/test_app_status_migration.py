@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import CheckConstraint, Enum, inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.db import Base, Database
-from app.migrate import upgrade
+from app.migrate import alembic_config, upgrade
 from app.migrations.registry import import_all_models
 from booking.models import AppointmentStatus, DepositStatus
 from messaging.models import Direction, Message, MessageStatus
@@ -194,3 +195,41 @@ def test_the_orm_refuses_an_unknown_status_before_the_database() -> None:
             assert row.status is MessageStatus.QUEUED and row.status == "queued"
     finally:
         db.dispose()
+
+
+_OUTBOUND = (
+    "INSERT INTO messages (clinic_id, direction, kind, carrier, from_number, to_number, body, "
+    "media, segments, status, attempts, created_at) VALUES ('c1', 'out', 'reply', 'telnyx', "
+    "'+15125550100', '+15125550101', 'hi', '[]', 1, :status, 1, :now)"
+)
+
+
+def _recorded_status_round_trip(url: str) -> None:
+    """0006 lets ``messages.status`` be ``recorded``, keeps the rows, and undoes cleanly."""
+    upgrade(url, "0005")
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text(_OUTBOUND), {"status": "sent", "now": NOW})
+        with pytest.raises(IntegrityError, match="ck_messages_status"), db.session() as s:
+            s.execute(text(_OUTBOUND), {"status": "recorded", "now": NOW})
+        upgrade(url)
+        with db.engine.begin() as conn:
+            conn.execute(text(_OUTBOUND), {"status": "recorded", "now": NOW})
+            statuses = conn.execute(text("SELECT status FROM messages ORDER BY id")).scalars()
+            assert list(statuses) == ["sent", "recorded"]
+        command.downgrade(alembic_config(url), "0005")
+        with db.engine.connect() as conn:
+            statuses = conn.execute(text("SELECT status FROM messages ORDER BY id")).scalars()
+            assert list(statuses) == ["sent", "sent"]
+    finally:
+        db.dispose()
+
+
+def test_recorded_status_migration_on_sqlite(tmp_path: Path) -> None:
+    _recorded_status_round_trip(f"sqlite:///{tmp_path}/m.db")
+
+
+@pytest.mark.postgres
+def test_recorded_status_migration_on_postgres(pg_schema_url: str) -> None:
+    _recorded_status_round_trip(pg_schema_url)

@@ -82,7 +82,7 @@ def test_signed_text_is_stored_and_answered(desk: Desk) -> None:
     assert "$13" in replies[0].body
     out = desk.messages(Message.direction == "out")
     assert [(m.to_number, m.status, m.conversation_id) for m in out] == [
-        (JANE, "sent", inbound[0].conversation_id)
+        (JANE, "recorded", inbound[0].conversation_id)
     ]
     assert desk.count(Conversation, Conversation.patient_phone == JANE) == 1
 
@@ -258,7 +258,7 @@ def test_status_for_unknown_message_changes_nothing(desk: Desk) -> None:
     event = _status_event("message.finalized", "40317f8e-not-ours", "delivered")
     assert desk.post_telnyx(event).status_code == 200
     [row] = desk.messages(Message.id == reply.id)
-    assert row.status == "sent"
+    assert row.status == "recorded"
 
 
 def test_unhandled_event_type_is_acknowledged(desk: Desk) -> None:

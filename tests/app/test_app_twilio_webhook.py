@@ -98,7 +98,7 @@ def test_signed_sms_is_stored_and_answered(desk: Desk) -> None:
     assert (reply.to_number, reply.from_number) == (JANE, CLINIC)
     assert "$13" in reply.body
     [out] = desk.messages(Message.direction == "out")
-    assert (out.carrier, out.status) == ("twilio", "sent")
+    assert (out.carrier, out.status) == ("twilio", "recorded")
 
 
 @pytest.mark.parametrize("how", ["wrong_token", "other_url", "body_changed", "missing"])
@@ -222,7 +222,7 @@ def test_status_callback_with_bad_signature_changes_nothing(desk: Desk) -> None:
     signature = sign_twilio(BASE + "/webhooks/twilio/status", form, "wrong")
     assert _post(desk, "/webhooks/twilio/status", form, signature=signature).status_code == 403
     [row] = desk.messages(Message.id == out.id)
-    assert (row.status, row.error_code) == ("sent", None)
+    assert (row.status, row.error_code) == ("recorded", None)
 
 
 def test_status_callback_without_status_is_400(desk: Desk) -> None:

@@ -142,3 +142,102 @@ def test_cancelling_an_unpaid_hold_closes_its_link_and_a_late_payment_is_refunde
             .first()
         )
     assert last is not None and "was cancelled" in last
+
+
+def _start(ctx: AppContext, appointment_id: int) -> dt.datetime:
+    with ctx.db.session() as s:
+        row = s.get(Appointment, appointment_id)
+        assert row is not None
+        return row.start_at
+
+
+def _move_to_next_tuesday(ctx: AppContext, clinic: ClinicFile, conv: int, appt: int) -> int:
+    """Jane moves ``appt`` to the first Botox opening on a Tuesday; the new appointment."""
+    offer = offer_botox(ctx, clinic, conv, weekdays=frozenset({1}))[0]
+    moved = reschedule(
+        ctx.db,
+        ctx.emr_for(clinic),
+        clinic=ctx.clinic_terms(clinic),
+        appointment_id=appt,
+        offer=offer,
+        provider_name="Dr. Maya Lee",
+        now=ctx.clock.now(),
+    )
+    assert moved.status == "booked" and moved.new_when.startswith("Tue")
+    return moved.new_appointment_id
+
+
+def _cancel(ctx: AppContext, clinic: ClinicFile, appt: int) -> tuple[str, bool]:
+    done = cancel_by_patient(
+        ctx.db,
+        ctx.emr_for(clinic),
+        ctx.deposits,
+        clinic=ctx.clinic_terms(clinic),
+        appointment_id=appt,
+        now=ctx.clock.now(),
+    )
+    return done.deposit, done.late
+
+
+def test_a_move_inside_the_notice_window_keeps_the_deposit_forfeitable(
+    make_ctx: Callable[..., AppContext],
+    database_url: str,
+    demo_clinic: ClinicFile,
+    clock: FrozenClock,
+) -> None:
+    """Policy: 24 hours' notice "to cancel or reschedule", else the deposit is forfeited. A
+    move 5 hours before the visit, to a day a week out, then a cancellation days before that
+    new day, keeps the deposit, as cancelling the original would have."""
+    ctx = make_ctx(database_url)
+    conv, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))  # Thursday
+    clock.set(_start(ctx, appt) - dt.timedelta(hours=5))
+    new = _move_to_next_tuesday(ctx, demo_clinic, conv, appt)
+    assert _start(ctx, new) - clock.now() > dt.timedelta(days=4)
+    [row] = upcoming(ctx.db, JANE, "glow-austin", clock.now())
+    assert row.moved_late
+    clock.advance(dt.timedelta(days=1))
+    assert _cancel(ctx, demo_clinic, new) == ("kept", True)
+    assert _deposit_status(ctx) == "paid"
+    with ctx.db.session() as s:
+        notices = s.execute(select(StaffAlert.summary)).scalars().all()
+    assert any("Rescheduled" in n and "Late change" in n for n in notices)
+    assert any("late cancellation, deposit $50.00 kept" in n for n in notices)
+
+
+def test_a_late_move_stays_late_through_a_second_move_made_with_notice(
+    make_ctx: Callable[..., AppContext],
+    database_url: str,
+    demo_clinic: ClinicFile,
+    clock: FrozenClock,
+) -> None:
+    ctx = make_ctx(database_url)
+    conv, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))
+    clock.set(_start(ctx, appt) - dt.timedelta(hours=5))
+    tuesday = _move_to_next_tuesday(ctx, demo_clinic, conv, appt)
+    # Moved again days before that Tuesday (with notice), to a Friday a week out.
+    offer = offer_botox(
+        ctx, demo_clinic, conv, weekdays=frozenset({4}), date_from=dt.date(2026, 12, 2)
+    )[0]
+    again = reschedule(
+        ctx.db,
+        ctx.emr_for(demo_clinic),
+        clinic=ctx.clinic_terms(demo_clinic),
+        appointment_id=tuesday,
+        offer=offer,
+        provider_name="Dr. Maya Lee",
+        now=clock.now(),
+    )
+    assert again.late_change and again.new_when.startswith("Fri Dec 4")
+    assert _cancel(ctx, demo_clinic, again.new_appointment_id) == ("kept", True)
+
+
+def test_a_move_made_with_notice_then_a_timely_cancellation_refunds(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    conv, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))  # days away
+    new = _move_to_next_tuesday(ctx, demo_clinic, conv, appt)
+    [row] = upcoming(ctx.db, JANE, "glow-austin", ctx.clock.now())
+    assert not row.moved_late
+    assert _cancel(ctx, demo_clinic, new) == ("refunded", False)
+    assert _deposit_status(ctx) == "refunded"

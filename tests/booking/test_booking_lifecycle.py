@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from app.clock import FrozenClock
 from app.context import AppContext
-from booking.deposits import expire_due_holds, record_payment, request_deposit
+from booking.deposits import expire_due_holds, request_deposit
 from booking.holds import HoldFailed
 from booking.models import Appointment, Deposit, SlotOffer
+from booking.paid import ReceivedPayment, record_payment
 from knowledge.clinic_file import ClinicFile
 from messaging.models import Message, StaffAlert
 from tests.steps import (
@@ -99,7 +100,7 @@ def test_paid_deposit_books_confirms_and_notifies_staff(
         ctx.deposits,
         clinic=terms,
         order_id=order_id,
-        payment_id="pay-1",
+        payment=ReceivedPayment("local", "pay-1", 5000, "USD"),
         now=ctx.clock.now(),
     )
     assert outcome.result == "booked" and _status(ctx, appt) == "booked"
@@ -109,7 +110,7 @@ def test_paid_deposit_books_confirms_and_notifies_staff(
         ctx.deposits,
         clinic=terms,
         order_id=order_id,
-        payment_id="pay-1",
+        payment=ReceivedPayment("local", "pay-1", 5000, "USD"),
         now=ctx.clock.now(),
     )
     assert repeat.result == "duplicate"

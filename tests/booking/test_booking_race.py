@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -11,10 +12,10 @@ from sqlalchemy import select, text
 
 from app.context import AppContext
 from app.db import Database
-from booking.holds import HoldFailed, hold_offer
+from booking.holds import HoldFailed, hold_offer, release_appointment
 from booking.models import Appointment
 from knowledge.clinic_file import ClinicFile
-from tests.steps import offer_botox, open_conversation
+from tests.steps import hold, offer_botox, open_conversation
 
 pytestmark = pytest.mark.postgres
 
@@ -107,3 +108,56 @@ def test_the_database_itself_refuses_overlapping_active_appointments(pg_app_db: 
         s.add(row(15, "booked"))
     with pg_app_db.session() as s:
         assert s.execute(text("select count(*) from appointments")).scalar() == 3
+
+
+def _wait_until_a_backend_waits_on_a_lock(db: Database) -> None:
+    """Return once some connection of this database waits on a lock of ``appointments``
+    (bounded; another test's wait can only make it return early, which never fails a test)."""
+    deadline = time.monotonic() + 30
+    with db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                text(
+                    "select count(*) from pg_stat_activity "
+                    "where datname = current_database() and wait_event_type = 'Lock' "
+                    "and query ilike '%appointments%'"
+                )
+            ).scalar()
+            conn.rollback()
+            if waiting:
+                return
+    pytest.fail("nobody waited on the row lock")
+
+
+def test_a_hold_ended_by_two_processes_at_once_ends_once(
+    make_ctx: Callable[..., AppContext], pg_app_db: Database, demo_clinic: ClinicFile
+) -> None:
+    """The sweeper and a patient's slot search may expire one lapsed hold at the same moment:
+    only one of them ends it (so the patient is told once)."""
+    from tests.conftest import _truncate
+
+    _truncate(pg_app_db)
+    ctx = make_ctx(pg_app_db.url)
+    offer = offer_botox(ctx, demo_clinic, open_conversation(ctx), weekdays=frozenset({3}))[0]
+    appt = hold(ctx, demo_clinic, offer)
+    ended: list[bool] = []
+    with pg_app_db.engine.connect() as other:  # another process, half-way through ending it
+        other.execute(
+            text("update appointments set status = 'expired' where id = :id"), {"id": appt}
+        )
+        second = threading.Thread(
+            target=lambda: ended.append(
+                release_appointment(
+                    ctx.db,
+                    ctx.emr_for(demo_clinic),
+                    appt,
+                    status="expired",
+                    now=ctx.clock.now(),
+                )
+            )
+        )
+        second.start()
+        _wait_until_a_backend_waits_on_a_lock(pg_app_db)
+        other.commit()
+    second.join(timeout=30)
+    assert ended == [False]

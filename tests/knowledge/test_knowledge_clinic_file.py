@@ -89,3 +89,30 @@ def test_demo_clinic_file_round_trips(tmp_path: Path, demo_data: dict[str, Any])
     path = tmp_path / "c.json"
     path.write_text(json.dumps(demo_data), encoding="utf-8")
     assert load_clinic_file(path) == parse_clinic_file(demo_data)
+
+
+def test_limits_have_generous_defaults_and_bounded_values(demo_data: dict[str, Any]) -> None:
+    limits = parse_clinic_file(demo_data).clinic.limits  # the demo clinic sets none
+    assert (limits.texts_per_minute, limits.texts_per_hour) == (15, 100)
+    assert (limits.max_text_chars, limits.replies_per_day) == (4000, 60)
+    assert limits.daily_model_tokens == 5_000_000
+    demo_data["clinic"]["limits"] = {
+        "texts_per_minute": 0,
+        "texts_per_hour": 10**9,
+        "max_text_chars": 50,
+        "replies_per_day": 5000,
+        "daily_model_tokens": 2**40,
+        "per_second": 1,
+    }
+    problems = sorted(p.split(":")[0] for p in _problems(demo_data))
+    assert problems == [
+        "clinic.limits.daily_model_tokens",
+        "clinic.limits.max_text_chars",
+        "clinic.limits.per_second",
+        "clinic.limits.replies_per_day",
+        "clinic.limits.texts_per_hour",
+        "clinic.limits.texts_per_minute",
+    ]
+    demo_data["clinic"]["limits"] = {"texts_per_minute": 5, "replies_per_day": 20}
+    limits = parse_clinic_file(demo_data).clinic.limits
+    assert (limits.texts_per_minute, limits.replies_per_day, limits.texts_per_hour) == (5, 20, 100)

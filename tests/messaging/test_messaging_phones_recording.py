@@ -77,7 +77,7 @@ def test_recording_gateway_records_and_numbers() -> None:
     assert gateway.name == "recording"
     assert gateway.send(_sms(1)).carrier_message_id == "rec-1"
     result = gateway.send(_sms(2))
-    assert (result.carrier_message_id, result.status) == ("rec-2", "queued")
+    assert (result.carrier_message_id, result.status) == ("rec-2", "recorded")
     assert isinstance(gateway, RecordingGateway)
     assert gateway.bodies() == ["hello 1", "hello 2"]
     assert gateway.bodies("+15125550199") == []

@@ -3,5 +3,6 @@ input guardrail that acts on the label."""
 
 from agent.guardrails.triage.classify import Label, Triage, triage
 from agent.guardrails.triage.guardrail import SafetyTriage, quote, read
+from agent.guardrails.triage.text import warm
 
-__all__ = ["Label", "SafetyTriage", "Triage", "quote", "read", "triage"]
+__all__ = ["Label", "SafetyTriage", "Triage", "quote", "read", "triage", "warm"]

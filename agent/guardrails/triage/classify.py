@@ -26,8 +26,9 @@ from agent.guardrails.triage.context import (
     resolved,
     trivial_cause,
 )
-from agent.guardrails.triage.lexicon import BRUISE_COLORS, RED_FLAGS, RedFlag
+from agent.guardrails.triage.lexicon import RED_FLAGS
 from agent.guardrails.triage.medical import CONCERNS, SKIN_ALLERGY, SYSTEMIC
+from agent.guardrails.triage.redflag import BRUISE_COLORS, RedFlag
 from agent.guardrails.triage.text import Sentence, prepare
 
 __all__ = ["Label", "Triage", "triage"]
@@ -163,7 +164,10 @@ _SERVICE_TARGET = re.compile(
     r"redness|wrinkles|lines))\b"
 )
 #: A question about price or what is included ("do you charge extra for numbing cream?").
-_LOGISTICS = re.compile(r"\b(?:charge|charges|cost|costs|price|priced|included|extra|fee|fees)\b")
+_LOGISTICS = re.compile(
+    r"\b(?:charge|charges|cost|costs|price|priced|included|extra|fee|fees|billed|bill|pay|"
+    r"paying|payment|insurance|hsa|fsa|covered|parking|park)\b"
+)
 _AFTER_CARE = re.compile(r"\b(?:after|since|post|from (?:my|the)|yesterday|ago|today)\b")
 
 

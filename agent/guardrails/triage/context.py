@@ -40,7 +40,8 @@ _NEGATION = words("""no not never without none nothing neither nor dont doesnt d
     havent hasnt hadnt denies deny zero nope""")
 #: "not sure if...", "no idea" and friends hedge; they negate nothing.
 _NOT_NEGATION = re.compile(
-    r"\b(?:not (?:sure|certain|to|trying|gonna lie|only|like|that|exactly|even sure)|no idea|"
+    r"\b(?:not (?:sure|certain|to|trying|gonna lie|only|like|that|exactly|even sure|urgent|"
+    r"an emergency|serious|a big deal|positive|really sure)|no idea|"
     r"no clue|dont know|dont think|didnt know|not positive|doesnt matter|dont mean|dont want "
     r"to (?:bother|be|overreact|worry|alarm|panic))\b"
 )
@@ -162,18 +163,20 @@ _HISTORY = re.compile(
     r"\b(?:years? ago|yrs ago|months ago|last (?:year|time|month|summer|spring|fall|winter|"
     r"christmas)|as a (?:kid|child|teen|teenager)|when i was|in the past|history of|used to|"
     r"once had|previous\w*|prior|growing up|childhood|at the dentist|prone to|i (?:always|"
-    r"usually|often|tend to|sometimes)|every time|everytime|allergic to|anaphylactic to|"
-    r"in (?:19|20)\d\d|have had|has had|ive had|had (?:a|an) \w+ (?:before|once)|long time ago|"
+    r"usually|often|tend to|sometimes)|allergic to|anaphylactic to|"
+    r"in (?:19|20)\d\d|(?:have|has|ive) had (?:\w+ ){0,3}?(?:before|in the past|previously)|had (?:a|an) \w+ (?:before|once)|long time ago|"
     r"once(?! (?:i|you|we|she|he|it|the|my))|my last (?:\w+ )?(?:botox|filler|treatment|"
     r"appointment|appt|visit|session|time|drip|iv|peel)|back in (?:19|20|the day|high school|"
-    r"college|\d))\b"
+    r"college|\d|january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|spring|summer|fall|winter)|for (?:\d+|many|several|a few) (?:years|yrs)|"
+    r"\w+ free for)\b"
 )
 
 
 def historical(sentence: Sentence, start: int, end: int) -> bool:
     """True when the sign is part of the patient's history ("I had anaphylaxis to a bee
     sting years ago", "I always faint at blood draws", "last time I got filler...")."""
-    lo, hi = max(0, start - 9), min(len(sentence.tokens), end + 8)
+    lo, hi = max(0, start - 9), min(len(sentence.tokens), end + 12)
     for i in range(start - 1, lo - 1, -1):
         if sentence.tokens[i] in _TURN:
             lo = i + 1
@@ -215,9 +218,11 @@ _TRIVIAL = re.compile(
     r"deals|sale|promo|promos|discount|special|specials|dollars|bucks|wallet|bank|afford|"
     r"expensive|cheap|credit card|membership|excit\w*|cant wait|so cute|gorgeous|beautiful|"
     r"stunning|obsessed|in love|how good|how great|how amazing|looks? (?:so )?(?:good|great|"
-    r"amazing|perfect)|laugh\w*|hilarious|funny|joke|jokes|joking|embarrass\w*|cringe|"
+    r"amazing|perfect)|laugh\w*|hilarious|so funny|too funny|thats funny|joke|jokes|joking|embarrass\w*|cringe|"
     r"the wait|wait time|waitlist|waiting list|traffic|before and afters?|reviews?|pics|photos|"
-    r"instagram|insta|tiktok|reels?|calendar|boss|homework|exam|gym|workout|stairs|"
+    r"instagram|insta|tiktok|reels?|calendar|boss|homework|exam|staring at|booking site|website|"
+    r"screen|computer|laptop|spreadsheet|two (?:\w+ )?(?:texts|reminders|"
+    r"messages|emails|confirmations)|"
     r"weather|heat|sight of|thought of|idea of|have to wait|wait (?:a|another|until|till) "
     r"(?:\w+ )?(?:months?|weeks?|years?|days?)|"
     r"so good|amazing|incredible|insane deal|how much|glow|results? (?:are|look|looked)|"
@@ -231,7 +236,11 @@ _IDIOM = re.compile(
     r"attack (?:when|at|over|looking|seeing)|(?:almost|nearly|gonna|going to|about to|could) "
     r"(?:have|had|give \w+|gave \w+) an? (?:heart attack|stroke|aneurysm|seizure|coronary|"
     r"breakdown|meltdown)|(?:gave|giving|give|gives) me an? (?:heart attack|stroke|aneurysm|"
-    r"seizure)|popped out of (?:my|her|his) head|swollen (?:ego|head)|near heart "
+    r"seizure)|(?:faint\w*|passed out|pass out|heart attack|died|dying|stroke|seizure|blind) "
+    r"(?:\w+ ){0,2}?when (?:i|she|he|we) (?:saw|see|seen|looked|read|got|opened)|in a good way|"
+    r"jaw (?:hit|dropped to|on) the floor|popped out of (?:my|her|his) head|swollen (?:ego|head)|rather die|blind without "
+    r"(?:my )?(?:glasses|contacts)|blind as a bat|(?:about|nearly|almost) had an? (?:heart attack|"
+    r"stroke|seizure|aneurysm)|near heart "
     r"attack|(?:in|is in) critical condition)\b"
 )
 _ALMOST = re.compile(r"\b(?:almost|nearly|practically)\b")
@@ -255,7 +264,7 @@ _SMALL_STAKES = re.compile(
     r"\b(?:price|prices|pricing|cost|costs|bill|bills|total|quote|deal|deals|sale|dollars|"
     r"bucks|wallet|bank|afford|expensive|wait|waiting|line|traffic|calendar|homework|exam|"
     r"instagram|insta|reels?|tiktok|promo|promos|units?|shopping|netflix|episodes?|"
-    r"boss|gym|workout|stairs|mondays?|meetings?|laugh\w*|hilarious|funny|joke|joking|"
+    r"boss|gym|workout|stairs|mondays?|meetings?|laugh\w*|hilarious|so funny|too funny|thats funny|joke|joking|"
     r"embarrass\w*|cringe|\$)\b"
 )
 
@@ -283,7 +292,8 @@ def figurative(
         return True
     if not idiomatic:
         return False
-    if _TRIVIAL.search(sentence.text):
+    near = " ".join(sentence.tokens[max(0, start - 9) : end + 9])
+    if _TRIVIAL.search(near):
         return True
     if symptomatic:  # "lol but my lips are huge and it's hard to breathe": a real symptom too
         return False

@@ -38,85 +38,22 @@ medical concern.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Literal
-
-__all__ = ["RED_FLAGS", "RedFlag"]
-
-Needs = Literal["treatment", "symptom"] | None
-
-_POSS = r"(?:my|her|his|their|the|your|our|this|that|a|one|both)"
-_W = r"(?:\w+ )"  # one filler word
-_CANT = (
-    r"(?:cant|can not|cannot|couldnt|could not|unable to|not able to|struggling to|struggle to|"
-    r"struggling|hard to|harder to|hard time|having a hard time|trouble|troubles|difficult to|"
-    r"difficulty|difficulties|problems?|issues?|fighting to|barely|can barely|can hardly|hardly)"
+from agent.guardrails.triage.lexicon_systemic import SYSTEMIC_FLAGS
+from agent.guardrails.triage.redflag import (
+    _BREATH,
+    _CANT,
+    _CHANGE,
+    _COLOR,
+    _POSS,
+    _W,
+    FACE,
+    RedFlag,
 )
-FACE = (
-    r"(?:lips?|upper lip|lower lip|mouth|nose|nostrils?|tip of " + _POSS + r" nose|cheeks?|chin|"
-    r"jaw|jawline|forehead|temples?|brows?|eyebrows?|glabella|tear troughs?|under eyes?|"
-    r"face|area|spot|patch|under (?:my|her|his) (?:left |right )?eyes?|beneath (?:my|her|his) "
-    r"(?:left |right )?eyes?|injection (?:site|spot|area|point)s?|smile lines?|"
-    r"nasolabial(?: folds?)?|marionette lines?|eyelids?|arm|hand|fingers?|fingertips?|toes?|"
-    r"corner|edge|border|tip|bridge|cupids bow|vermilion|part|side|bit)"
-)
-#: Colors of a skin starved of blood (FDA 2015: blanching, dusky or mottled discoloration).
-_COLOR = (
-    r"(?:white|whiteish|whitish|pale|paler|blanch\w*|gr[ae]y|gr[ae]yish|dusky|blue|bluish|"
-    r"chalky|ashen|ashy|waxy|ghostly|colou?rless|"
-    r"blueish|purple|purplish|purply|violet|mottled|blotchy|marbled|lacy|cold|ice cold|"
-    r"freezing|(?:turn\w*|went|gone|going|getting|gotten|became|becoming|changed|changing|"
-    r"spreading|growing|keeps getting|and) "
-    r"(?:\w+ )?(?:dark|darker|black|blackish|dark red|brown))(?! ?(?:heads?|sores?|bumps?|"
-    r"dots?|pimples?|circles?|friday|shirt|top|dress|light|led|teeth))"
-)
-_CHANGE = (
-    r"(?:turn\w*|went|gone|going|getting|gotten|changed|changing|became|become|becoming|"
-    r"look\w*)"
-)
-#: Colors that are also a bruise's: with "bruise" in the sentence they are the bruise's.
-BRUISE_COLORS = re.compile(r"\b(?:purple|purplish|purply|blue|bluish|blueish|violet|dark|black)\b")
+from agent.guardrails.triage.redflag import rx as _rx
 
+__all__ = ["RED_FLAGS"]
 
-@dataclass(frozen=True)
-class RedFlag:
-    """One family of emergency signs.
-
-    Attributes:
-        name: short id (``"breathing"``, ``"vascular_color"``, ...).
-        category: the emergency's family reported to staff (``anaphylaxis``, ``vascular``,
-            ``toxin_spread``, ``stroke``, ``cardiac``, ``iv_reaction``, ``self_harm``, ``other``).
-        pattern: alternatives over a prepared sentence.
-        idiomatic: also said figuratively; laughter or a trivial cause in the sentence makes it
-            figurative.
-        needs: support required before it is an emergency (see the module docstring).
-        topic: what the patient is told they described.
-    """
-
-    name: str
-    category: str
-    pattern: re.Pattern[str]
-    idiomatic: bool = False
-    needs: Needs = None
-    topic: str = "these symptoms"
-    #: Still an emergency when it has passed (a vision loss or stroke sign that came and
-    #: went is a warning: AHA/ASA, "TIA").
-    lasts: bool = False
-
-
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(rf"(?:{p})" for p in parts))
-
-
-_BREATH = (
-    r"(?:breath|breathe|breathing|breathin|get (?:a |my |her |his )?(?:breath|air)|catch "
-    + _POSS
-    + r" breath|"
-    r"get enough air|take a (?:full |deep |big )?breath)"
-)
-
-RED_FLAGS: tuple[RedFlag, ...] = (
+_LOCAL_FLAGS: tuple[RedFlag, ...] = (
     RedFlag(
         "breathing",
         "anaphylaxis",
@@ -124,7 +61,12 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             rf"\b{_CANT} {_W}{{0,2}}?{_BREATH}\b",
             r"\b(?:short(?:ness)? of breath|out of breath|breathless|wheez\w*|gasping|gasp for air|"
             r"struggling for air|air hunger|not breathing|stopped breathing|isnt breathing|"
-            r"stridor|cant get air|no air|dyspn\w*|whistl\w* (?:\w+ ){0,3}?breath\w*|"
+            r"stridor|cant get air|no air|dyspn\w*|stopping to breathe|without (?:stopping|"
+            r"pausing) (?:to|for) (?:a )?breath\w*|(?:cant|can not|cannot) (?:finish|complete|get "
+            r"through) (?:a |my )?sentences?|breathing through a (?:\w+ )?(?:straw|stirrer|pillow|"
+            r"tube|pinhole)|(?:noise|noises|sound|sounds|whistle|squeak\w*|wheeze|rattle) (?:\w+ )"
+            r"{0,4}?(?:breath\w*)|breath\w* (?:\w+ ){0,3}?(?:sounds?|is) (?:\w+ )?(?:whistl\w*|squeak\w*|"
+            r"rattl\w*|high pitched|noisy|raspy|wheezy|like a \w+)|whistl\w* (?:\w+ ){0,3}?breath\w*|"
             r"breath\w* (?:\w+ ){0,3}?whistl\w*|get a (?:full|deep|proper|good|real) breath)\b",
             r"\bbreathing (?:is |feels |seems |got |getting |has been |sounds )?(?:\w+ )?(?:hard|"
             r"harder|difficult|labou?red|heavy|shallow|weird|funny|strange|off|fast|rapid|noisy|"
@@ -154,6 +96,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             rf"\b{_CANT} {_W}{{0,2}}?swallow\w*\b",
             r"\bswallow\w* (?:is |feels |seems |has been |got |getting )?(?:\w+ )?(?:hard|harder|"
             r"difficult|weird|funny|strange|off|impossible|a struggle)\b",
+            r"\b(?:water|drinks?|liquids?|food|coffee|soup) (?:\w+ ){0,3}?(?:runs?|running|dribbl\w*|"
+            r"leak\w*|spill\w*|falls?|pours?|comes?) out\b|\bmouth (?:\w+ )?(?:wont|cant|doesnt|will "
+            r"not) (?:close|shut|stay closed)\b|\b(?:like a |feels like a )?(?:golf ball|lump|rock) "
+            r"(?:\w+ ){0,2}?(?:stuck )?in (?:my|her|his) throat\b",
             r"\b(?:food|water|drinks?|liquids?|pills?|spit|saliva|sips?|stuff|things|everything|"
             r"it) (?:\w+ ){0,3}?(?:stuck|(?:going|goes|went|go) down (?:the )?wrong|come out "
             + _POSS
@@ -173,7 +119,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             rf"\b{_CANT} {_W}{{0,2}}?(?:speak\w*|talk\w*|get {_POSS} words out|form words|"
             r"find (?:my |the )?words|pronounc\w*|say words|make words|get words out)"
             r"(?: (?:right|properly|normally|clearly|straight|well|correctly|anymore|at all))?\b",
-            r"\b(?:words?|talking|speaking) (?:\w+ ){0,3}?(?:slurred|garbled|jumbled|coming out "
+            r"\b(?:words?|talking|speaking|speech) (?:\w+ ){0,4}?(?:mushy|mumbly|thick|funny|weird) ?\b|"
+            r"\bhabla raro\b|\b(?:words?|talking|speaking) (?:\w+ ){0,3}?(?:slurred|garbled|jumbled|coming out "
             r"wrong|come out wrong|not coming out|mumbl\w*|nonsense|gibberish)\b",
             r"\b(?:talking|speaking|speech|chewing) (?:is|feels|got|has been|getting) (?:\w+ )?"
             r"(?:hard|harder|difficult|slow|weird|a struggle)\b|\btongue (?:\w+ ){0,2}?(?:slow|"
@@ -226,13 +173,20 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\b(?:lost|losing|loss of|lose) (?:\w+ )?(?:vision|sight|eyesight)\b",
             rf"\b{_CANT} (?:\w+ )?see (?:out of|from|with|through|anything|properly|clearly|well|"
             r"straight|right|normally|in (?:my|her|his)|the (?:left|right)|on (?:my|her|his|the))",
-            r"\bseeing (?:double|spots|stars|flashes|sparkles|black|dark|two of|floaters|"
+            r"\bseeing (?:spots|stars|flashes|sparkles|black|dark|two of|floaters|"
             r"flashing)\b|\b(?:curtain|shadow|black|dark|gr[ae]y) (?:spot|patch|"
-            r"area|shade|blob|cloud|smudge|shadow) (?:\w+ ){0,5}?(?:vision|eye|sight)\b|\b(?:dark|black|"
+            r"area|shade|blob|cloud|smudge|shadow) (?:\w+ ){0,8}?(?:vision|eye|sight)\b|\b(?:dark|black|"
             r"gr[ae]y|blind) spot "
-            r"(?:in|on) (?:the )?(?:middle|center|centre|corner|side)\b",
+            r"(?:in|on) (?:the )?(?:middle|center|centre|corner|side)\b|\b(?:curtain|veil|shade|"
+            r"film) (?:\w+ ){0,8}?(?:eye|eyes|vision|sight)\b",
             r"\b(?:see|seeing|sees) two of (?:everything|things|you)\b|\bdiplopia\b|\b(?:everything|"
             r"everythings|things|its all|all) (?:\w+ ){0,2}?doubled?\b",
+            r"\b(?:foggy|blurr?y|cloudy|hazy|dark|dim|fuzzy|blurred|smudged|milky) (?:\w+ ){0,3}?"
+            r"(?:out of|in|from|with) (?:my|her|his) (?:left |right )?eyes?\b|\bwhat (?:i|she|he) "
+            r"(?:see|sees|can see)\b|\b(?:see|sees|seeing) (?:only )?half\b|\bonly (?:see|sees) "
+            r"half\b|\bhalf of (?:things|everything|what)\b|\blooking through (?:a |some )?(?:\w+ )?"
+            r"(?:dirty|foggy|wax|frosted|smudged|steamy|greasy|fog|haze|veil)\b|\b(?:left|right) "
+            r"side of everything\b",
             r"\beverything (?:\w+ ){0,2}?(?:blurr?y|blurred|foggy|hazy|double|dim|fuzzy|wavy|"
             r"cloudy|dark)\b|\bblurr?y\b(?! photo| pic| picture| video| image)",
             r"\beyes? (?:\w+ ){0,3}?(?:pain|hurts?|hurting|aching|throbbing|painful|blurr?y|"
@@ -245,7 +199,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "blind",
         "vascular",
         _rx(
-            r"\bblind(?:ness|ed)?\b(?! (?:date|dates|side|taste|trust|spot (?:in|of|on) "
+            r"\bseeing double\b|\bblind(?:ness|ed)?\b(?! (?:date|dates|side|taste|trust|spot (?:in|of|on) "
             r"(?:my|the|your) (?:schedule|calendar)))",
         ),
         idiomatic=True,
@@ -261,6 +215,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             + _COLOR
             + r" (?:\w+ ){0,3}?(?:on|around|across|near|under|by|over|along) (?:my|her|"
             r"his|the|their) (?:\w+ )?" + FACE + r"\b",
+            r"\b(?:fishnet|fish net|net|lace|lacy|web|marble|marbled|map|spider ?web|lattice|mesh|"
+            r"honeycomb|checker\w*|leopard) (?:\w+ )?(?:pattern|looking|like|print)\b|\blike a "
+            r"(?:fishnet|net|map|web|spider ?web|marble|bruise but|shadow|stain)\b|\blooks? "
+            r"(?:\w+ )?(?:dirty|dusky|bruised|blotchy)\b|\bwont wash off\b",
             r"\b(?:dark|gr[ae]y|bluish|purple|purplish) shadow\b|\b(?:white|pale|gr[ae]y) (?:spots?|"
             r"patches|dots) (?:\w+ ){0,3}?(?:burn|burns|burning|hurt|hurts|pain|painful)\b",
             r"\b(?:cyano\w*|capillary refill (?:is )?(?:slow|delayed|sluggish|prolonged))\b",
@@ -270,7 +228,10 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\b(?:web|net|lace|spider ?web|vein|veiny|veins|lattice)\w* (?:like|looking|pattern|"
             r"shaped)\b|\b(?:bluish|purplish|purple|blue|red|dark) (?:\w+ )?(?:web|net|lace|"
             r"veins?|lines?|streaks?)\b",
-            r"\b" + _COLOR + r" (?:\w+ ){0,2}?(?:patch|patches|area|mark|marks|discolou?ration|"
+            r"\b"
+            + _COLOR
+            + r" (?:\w+ ){0,2}?(?:patch|patches|area|mark|marks|discolou?ration|part|"
+            r"bit|section|ring|circle|"
             r"pattern|streaks?|tinge|tint|colou?r|lips?|nose|fingers?|blotch\w*|web)\b",
             r"\b(?:blanch\w*|mottl\w*|dusky|livedo\w*|necros\w*|lace like|net like|netlike|"
             r"web like|cobweb|reticular|marbl\w*)\b|\bskin (?:\w+ ){0,2}?dying\b",
@@ -299,8 +260,16 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"10 ?/ ?10|10 out of 10|ten out of ten|9 ?/ ?10|off the charts|worse and worse)\b",
             r"\bin (?:so much|a lot of|severe|terrible|agonizing|excruciating|extreme|real) pain\b",
             r"\b(?:screaming|crying|sobbing|tears) (?:\w+ )?(?:in|from|with|bc of|because of) "
-            r"(?:the )?pain\b|\b" + FACE + r" (?:is |are )?killing (?:me|her|him)\b",
+            r"(?:the )?pain\b",
         ),
+        needs="treatment",
+        topic="severe pain",
+    ),
+    RedFlag(
+        "killing_me",
+        "vascular",
+        _rx(r"\b" + FACE + r" (?:is |are )?killing (?:me|her|him)\b"),
+        idiomatic=True,
         needs="treatment",
         topic="severe pain",
     ),
@@ -340,10 +309,11 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\b(?:passed out|pass out|passing out|fainted|faint|fainting|blacked out|black out|"
             r"blacking out|collaps\w*|lost consciousness|losing consciousness|unconscious|"
             r"unresponsive|(?:not|isnt|stopped|wont) responding|wont wake up|slumped over|"
+            r"cant wake (?:\w+ ){0,2}?up|wont open (?:her|his|my|their) eyes|"
             r"(?:isnt|not|stopped) breathing|cant wake (?:her|him|them|me) up|keeled "
             r"over|went limp|hit the floor|going to faint|gonna faint|about to faint|"
             r"feel faint|presyncop\w*|syncop\w*|nodding off|cant stay awake|cant keep (?:my |her |"
-            r"his )?eyes open)\b(?! (?:bruise|line|mark|scar|smell|colou?r|outline|trace|hint|pink|"
+            r"his )?eyes open|out cold|went stiff|stiff and (?:started )?shaking)\b(?! (?:bruise|line|mark|scar|smell|colou?r|outline|trace|hint|pink|"
             r"red|spot|shadow|memory|idea|glow|sheen|redness))",
         ),
         idiomatic=True,
@@ -360,144 +330,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         idiomatic=True,
         topic="feeling very unwell",
     ),
-    RedFlag(
-        "chest",
-        "cardiac",
-        _rx(
-            r"\bchest (?:\w+ ){0,2}?(?:pains?|hurts?|hurting|tight\w*|pressure|heavy|heaviness|"
-            r"squeez\w*|crush\w*|burn\w*|ache|aching|discomfort|feels? (?:weird|funny|tight|heavy|"
-            r"like)|is tight)\b",
-            r"\b(?:pain|pressure|tightness|tight band|band|heaviness|squeezing|weight|elephant|"
-            r"crushing|ache|sitting|standing|someone|something heavy|heavy) (?:\w+ ){0,6}?chest\b(?! (?:hair|acne|area|laser|tattoo))",
-            r"\b(?:clutch\w*|holding|grabbing|gripping) (?:my|her|his|their) chest\b",
-            r"\bheart attack\b|\b(?:left )?arm and (?:my )?jaw\b|\bjaw and (?:left )?arm\b",
-        ),
-        idiomatic=True,
-        topic="chest pain",
-    ),
-    RedFlag(
-        "heart_racing",
-        "cardiac",
-        _rx(
-            r"\b(?:heart|pulse|heartbeat|heart rate) (?:\w+ ){0,2}?(?:racing|pounding|beating "
-            r"(?:\w+ )?fast|beating out of|fluttering|skipping|irregular|going crazy|wont slow "
-            r"down|thumping|through the roof)\b|\bpalpitations?\b|\bheart is racing\b",
-        ),
-        idiomatic=True,
-        needs="symptom",
-        topic="a racing heart",
-    ),
-    RedFlag(
-        "stroke",
-        "stroke",
-        _rx(
-            r"\b(?:one side|half|left side|right side|side) of (?:my|her|his|the) (?:face|mouth|"
-            r"body|smile|lips?) (?:\w+ ){0,3}?(?:droop\w*|sag\w*|numb\w*|weak\w*|wont move|cant "
-            r"move|not moving|fallen|dropp\w*|paraly\w*|frozen|dead|tingl\w*|slumped)\b",
-            r"\b(?:face|mouth) (?:\w+ ){0,3}?(?:droop\w*|sagg?\w*|fallen|dropp\w*|paraly\w*|"
-            r"slumped|crooked|lopsided)\b",
-            r"\b(?:arm|leg|hand|foot|side) (?:\w+ ){0,3}?(?:went|is|feels|has gone|suddenly) "
-            r"(?:\w+ )?(?:numb|weak|limp|dead|heavy)\b|\b(?:half|one side) (?:of )?(?:my |her |his |"
-            r"the |it )?(?:\w+ ){0,3}?(?:wont|cant|doesnt|isnt) (?:smile|move|moving|work|lift)\b|"
-            r"\b(?:hand|arm|leg|fingers) (?:\w+ ){0,2}?"
-            r"(?:wont|cant|cannot|doesnt|will not) (?:grip|hold|work|move|grab)\b|"
-            r"\b(?:cant|cannot) (?:move|feel|lift) "
-            r"(?:my|her|his) (?:left |right )?(?:arm|leg|hand|side)\b",
-            r"\b(?:worst|sudden|severe|excruciating|unbearable|extreme|blinding|splitting|"
-            r"thunderclap|crazy|insane|horrible|terrible) headache\b|\bheadache (?:\w+ ){0,2}?"
-            r"(?:of (?:my|her|his) life|ever|unbearable|so bad|worst)\b",
-            r"\b(?:lost|losing|loss of|no) (?:my |her |his )?balance\b|\bcant (?:walk|stand) "
-            r"straight\b|\b(?:room|everything) (?:is )?spinning\b",
-        ),
-        topic="stroke signs",
-        lasts=True,
-    ),
-    RedFlag(
-        "confusion",
-        "stroke",
-        _rx(
-            r"\b(?:is|am|seems?|acting|gotten|getting|got|really|very|so|totally) (?:\w+ )?"
-            r"(?:confused|disoriented|out of it|delirious|incoherent)\b(?! (?:about|by|with|"
-            r"over|on|as to|why|what|which|how|if|whether|abt|re))",
-            r"\b(?:doesnt|does not|dont|didnt) (?:\w+ )?(?:know|recogni[sz]e) (?:where|who|what "
-            r"day)\b|\b(?:isnt|not|wont|stopped) answering\b|"
-            r"\bnot making (?:any )?sense\b",
-        ),
-        needs="symptom",
-        topic="confusion",
-    ),
-    RedFlag(
-        "seizure",
-        "other",
-        _rx(
-            r"\b(?:seiz\w*|convuls\w*|having a fit|had a fit|jerking|shaking uncontrollably|"
-            r"shaking all over|trembling all over|"
-            r"uncontrollabl\w* "
-            r"shak\w*|eyes? rolled back|jerking all over|twitching all over)\b",
-        ),
-        idiomatic=True,
-        topic="a seizure",
-    ),
-    RedFlag(
-        "bleeding",
-        "other",
-        _rx(
-            r"\b(?:bleeding|bleed\w*|blood) (?:\w+ ){0,3}?(?:wont stop|will not stop|doesnt stop|"
-            r"does not stop|isnt stopping|not stopping|keeps? coming|everywhere|heavily|so much|"
-            r"gushing|pouring|spurting|squirting|soak\w*)\b",
-            r"\b(?:wont|cant|will not|cannot|doesnt|isnt|not) stop\w* (?:the )?bleed\w*\b|"
-            r"\b(?:gushing|pouring|spurting|squirting) blood\b|\b(?:gushing|spurting)\b",
-        ),
-        topic="bleeding that won't stop",
-    ),
-    RedFlag(
-        "iv_site",
-        "iv_reaction",
-        _rx(
-            r"\b(?:iv|drip|infusion|cannula|needle) (?:site|spot|area|arm|hand)? ?(?:\w+ ){0,4}?"
-            r"(?:swollen|swelling|hard|cold|ice cold|numb|white|blue|purple|gr[ae]y|burning)\b",
-            r"\b(?:arm|hand) (?:\w+ ){0,3}?(?:swell\w* up|ballooned|huge|ice cold|turning (?:blue|"
-            r"white|purple|gr[ae]y)|hard as a rock|cold and)\b",
-        ),
-        needs="treatment",
-        topic="a reaction at the IV site",
-    ),
-    RedFlag(
-        "self_harm",
-        "self_harm",
-        _rx(
-            r"\b(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|end|ending|off|offing|"
-            r"shoot|shooting|hang|hanging) (?:my ?self|myself|herself|himself|themselves)\b|\bkms\b|"
-            r"\bsuicid\w*\b",
-            r"\b(?:said|saying|say) (?:my )?goodbyes?\b|\b(?:no one|nobody|noone) (?:will|would|is "
-            r"going to|gonna) (?:even )?(?:miss|notice|care)\b|\bpills (?:\w+ )?(?:lined up|ready|"
-            r"counted|saved)\b|\bno point (?:in )?(?:living|going on|being here)\b",
-            r"\b(?:end|ending|take|taking) (?:my|her|his) (?:own )?life\b|\bend (?:it|things|"
-            r"everything) (?:all|now|tonight|for good)\b|\bunaliv\w*\b|\boverdos\w*\b"
-            r"(?! on (?:your|the|those|these|tiktok|instagram|reels|coffee|caffeine|sugar|"
-            r"chocolate|content|videos))",
-            r"\b(?:want|wanna|wanted|ready|wish|wishing|hope|hoping|going|gonna|plan|planning) "
-            r"(?:\w+ )?(?:to )?(?:die|be dead|not wake up|disappear forever|not exist|stop "
-            r"existing)\b",
-            r"\bwish (?:i|i was|i were|i could|i had) (?:\w+ )?(?:dead|die|never been born|"
-            r"disappear)\b|\b(?:better off|be better) (?:dead|without me)\b",
-            r"\b(?:dont|do not|no longer|not) (?:\w+ )?want to (?:be alive|live|be here|exist|"
-            r"wake up|go on|keep going)\b|\bno (?:reason|point) (?:to|in) (?:live|living|go on|"
-            r"going on|being alive)\b",
-            r"\b(?:took|take|swallowed|taking) (?:a bunch of|all (?:my|the|of my|of the)|too many|"
-            r"a whole bottle of) (?:\w+ )?(?:pills|meds|tablets|sleeping pills)\b",
-            r"\b(?:cant|cannot) (?:go on|do this anymore|take (?:it|this) anymore|keep going)\b|"
-            r"\bburden to everyone\b|\bnot worth living\b|\b(?:thinking|thought|think) about "
-            r"ending (?:it|things|everything)\b|\bnotice if i (?:was|were) gone\b|\b(?:not|wont)"
-            r" (?:be|going to be|gonna be) (?:around|here) (?:much )?(?:longer|anymore|for (?:them|it|"
-            r"that|it all|much longer|my appointments?))\b",
-            r"\b(?:been cutting|cutting again|self harm\w*|goodbye (?:letters?|notes?|texts?)|"
-            r"suicide note|ways to (?:die|kill|end)|how to (?:die|kill myself|end it)|(?:saved|"
-            r"saving|stockpil\w*) (?:up )?(?:\w+ )?(?:pills|meds)|pills saved)\b",
-            r"\b(?:cant|cannot|dont want to) (?:live|go on|keep living) (?:like this|looking like|"
-            r"with (?:this|my))\b|\bpoint (?:in|of) (?:living|life|going on|being alive)\b",
-        ),
-        idiomatic=True,
-        topic="thoughts of hurting yourself",
-    ),
 )
+
+#: Every red flag, local signs (skin, airway, vision) first.
+RED_FLAGS: tuple[RedFlag, ...] = _LOCAL_FLAGS + SYSTEMIC_FLAGS

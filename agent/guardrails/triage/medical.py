@@ -104,7 +104,8 @@ CONCERNS: tuple[Concern, ...] = (
         r"zepbound|metformin|insulin|antivirals?|hydrocortisone|supplements?|turmeric|"
         r"ginkgo|garlic pills|pills|antidepressants?|ssris?|lexapro|zoloft|adderall|"
         r"spironolactone|doxycycline|minocycline|hormones?|hrt|testosterone|thyroid meds?|"
-        r"anxiety meds?|something for (?:anxiety|the pain|nerves)|valium|xanax|sedat\w*|calm me "
+        r"sertraline|fluoxetine|escitalopram|prozac|wellbutrin|interactions?|anxiety meds?|"
+        r"something for (?:anxiety|the pain|nerves)|valium|xanax|sedat\w*|calm me "
         r"down|panic attacks?)\b",
         symptom=False,
     ),
@@ -125,7 +126,8 @@ CONCERNS: tuple[Concern, ...] = (
         r"asthma|copd|stroke before|surgery|implants?|(?:skin|medical|health|heart|blood) "
         r"(?:condition|disorder|problem|issue)s?|(?:i have|have a|with a) (?:\w+ )?condition|"
         r"sunburn\w*|sunburned|(?:had|have|got|caught) (?:covid|the flu|a cold|strep|"
-        r"shingles)|(?:been|am|im|feeling) sick|murmur|afib|arrhythmia)\b",
+        r"shingles)|(?:been|am|im|feeling) sick|murmur|afib|arrhythmia|stents?|bypass|heart "
+        r"surgery)\b",
         symptom=False,
     ),
     _c(
@@ -140,7 +142,7 @@ CONCERNS: tuple[Concern, ...] = (
     ),
     _c(
         "aftercare",
-        r"\baftercare\b|\bafter care\b|\b(?:work ?out|workout|exercise|gym|alcohol|drink|"
+        r"\baftercare\b|\bafter care\b|\b(?:work ?out|workout|exercise|gym|alcohol|drink|tan|spray tan|"
         r"drinking|wine|lay down|lie down|lying down|laying down|sleep|makeup|make up|shower|"
         r"sauna|hot tub|steam room|swim\w*|sun|tanning|fly|flying|massage|rub|ice|icing|"
         r"cold compress|wash (?:my|her) face|moisturi\w*|sunscreen|skincare|skin care|retinol|"
@@ -172,6 +174,7 @@ CONCERNS: tuple[Concern, ...] = (
 #: Skin and mucosal signs of an allergic reaction (NIAID/FAAN criterion 2, first organ system).
 SKIN_ALLERGY = re.compile(
     r"\b(?:hives|welts?|urticaria|rash\w*|itch\w* all over|itchy all over|flush\w*|red all over|"
+    r"(?:itchy|raised|red) (?:\w+ )?(?:bumps|blotches|spots) (?:\w+ )?all over|"
     r"blotch\w*|lips? (?:\w+ )?(?:swell\w*|swollen|tingl\w*))\b"
 )
 #: Other organ systems of the same criterion: breathing, circulation, gut.

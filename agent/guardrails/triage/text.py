@@ -23,7 +23,7 @@ from functools import cache, lru_cache
 
 from agent.nlu._lexicon import COMMON_WORDS, FILLER_WORDS, close_enough, squeeze
 
-__all__ = ["Sentence", "mend", "prepare", "words"]
+__all__ = ["Sentence", "mend", "prepare", "warm", "words"]
 
 
 def words(text: str) -> frozenset[str]:
@@ -32,7 +32,9 @@ def words(text: str) -> frozenset[str]:
 
 
 #: Laughter and joking markers, read before emoji are dropped.
-_LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f480\U0001f606\U0001f61c\U0001f92a]")
+_LAUGH_EMOJI = re.compile(
+    "[\U0001f602\U0001f923\U0001f480\U0001f606\U0001f61c\U0001f92a\U0001f60d\U0001f970\U0001f929]"
+)
 _APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'"})
 # Sentence ends: . ! ? ; and line breaks; a dot between digits ("2.5") is not one.
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?;]+|[.!?;]+(?!\d)|\n+")
@@ -97,6 +99,12 @@ _SPANISH_PHRASES = (
     (r"\bme quiero morir\b|\bquiero morir(?:me)?\b", "want to die"),
     (r"\bmatarme\b|\bquitarme la vida\b", "kill myself"),
     (r"\bme desmaye\b|\bse desmayo\b", "passed out"),
+    (r"\bno (?:puede|puedo) (?:levantar|mover) el brazo\b", "cant lift my arm"),
+    (r"\b(?:esta |estoy )?temblando(?: toda| todo)?\b", "shaking all over"),
+    (r"\bno responde\b", "not responding"),
+    (r"\b(?:ya )?no quiero vivir\b", "dont want to live"),
+    (r"\bse puso muy\b", "turned very"),
+    (r"\bme duele horrible\b", "hurts so bad"),
 )
 _SPANISH_WORDS = {
     "mi": "my",
@@ -131,6 +139,13 @@ _SPANISH_WORDS = {
     "apretado": "tight",
     "hija": "daughter",
     "hijo": "son",
+    "brazo": "arm",
+    "frio": "cold",
+    "fria": "cold",
+    "esposo": "husband",
+    "esposa": "wife",
+    "mama": "mom",
+    "suero": "drip",
 }
 _SPANISH_WORD = re.compile(r"\b(?:" + "|".join(_SPANISH_WORDS) + r")\b")
 
@@ -182,6 +197,12 @@ def _english() -> frozenset[str]:
     from spellchecker import SpellChecker
 
     return frozenset(SpellChecker().word_frequency.dictionary)
+
+
+def warm() -> None:
+    """Load the English word list now (about 0.15 s), so the first text a worker triages is
+    not the one that pays for it."""
+    _english()
 
 
 @lru_cache(maxsize=8192)
