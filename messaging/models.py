@@ -20,6 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, enum_column, utcnow
 
+#: Width of the carrier id columns (event ids, message SIDs, call session ids): the webhook
+#: parsers shorten longer ids to it (``app.untrusted.fit``) so they are stored, not refused.
+ID_LENGTH = 100
+#: Width of ``Message.error_code``: longer carrier error codes are cut to it.
+ERROR_CODE_LENGTH = 32
+
 
 class Direction(enum.StrEnum):
     """Which way a :class:`Message` went."""
@@ -121,15 +127,17 @@ class Message(Base):
     # reply | help | opt_out_confirmation | opt_in_confirmation | textback | confirmation | ...
     kind: Mapped[str] = mapped_column(String(32), default="reply")
     carrier: Mapped[str] = mapped_column(String(16))
-    carrier_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    carrier_message_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    carrier_event_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
+    carrier_message_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), nullable=True, index=True
+    )
     from_number: Mapped[str] = mapped_column(String(32))
     to_number: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     segments: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, "status", 16))
-    error_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(ERROR_CODE_LENGTH), nullable=True)
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -201,7 +209,7 @@ class CallSession(Base):
 
     __tablename__ = "call_sessions"
 
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # carrier's session id
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)  # carrier's session id
     carrier: Mapped[str] = mapped_column(String(16))
     clinic_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     from_number: Mapped[str] = mapped_column(String(32))

@@ -27,8 +27,10 @@ import telnyx
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from app.untrusted import fit
 from messaging.base import InboundMessage, Media, OutboundSms, SendError, SendResult, StatusUpdate
 from messaging.errors import InvalidSignature, MalformedPayload
+from messaging.models import ERROR_CODE_LENGTH, ID_LENGTH
 from messaging.phones import mask
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ TIMESTAMP_HEADER = "telnyx-timestamp"
 OPTED_OUT_CODE = "40300"
 
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_:-]{1,255}")
+#: Unix seconds as ASCII digits (12 reach the year 33658): no sign, underscore, other script's
+#: digits or 400-digit number that ``int()`` would take or overflow on.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _STATUS_EVENTS = frozenset({"message.sent", "message.finalized"})
 _CALL_EVENTS = frozenset({"call.initiated", "call.answered", "call.hangup"})
 
@@ -70,18 +75,18 @@ def verify_signature(
         tolerance_seconds: the largest accepted ``|now - timestamp|``.
 
     Raises:
-        InvalidSignature: a header is missing, the timestamp is not an integer or outside the
-            tolerance, the key or signature is not valid base64 of the right length, or the
-            signature does not match the body.
+        InvalidSignature: a header is missing, the timestamp is not 1-12 ASCII digits or is
+            outside the tolerance, the key or signature is not valid base64 of the right
+            length, or the signature does not match the body.
     """
     if not signature_b64:
         raise InvalidSignature("missing telnyx-signature-ed25519 header")
     if not timestamp:
         raise InvalidSignature("missing telnyx-timestamp header")
-    try:
-        sent_at = int(timestamp.strip())
-    except ValueError:
-        raise InvalidSignature("telnyx-timestamp is not an integer") from None
+    timestamp = timestamp.strip()
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise InvalidSignature("telnyx-timestamp is not an integer of unix seconds")
+    sent_at = int(timestamp)
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
     if abs(now.timestamp() - sent_at) > tolerance_seconds:
@@ -98,7 +103,7 @@ def verify_signature(
         raise InvalidSignature("Telnyx public key must be 32 bytes")
     if len(signature) != 64:
         raise InvalidSignature("signature must be 64 bytes")
-    signed = timestamp.strip().encode("ascii") + b"|" + raw_body
+    signed = timestamp.encode("ascii") + b"|" + raw_body
     try:
         VerifyKey(key).verify(signed, signature)
     except BadSignatureError:
@@ -148,6 +153,11 @@ def parse_event(payload: Any) -> TelnyxEvent | None:
         - ``call.initiated`` / ``call.answered`` / ``call.hangup`` -> ``TelnyxCallEvent``;
         - any other event type -> None (acknowledge and ignore).
 
+        Event, message and call ids longer than the id columns (``messaging.models.ID_LENGTH``)
+        are shortened stably (``app.untrusted.fit``); error codes are cut to
+        ``ERROR_CODE_LENGTH``. Strings are taken as given: clean them first
+        (``app.untrusted.load_json`` does).
+
     Raises:
         MalformedPayload: not an object, no ``data`` object, no ``event_type``/``id``, no
             ``payload`` object, or a ``message.received`` without from/to numbers.
@@ -173,7 +183,7 @@ def _event_id(data: Mapping[str, Any]) -> str:
     event_id = data.get("id")
     if not isinstance(event_id, str) or not event_id:
         raise MalformedPayload("Telnyx webhook has no data.id")
-    return event_id
+    return fit(event_id, ID_LENGTH)
 
 
 def _inner(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -189,11 +199,11 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or past year 9999 once in UTC
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def _number(party: Any) -> str | None:
@@ -243,7 +253,9 @@ def _parse_received(data: Mapping[str, Any]) -> InboundMessage:
     return InboundMessage(
         carrier=PROVIDER,
         event_id=event_id,
-        carrier_message_id=message_id if isinstance(message_id, str) and message_id else event_id,
+        carrier_message_id=fit(message_id, ID_LENGTH)
+        if isinstance(message_id, str) and message_id
+        else event_id,
         from_number=from_number,
         to_number=to_number,
         body=text if isinstance(text, str) else "",
@@ -267,12 +279,12 @@ def _parse_status(data: Mapping[str, Any]) -> StatusUpdate:
     errors = inner.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
         raw_code = errors[0].get("code")
-        code = str(raw_code) if raw_code not in (None, "") else None
+        code = str(raw_code)[:ERROR_CODE_LENGTH] if raw_code not in (None, "") else None
         title = errors[0].get("title")
         detail = title if isinstance(title, str) and title else None
     return StatusUpdate(
         carrier=PROVIDER,
-        carrier_message_id=message_id,
+        carrier_message_id=fit(message_id, ID_LENGTH),
         status=status,
         error_code=code,
         error_detail=detail,
@@ -287,11 +299,15 @@ def _parse_call(data: Mapping[str, Any], event_type: str) -> TelnyxCallEvent:
         value = inner.get(key)
         return value if isinstance(value, str) and value else None
 
+    def call_id(key: str) -> str | None:
+        value = text(key)
+        return fit(value, ID_LENGTH) if value is not None else None
+
     return TelnyxCallEvent(
         event_type=event_type,
         event_id=event_id,
-        call_session_id=text("call_session_id"),
-        call_control_id=text("call_control_id"),
+        call_session_id=call_id("call_session_id"),
+        call_control_id=call_id("call_control_id"),
         direction=text("direction"),
         from_number=_number(inner.get("from")),
         to_number=_number(inner.get("to")),

@@ -24,6 +24,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.untrusted import clean_text, fit
 from messaging.base import (
     InboundMessage,
     Media,
@@ -34,6 +35,7 @@ from messaging.base import (
     StatusUpdate,
 )
 from messaging.errors import InvalidSignature, MalformedPayload
+from messaging.models import ERROR_CODE_LENGTH, ID_LENGTH
 from messaging.phones import mask
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,10 @@ def _values(form: FormData, key: str) -> list[str]:
 
 
 def _first(form: FormData, key: str) -> str | None:
+    """The first value of ``key``, cleaned of NUL and lone surrogates (``clean_text``): the
+    parsers read the form through here, the signature check reads it as sent."""
     values = _values(form, key)
-    return values[0] if values else None
+    return clean_text(values[0]) if values else None
 
 
 def _required(form: FormData, key: str, what: str) -> str:
@@ -139,11 +143,14 @@ def parse_inbound(form: FormData) -> InboundMessage:
         ``InboundMessage`` with ``MessageSid`` as both ``event_id`` and ``carrier_message_id``
         (Twilio retries re-send the same SID) and ``received_at=None`` (Twilio sends no time).
 
+        Values are cleaned of NUL and lone surrogates; a SID longer than the id columns is
+        shortened stably (``app.untrusted.fit``), so a retry still dedupes.
+
     Raises:
         MalformedPayload: ``MessageSid``, ``From`` or ``To`` missing, ``NumMedia`` not a
             non-negative integer, or a ``MediaUrl{N}`` it announces missing.
     """
-    sid = _required(form, "MessageSid", "SMS webhook")
+    sid = fit(_required(form, "MessageSid", "SMS webhook"), ID_LENGTH)
     from_number = _required(form, "From", "SMS webhook")
     to_number = _required(form, "To", "SMS webhook")
     raw_count = _first(form, "NumMedia") or "0"
@@ -180,7 +187,8 @@ def parse_status(form: FormData) -> StatusUpdate:
             ``ErrorCode`` (and sometimes ``ErrorMessage``) on failures.
 
     Returns:
-        ``StatusUpdate`` with Twilio's status word and error code unchanged.
+        ``StatusUpdate`` with Twilio's status word unchanged, the SID fitted to ``ID_LENGTH``
+        and the error code cut to ``ERROR_CODE_LENGTH`` (values cleaned like the others).
 
     Raises:
         MalformedPayload: no message SID or no status.
@@ -191,11 +199,12 @@ def parse_status(form: FormData) -> StatusUpdate:
     status = _first(form, "MessageStatus") or _first(form, "SmsStatus")
     if not status:
         raise MalformedPayload("Twilio status callback has no MessageStatus")
+    code = _first(form, "ErrorCode")
     return StatusUpdate(
         carrier=PROVIDER,
-        carrier_message_id=sid,
+        carrier_message_id=fit(sid, ID_LENGTH),
         status=status,
-        error_code=_first(form, "ErrorCode") or None,
+        error_code=code[:ERROR_CODE_LENGTH] if code else None,
         error_detail=_first(form, "ErrorMessage") or None,
     )
 
@@ -207,15 +216,16 @@ def parse_dial_action(form: FormData) -> MissedCall | None:
         form: POST form with ``CallSid``, ``From``, ``To``, ``DialCallStatus``.
 
     Returns:
-        ``MissedCall`` (event id = ``CallSid``) when ``DialCallStatus`` is no-answer, busy,
-        failed or canceled; None when the forwarded call was answered ("completed",
-        "answered") or the status is unknown. ``From`` may be a non-number such as
-        "anonymous"; deciding whether a text-back is possible is the caller's job.
+        ``MissedCall`` (event id = ``CallSid``, fitted to ``ID_LENGTH``) when
+        ``DialCallStatus`` is no-answer, busy, failed or canceled; None when the forwarded
+        call was answered ("completed", "answered") or the status is unknown. ``From`` may be
+        a non-number such as "anonymous"; deciding whether a text-back is possible is the
+        caller's job.
 
     Raises:
         MalformedPayload: ``CallSid``, ``From``, ``To`` or ``DialCallStatus`` missing.
     """
-    call_sid = _required(form, "CallSid", "dial action")
+    call_sid = fit(_required(form, "CallSid", "dial action"), ID_LENGTH)
     from_number = _required(form, "From", "dial action")
     to_number = _required(form, "To", "dial action")
     status = _required(form, "DialCallStatus", "dial action").strip().lower()

@@ -2,7 +2,9 @@
 ``/webhooks/twilio/voice`` and its ``<Dial action>`` callback ``/webhooks/twilio/voice/status``.
 
 Each route verifies the carrier's signature first (401/403 on failure, nothing stored; 503 when
-the carrier's secret is unset), parses (400 on a malformed body, logged), and hands the parsed
+the carrier's secret is unset), parses (400 on a malformed body, logged: invalid or deeply
+nested JSON too; NUL bytes and lone surrogates are cleaned from a signed event, never a reason
+to lose it; bodies are capped before they are read by ``create_app``), and hands the parsed
 event to the :class:`CarrierHandlers` the app registered with :func:`install` (the flows in
 ``app/flows``: a text is stored before the route acknowledges). Signature schemes:
 shared/reference/protocols.md (Telnyx Ed25519, Twilio HMAC-SHA1).
@@ -11,7 +13,6 @@ shared/reference/protocols.md (Telnyx Ed25519, Twilio HMAC-SHA1).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,11 @@ import structlog
 from flask import Blueprint, Flask, Response, current_app, request
 
 from app.settings import Settings
+from app.untrusted import UntrustedJSON, clean_text, fit, load_json
 from messaging import telnyx, twilio
 from messaging.base import InboundMessage, MissedCall, StatusUpdate
 from messaging.errors import InvalidSignature, MalformedPayload
+from messaging.models import ID_LENGTH
 from messaging.phones import mask
 
 log = structlog.get_logger(__name__)
@@ -105,8 +108,8 @@ def telnyx_webhook() -> Response:
         log.warning("telnyx_bad_signature", reason=str(exc))
         return _plain(401, "invalid signature")
     try:
-        event = telnyx.parse_event(json.loads(raw))
-    except (json.JSONDecodeError, UnicodeDecodeError, MalformedPayload) as exc:
+        event = telnyx.parse_event(load_json(raw))
+    except (UntrustedJSON, MalformedPayload) as exc:
         log.warning("telnyx_malformed", reason=str(exc)[:200])
         return _plain(400, "malformed payload")
     if isinstance(event, InboundMessage):
@@ -182,9 +185,9 @@ def twilio_voice() -> Response:
         return checked
     form = checked
     handlers = _handlers()
-    call_sid = (form.get("CallSid") or "").strip()
-    caller = (form.get("From") or "").strip()
-    to = (form.get("To") or "").strip()
+    call_sid = fit(clean_text(form.get("CallSid") or "").strip(), ID_LENGTH)
+    caller = clean_text(form.get("From") or "").strip()
+    to = clean_text(form.get("To") or "").strip()
     if not call_sid or not to:
         log.warning("twilio_voice_malformed", has_sid=bool(call_sid), has_to=bool(to))
         return _plain(400, "malformed payload")

@@ -25,8 +25,10 @@ from square.environment import SquareEnvironment
 from square.requests.checkout_options import CheckoutOptionsParams
 from square.utils.webhooks_helper import verify_signature as _sdk_verify_signature
 
+from app.untrusted import fit
 from app.vendor_http import is_transient_status
 from payments.base import PaymentError, PaymentLink, Refund
+from payments.models import EVENT_ID_LENGTH, EVENT_TYPE_LENGTH
 
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 """The HTTP header that carries Square's webhook signature."""
@@ -453,7 +455,9 @@ def parse_event(payload: Any) -> SquareEvent:
             "data": {"type": "payment", "id": ..., "object": {"payment": {...}}}}``.
 
     Returns:
-        The parsed event; money in the smallest currency unit (cents).
+        The parsed event; money in the smallest currency unit (cents). An ``event_id`` or
+        ``type`` longer than its :class:`~payments.models.PaymentEvent` column is shortened
+        stably (``app.untrusted.fit``), so the event is stored and a redelivery still dedupes.
 
     Raises:
         MalformedEvent: ``payload`` is not an object; ``event_id`` or ``type`` is missing;
@@ -468,6 +472,7 @@ def parse_event(payload: Any) -> SquareEvent:
     event_type = _opt_str(payload, "type", "event")
     if event_id is None or event_type is None:
         raise MalformedEvent("a Square event needs event_id and type")
+    event_id, event_type = fit(event_id, EVENT_ID_LENGTH), fit(event_type, EVENT_TYPE_LENGTH)
     if event_type in _PAYMENT_TYPES:
         where = "data.object.payment"
         payment = _data_object(payload, "payment")

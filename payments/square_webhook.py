@@ -3,15 +3,16 @@
 The signature is HMAC-SHA256 over the notification URL (``PUBLIC_BASE_URL`` + path) and the
 raw body (https://developer.squareup.com/docs/webhooks/step3validate): 401 on a bad one,
 nothing stored; 503 while ``SQUARE_WEBHOOK_SIGNATURE_KEY`` is unset; 400 for a malformed
-body, logged. Each event is stored by its id before it is applied and marked processed only
-once the app's handler returned, so Square's redelivery (it retries on non-2xx) applies an
-event that failed half-way, and applies a processed one never again.
+body (invalid, deeply nested or non-finite JSON), logged. A signed event's strings are cleaned
+of NUL and lone surrogates before it is stored (``app.untrusted.load_json``). Each event is
+stored by its id before it is applied and marked processed only once the app's handler
+returned, so Square's redelivery (it retries on non-2xx) applies an event that failed
+half-way, and applies a processed one never again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from app.db import Database, insert_or_ignore
 from app.settings import Settings
+from app.untrusted import UntrustedJSON, load_json
 from payments import square
 from payments.models import PaymentEvent
 
@@ -69,9 +71,9 @@ def square_webhook() -> Response:
         log.warning("square_bad_signature")
         return _text(401, "invalid signature")
     try:
-        payload = json.loads(raw)
+        payload = load_json(raw)
         event = square.parse_event(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError, square.MalformedEvent) as exc:
+    except (UntrustedJSON, square.MalformedEvent) as exc:
         log.warning("square_malformed", reason=str(exc)[:200])
         return _text(400, "malformed payload")
     with handlers.db.session() as session:

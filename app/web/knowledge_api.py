@@ -20,7 +20,6 @@ otherwise. Errors are ``{"error": "...", "problems": [...]}``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -29,6 +28,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.context import AppContext
 from app.db import utcnow
+from app.untrusted import UntrustedJSON, load_json
 from knowledge.apikeys import find_key
 from knowledge.clinic_file import ClinicFileError, parse_clinic_file
 from knowledge.key_scope import KeyScopeError, check_key_scope
@@ -50,6 +50,8 @@ log = structlog.get_logger(__name__)
 bp = Blueprint("knowledge_api", __name__)
 
 Answer = tuple[Response, int]
+#: Nesting accepted by :func:`_json_object`: anything the JSON decoder itself can take.
+_DECODER_DEPTH = 100_000
 
 
 class _Refused(Exception):
@@ -111,7 +113,9 @@ def _authenticate(ctx: AppContext, clinic_id: str) -> str:
 
 
 def _json_object() -> dict[str, Any]:
-    """The request body as a JSON object, read only up to :data:`MAX_BODY_BYTES`."""
+    """The request body as a JSON object, read only up to :data:`MAX_BODY_BYTES` (``create_app``
+    gives this route that cap instead of the app's 1 MiB: clinic files may be larger than a
+    webhook), its strings cleaned of NUL and lone surrogates (:func:`app.untrusted.load_json`)."""
     too_large = f"body too large: at most {MAX_BODY_BYTES} bytes"
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise _Refused(413, too_large)
@@ -119,11 +123,11 @@ def _json_object() -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise _Refused(413, too_large)
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # Only nesting the decoder cannot take is refused here: the clinic-file parser names
+        # a file nested past its own MAX_DEPTH in a clearer 422.
+        data = load_json(raw, max_depth=_DECODER_DEPTH)
+    except UntrustedJSON as exc:
         raise _Refused(400, f"malformed JSON: {exc}") from exc
-    except RecursionError:  # the decoder recurses once per level of nesting
-        raise _Refused(400, "malformed JSON: nested too deep for a clinic file") from None
     if not isinstance(data, dict):
         raise _Refused(400, 'the body must be a JSON object: a clinic file or {"documents": [...]}')
     return data

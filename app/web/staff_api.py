@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from app.context import AppContext
 from app.flows.staff import resume_ai, staff_send
+from app.untrusted import UntrustedJSON, load_json
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 
@@ -136,7 +137,10 @@ def reply(clinic_id: str, conversation_id: int) -> Any:
         return _error(401, "a valid API key for this clinic is required")
     if _conversation(ctx, clinic_id, conversation_id) is None:
         return _error(404, "no such conversation")
-    body = request.get_json(silent=True)
+    try:  # cleaned of NUL and lone surrogates; deeply nested JSON is refused
+        body = load_json(request.get_data(cache=False)) if request.is_json else None
+    except UntrustedJSON:
+        body = None
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         return _error(400, 'send JSON {"text": "..."} with a non-empty text')
