@@ -162,7 +162,8 @@ class Deposit(Base):
     payment_link_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     payment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    refund_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Square refund ids are 73 characters (``{payment_id}_{suffix}``): room for them.
+    refund_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -233,3 +233,27 @@ def test_recorded_status_migration_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_recorded_status_migration_on_postgres(pg_schema_url: str) -> None:
     _recorded_status_round_trip(pg_schema_url)
+
+
+#: A real Square refund id (73 characters), from Square's ``refund.updated`` example.
+SQUARE_REFUND_ID = "KkAkhdMsgzn59SM8A89WgKwekxLZY_ptNBVqHYxt5gAdfcobBe4u1AZsXhoz06KTtuq9Ls24P"
+
+
+@pytest.mark.postgres
+def test_a_real_square_refund_id_fits_after_0008_and_the_downgrade_runs(pg_schema_url: str) -> None:
+    upgrade(pg_schema_url)
+    db = Database(pg_schema_url)
+    try:
+        with db.engine.begin() as conn:
+            width = conn.execute(
+                text(
+                    "SELECT character_maximum_length FROM information_schema.columns "
+                    "WHERE table_name = 'deposits' AND column_name = 'refund_id' "
+                    "AND table_schema = current_schema()"
+                )
+            ).scalar()
+        assert width is not None and width >= len(SQUARE_REFUND_ID) == 73
+        command.downgrade(alembic_config(pg_schema_url), "0007")
+        upgrade(pg_schema_url)
+    finally:
+        db.dispose()
