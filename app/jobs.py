@@ -136,8 +136,9 @@ class RQQueue:
     RQ stores the job function by its import path (https://python-rq.org/docs/jobs/); we
     enqueue :func:`rq_entry` with the real job function as its first argument, so the worker
     runs it against the context it built at start-up (:func:`set_worker_context`). Failed jobs
-    are retried by RQ (:data:`RETRY_INTERVALS`, through RQ's scheduler, which ``frontdesk
-    worker`` runs). Whatever RQ drops, the sweeper finds again from the database rows.
+    are retried by RQ (:data:`RETRY_INTERVALS`: RQ parks them in its scheduled registry and
+    every worker moves them back when due, :meth:`release_scheduled`). Whatever RQ drops, the
+    sweeper finds again from the database rows.
 
     Delayed jobs (:meth:`enqueue_in`, the burst window) do not use RQ's scheduler
     (https://python-rq.org/docs/scheduling/): it keeps due times in whole seconds and polls
@@ -190,6 +191,34 @@ class RQQueue:
         for raw in due:
             self._release(raw)
         return len(due)
+
+    def release_scheduled(self, now: float | None = None, limit: int = 100) -> int:
+        """Move RQ's scheduled jobs now due (its retries, :meth:`retry_later`) onto the queue.
+
+        This is the work RQ's scheduler process does (``RQScheduler.enqueue_scheduled_jobs``,
+        https://python-rq.org/docs/scheduling/), done instead by a thread of every worker: a
+        thread dies with its worker, while RQ's scheduler child outlived a SIGKILLed worker and
+        kept the scheduler lock, so retries stalled until RQ's maintenance freed it (issue 11).
+        Ids are taken from RQ's ``ScheduledJobRegistry`` sorted set atomically (the same Lua
+        pop as :meth:`release_due`), so two workers never enqueue one job twice. Returns how
+        many were enqueued.
+        """
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+        from rq.registry import ScheduledJobRegistry
+
+        registry = ScheduledJobRegistry(queue=self.queue)
+        due = self._pop_due(keys=[registry.key], args=[time.time() if now is None else now, limit])
+        enqueued = 0
+        for raw in due:
+            job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            try:
+                job = Job.fetch(job_id, connection=self.redis)
+            except NoSuchJobError:  # expired meanwhile: the sweeper finds its rows again
+                continue
+            self.queue.enqueue_job(job)
+            enqueued += 1
+        return enqueued
 
     def _release(self, raw: bytes | str) -> None:
         """Enqueue one due entry on its own: an entry that cannot be read (a job renamed since

@@ -1,11 +1,13 @@
 """``frontdesk worker``: an RQ worker plus the periodic sweeper (hold expiry, retries).
 
 Uses RQ's ``SimpleWorker`` (no fork per job) so the database pool built at start-up is
-reused safely (https://python-rq.org/docs/workers/), with RQ's scheduler on so RQ's retry
-intervals run (https://python-rq.org/docs/scheduling/, https://python-rq.org/docs/exceptions/).
-Burst-coalesced turns wait in frontdesk's due set instead, which a thread of every worker
-moves onto the queue within :data:`app.jobs.DUE_POLL_SECONDS` of their time
-(:meth:`app.jobs.RQQueue.release_due`; RQ's scheduler has whole-second resolution).
+reused safely (https://python-rq.org/docs/workers/), and no RQ scheduler process: a thread of
+every worker moves both frontdesk's delayed jobs (burst-coalesced turns,
+:meth:`app.jobs.RQQueue.release_due`, within :data:`app.jobs.DUE_POLL_SECONDS`) and RQ's
+retries (:meth:`app.jobs.RQQueue.release_scheduled`) onto the queue. A thread dies with its
+worker; RQ's scheduler child survived a SIGKILLed worker holding the scheduler lock, and
+retries stalled until RQ's maintenance freed it. Any live worker takes the schedule at its
+next poll.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ def _sweeper(ctx: AppContext, stop: threading.Event) -> None:
 
 
 def _release_due(jobs: RQQueue, stop: threading.Event) -> None:
-    """Every ``DUE_POLL_SECONDS``, move the delayed jobs now due onto the RQ queue."""
+    """Every ``DUE_POLL_SECONDS``, move the delayed jobs and RQ retries now due onto the RQ
+    queue."""
     while not stop.wait(DUE_POLL_SECONDS):
         try:
             jobs.release_due()
+            jobs.release_scheduled()
         except Exception:  # noqa: BLE001 - Redis away for a moment: the next poll retries
             log.exception("release_due_failed")
             stop.wait(1.0)
@@ -72,7 +76,7 @@ def run_worker() -> int:
     threading.Thread(target=_release_due, args=(jobs, stop), daemon=True).start()
     worker = SimpleWorker([jobs.queue], connection=jobs.redis)
     try:
-        worker.work(with_scheduler=True)
+        worker.work(with_scheduler=False)
     finally:
         stop.set()
     return 0

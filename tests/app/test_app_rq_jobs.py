@@ -140,3 +140,19 @@ def test_an_unreadable_due_entry_never_blocks_the_others(rq_queue: RQQueue) -> N
     assert rq_queue.release_due(now=start + 1) == 3
     assert {tuple(j.args[1:]) for j in rq_queue.queue.get_jobs()} == {(8,), (9,)}
     assert rq_queue.redis.zcard(rq_queue.due_key) == 0
+
+
+def _noop_job(ctx: object) -> None:
+    """A job for the retry test (never run here)."""
+
+
+def test_a_retry_is_taken_back_by_any_worker_once_without_rq_scheduler(rq_queue: RQQueue) -> None:
+    rq_queue.retry_later(_noop_job)  # what a failed send does: RQ parks it as scheduled
+    assert rq_queue.queue.count == 0
+    now = time.time()
+    assert rq_queue.release_scheduled(now=now) == 0  # not due yet
+    later = now + 3600
+    # Two workers polling at once: the job goes back on the queue exactly once.
+    other = RQQueue(rq_queue.redis, rq_queue.queue.name)
+    assert rq_queue.release_scheduled(now=later) + other.release_scheduled(now=later) == 1
+    assert rq_queue.queue.count == 1
