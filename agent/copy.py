@@ -155,6 +155,11 @@ CHECK_WITH_TEAM = (
 )
 
 
+def location(clinic: ClinicFile) -> str:
+    """Where the clinic is: its address from the clinic file."""
+    return f"We're at {clinic.clinic.address}."
+
+
 def off_topic(clinic_name: str) -> str:
     """The reply to a question that is not about the clinic (the weather, the news)."""
     return (

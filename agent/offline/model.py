@@ -6,6 +6,7 @@ from agent.models.base import ChatRequest, ChatResponse
 from agent.offline.changes import ChangePolicy, change_state
 from agent.offline.parser import split_request, tool_results, turns
 from agent.offline.policy import Policy
+from agent.offline.questions import answer_each, split_questions
 from agent.offline.state import dialog_state
 
 
@@ -38,6 +39,11 @@ class OfflineModel:
         policy = Policy(
             clinic, now_local, state, ChangePolicy(clinic, now_local, changed, state.offers)
         )
+        questions = split_questions(parts.text)
+        if len(questions) > 1:  # answer every question, each as if it came alone
+            return answer_each(
+                questions, policy.on_text, policy.after_tools, tool_results(parts.turn)
+            )
         if parts.turn:
             return policy.after_tools(parts.text, tool_results(parts.turn))
         return policy.on_text(parts.text)

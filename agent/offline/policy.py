@@ -9,6 +9,7 @@ from :mod:`agent.copy` and states only what the clinic records or a tool returne
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +170,8 @@ class Policy:
             return say(copy.greeting(clinic.clinic.name))
         if intents.thanks and not intents.is_question:
             return say(copy.THANKS)
+        if intents.asks_location and _only_where(r.text) and clinic.clinic.address:
+            return say(copy.location(clinic))
         if intents.asks_location or intents.is_question or len(r.text.split()) >= 3:
             return call("search_knowledge", query=r.text)
         return say(copy.FALLBACK_UNDERSTOOD)
@@ -220,6 +223,21 @@ class Policy:
             # the weather, the news: nothing for the team to check, so no promise to
             return say(copy.off_topic(self.clinic.clinic.name))
         return say(knowledge_reply(self.clinic, result, text))
+
+
+_WHERE = re.compile(
+    r"\b(?:where (?:are|r|is) (?:you|u|yall|the (?:office|clinic|spa))(?: located| at)?|"
+    r"wheres (?:the|your|ur) (?:office|clinic|spa|place)|(?:what is|whats) (?:the|your|ur) "
+    r"address|address|location|located)\b"
+)
+
+
+def _only_where(text: str) -> bool:
+    """The text asks where the clinic is, and nothing narrower (parking, which floor)."""
+    lowered = text.lower()
+    return bool(_WHERE.search(lowered)) and not re.search(
+        r"\b(?:park|parking|floor|suite|building|entrance|elevator|bus|train|garage)\b", lowered
+    )
 
 
 def _days_of(when: TimePreference | None) -> set[int] | None:
