@@ -31,9 +31,15 @@ SWEEP_SECONDS = 30
 
 
 def _sweeper(ctx: AppContext, stop: threading.Event) -> None:
-    """Every ``SWEEP_SECONDS``, enqueue one ``run_due`` for all workers (Redis ``SET NX``)."""
+    """Every ``SWEEP_SECONDS``, enqueue one ``run_due`` for all workers (Redis ``SET NX``).
+
+    The first sweep is a second after start, not a full interval: a worker started to replace
+    a killed one picks up the texts the dead one left at once (the ``SET NX`` keeps it to one
+    sweep per interval however many workers restart)."""
     redis = ctx.redis
-    while not stop.wait(SWEEP_SECONDS):
+    wait = 1.0
+    while not stop.wait(wait):
+        wait = SWEEP_SECONDS
         if redis.set("frontdesk:sweeper", "1", nx=True, ex=SWEEP_SECONDS - 1):
             ctx.jobs.enqueue(run_due)
 

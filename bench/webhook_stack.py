@@ -2,7 +2,9 @@
 
 The bench reaches frontdesk only from outside: gunicorn serving the web app, the ``frontdesk``
 console script (``db upgrade``, ``seed``, ``worker``) run from this tree, signed HTTP webhooks,
-and SQL on the tables it writes. Every name it depends on is in the block just below.
+and SQL on the tables it writes. Every name it depends on is in the block just below. The one
+exception is the durability run's workers, ``bench/fault_worker.py``, which wrap steps of a turn
+inside the worker process to kill it there; the names they reach are in that module's block.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _MODULE, _, _FUNC = (
 ).partition(":")
 FRONTDESK = [sys.executable, "-c", f"import sys; from {_MODULE} import {_FUNC} as m; "
              "sys.exit(m(sys.argv[1:]))"]  # fmt: skip
+#: The same console script under ``bench/fault_worker.py`` (the kill run's workers).
+FAULT_WORKER = [sys.executable, "-m", "bench.fault_worker", f"{_MODULE}:{_FUNC}"]
 WEBHOOK_PATH = "/webhooks/telnyx"
 HEALTH_PATH = "/healthz"
 CLINIC_FILE = ROOT / "testdata" / "demo-clinic.json"
@@ -218,13 +222,19 @@ class Stack:
         while len(self.workers) < self.args.workers:
             self.workers.append(self.start_worker())
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self, fault: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``frontdesk worker`` in a process group of its own (its pid is the group's).
+
+        With ``fault`` (``BENCH_KILL_*`` variables), the worker runs under
+        ``bench/fault_worker.py`` with those added to its environment.
+        """
         # Workers run at lower CPU priority (as a deployment gives the web tier its own cores
         # or precedence): on a 2-core box otherwise agent turns starve the acknowledgements.
         nice = ["nice", "-n", str(self.args.worker_nice)] if self.args.worker_nice else []
+        entry = FRONTDESK if fault is None else FAULT_WORKER
         return subprocess.Popen(
-            [*nice, *FRONTDESK, "worker"], env=self.env, cwd=ROOT, stdout=self.logs,
-            stderr=self.logs, start_new_session=True,
+            [*nice, *entry, "worker"], env={**self.env, **(fault or {})}, cwd=ROOT,
+            stdout=self.logs, stderr=self.logs, start_new_session=True,
         )  # fmt: skip
 
     def kill_worker(self, index: int) -> None:

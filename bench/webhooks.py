@@ -2,7 +2,8 @@
 
 Usage: ``.venv/bin/python bench/webhooks.py [--only floor,rates,textback,latency,durability,turns]
 [--seconds 5] [--rates 50,100,200] [--turns 1000] [--burst 4] [--durability 10000]
-[--workers 2] [--deadline 900]``. Quick run: ``--only floor,latency,turns --seconds 3 --turns 200``.
+[--kills 120] [--workers 2] [--deadline 900]``. Quick run: ``--only floor,latency,turns --seconds
+3 --turns 200``; the kill run alone: ``--only durability --durability 2000 --kills 120``.
 
 Starts, on 127.0.0.1: gunicorn (``--web-workers`` x ``--threads`` gthread) serving frontdesk's
 web app, and ``--workers`` ``frontdesk worker`` processes (RQ with scheduler and sweeper), all
@@ -22,8 +23,12 @@ The clinic's burst window is ``--burst`` seconds. Parts, in this order:
 - latency: ``--latency-rate`` patients a second for ``--seconds``, each sending
   ``--burst-texts`` texts ``--burst-gap`` s apart: per turn, reply ``sent_at`` minus (the
   newest text of that turn's burst ``created_at`` + the window), p50/p99 (offline model).
-- durability: ``--durability`` webhooks with about 10% duplicates, worker 0 SIGKILLed (its
-  whole process group) halfway and restarted; stored / answered / answered twice / lost.
+- durability: ``--durability`` webhooks (about 10% duplicates) while workers are SIGKILLed
+  (whole process group) at least ``--kills`` times, by themselves at random steps of a turn
+  (``--kill-p``, ``bench/fault_worker.py``) and from outside at random moments
+  (``--kill-every``), each restarted at once: stored / answered / answered twice / lost, how
+  long killed turns took to be answered, how long until the schedule is served again
+  (``bench/durability.py``).
 - turns: workers stopped, clinic re-seeded with a 0 s burst window, web tier restarted,
   ``--turns`` texts from distinct patients stored (and their jobs queued), then ``--workers``
   workers started: turns per second from the first turn's start (inbound ``processed_at``) to
@@ -37,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import signal
 import sys
 import threading
@@ -50,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, text  # noqa: E402
 
+from bench import durability  # noqa: E402
 from bench.webhook_stack import (  # noqa: E402
     BARE_APP,
     Firer,
@@ -229,70 +234,6 @@ def latency_run(args: argparse.Namespace, engine: Engine, firer: Firer) -> Resul
     return out
 
 
-def durability_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer: Firer) -> bool:
-    total = args.durability
-    unique = int(total / 1.1)
-    events = [(str(uuid.uuid4()), f"+1513{i:07d}") for i in range(unique)]
-    plan = list(events) + random.Random(7).choices(events, k=total - unique)
-    random.Random(8).shuffle(plan)
-    bodies = [message_body(eid, sender, "do you have anything thursday") for eid, sender in plan]
-
-    def kill_and_restart() -> None:
-        stack.kill_worker(0)
-        threading.Timer(2.0, lambda: stack.workers.__setitem__(0, stack.start_worker())).start()
-
-    started = time.monotonic()
-    results = firer.fire(bodies, args.durability_rate, on_half=kill_and_restart)
-    acked = {plan[i][0] for i, (status, _, _) in enumerate(results) if status == 200}
-    fired = time.monotonic() - started
-    time.sleep(2.5)  # the restart timer has run
-    wait_answered(engine, time.monotonic() + args.deadline)
-    with engine.connect() as conn:
-
-        def one(sql: str) -> int:
-            return int(conn.execute(text(sql)).scalar() or 0)
-
-        stored = set(
-            conn.execute(
-                text("SELECT carrier_event_id FROM messages WHERE direction='in'")
-            ).scalars()
-        )
-        answered = one(
-            "SELECT count(DISTINCT i.id) FROM messages i JOIN messages o ON "
-            "o.conversation_id=i.conversation_id AND o.direction='out' "
-            "AND o.status IN ('sent','recorded') WHERE i.direction='in' AND i.status='processed'"
-        )
-        twice = one(
-            "SELECT count(*) FROM (SELECT conversation_id FROM messages WHERE "
-            "direction='out' AND kind='reply' GROUP BY conversation_id "
-            "HAVING count(DISTINCT created_at) > 1) t"
-        )
-        unanswered = one(
-            "SELECT count(*) FROM messages i WHERE i.direction='in' AND i.status='processed' "
-            "AND NOT EXISTS (SELECT 1 FROM messages o WHERE "
-            "o.conversation_id=i.conversation_id AND o.direction='out')"
-        )
-        pending = one(
-            "SELECT (SELECT count(*) FROM messages WHERE direction='in' AND "
-            "status='received') + (SELECT count(*) FROM messages WHERE direction='out' "
-            "AND status='queued')"
-        )
-    lost = len(acked - stored) + unanswered
-    print(
-        f"durability: {total} webhooks ({total - unique} duplicates) in {fired:.0f} s, worker 0 "
-        f"SIGKILLed at the halfway mark and restarted 2 s later\n"
-        f"  acknowledged 200: {len(results) - sum(1 for r in results if r[0] != 200)}  "
-        f"stored inbound: {len(stored)} (unique events {unique})  answered: {answered}  "
-        f"answered twice: {twice}  lost: {lost}  still queued (texts or replies, not lost) at "
-        f"the deadline: {pending}  (all answered {time.monotonic() - started:.0f} s after the "
-        f"first webhook)",
-        flush=True,
-    )
-    # Every durability event stored (the earlier runs' texts are in ``stored`` too).
-    all_stored = not ({event_id for event_id, _ in events} - stored)
-    return lost == 0 and twice == 0 and pending == 0 and all_stored
-
-
 def turns_run(args: argparse.Namespace, stack: Stack, engine: Engine, firer: Firer) -> Results:
     """Offline turns per second with ``--workers`` workers on a pre-stored batch, window 0."""
     started = time.monotonic()
@@ -395,7 +336,11 @@ def parse_args() -> argparse.Namespace:
     add("--burst", type=float, default=4.0, help="clinic burst window (s)")
     add("--port", type=int, default=8765, help="frontdesk's port; the floor uses the next")
     add("--answer-timeout", type=float, default=120)
+    add("--kills", type=int, default=120, help="durability: kill workers this many times")
+    add("--kill-p", type=float, default=0.02, help="durability: self-kill chance per turn step")
+    add("--kill-every", type=float, default=3.0, help="durability: mean s between outside kills")
     add("--deadline", type=float, default=900, help="durability: wait for answers this long")
+    add("--schedule-wait", type=float, default=120, help="durability: then for RQ's schedule")
     args = parser.parse_args()
     args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(args.parts) - set(PARTS)
@@ -441,7 +386,7 @@ def main() -> int:
         if "latency" in args.parts:
             results["latency"] = latency_run(args, engine, firer)
         if "durability" in args.parts and args.durability:
-            ok = durability_run(args, stack, engine, firer)
+            ok = durability.run(args, stack, engine, firer)
         if "turns" in args.parts:
             results["turns"] = turns_run(args, stack, engine, firer)
         summary(args, results)
