@@ -491,4 +491,9 @@ def execute(deps: AgentDeps, name: str, arguments: dict[str, Any]) -> str:
     except EMRError as exc:
         log.warning("tool_emr_error", tool=name, error=type(exc).__name__)
         result = {"error": "the calendar could not be reached right now"}
+    except Exception as exc:  # noqa: BLE001 - a broken tool is told to the model, as text
+        # (a service removed by a re-seed while its offers stood raised KeyError here and the
+        # whole turn failed); the model says so or hands off, and nothing is lost.
+        log.warning("tool_failed", tool=name, error=type(exc).__name__)
+        result = {"error": f"{name} failed ({type(exc).__name__}); apologise and hand off to staff"}
     return json.dumps(result, default=str)

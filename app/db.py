@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,8 +69,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: foreign keys on, WAL journal, a 30 s busy timeout, and ``BEGIN IMMEDIATE`` for
     every transaction so concurrent writers queue instead of failing mid-transaction
     (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
-    Postgres: a pre-pinged pool. Both hide bound parameters from error messages and logs:
-    they are phone numbers and message texts (patient data).
+    Postgres: a pre-pinged pool, and the server's error details (which quote row values)
+    dropped (:func:`_drop_row_values`). Both hide bound parameters from error messages and
+    logs: they are phone numbers and message texts (patient data).
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
@@ -92,7 +94,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, hide_parameters=True, **kwargs)
+    engine = create_engine(url, hide_parameters=True, **kwargs)
+    event.listen(engine, "handle_error", _drop_row_values)
+    return engine
+
+
+#: Postgres error details that quote a row's values ("Failing row contains (...)", "Key
+#: (phone)=(+1512...) already exists"): https://www.postgresql.org/docs/current/protocol-error-fields.html
+_DETAIL = re.compile(r"\n?DETAIL:.*", re.DOTALL)
+
+
+def _drop_row_values(context: Any) -> None:
+    """Strip the ``DETAIL`` of a Postgres error before anything prints it: ``hide_parameters``
+    hides SQLAlchemy's copy of the values, but the server's own message repeats them (a
+    patient's number and words). The driver's structured fields (``diag``: constraint name,
+    SQLSTATE) stay for code that needs them."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            exc.args = (_DETAIL.sub("", exc.args[0]), *exc.args[1:])
 
 
 class Database:

@@ -13,7 +13,7 @@ from agent.engine import run_turn
 from agent.models.base import ChatRequest, ChatResponse, ModelError
 from agent.models.scripted import ScriptedModel, call, say
 from agent.store import AgentStep, AgentTurn
-from agent.tools import AgentDeps
+from agent.tools import AgentDeps, execute
 from app.context import AppContext
 from app.flows.staff import alert_staff, handoff
 from booking.models import Appointment, Deposit
@@ -135,3 +135,26 @@ def test_markdown_is_stripped_from_replies(
     assert result.replies == ["Botox is $13/unit. Site: https://glowmedspa.example.com"]
     with ctx.db.session() as s:
         assert s.execute(select(AgentStep.role)).scalars().all() == ["user", "assistant"]
+
+
+def test_a_tool_that_breaks_is_told_to_the_model_as_text_and_nothing_is_lost(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    """Offers stood for a service, then a re-seed removed it: holding one used to raise a
+    KeyError out of the turn; now the model reads the failure and answers."""
+    ctx = make_ctx(database_url)
+    deps = _deps(ctx, demo_clinic)
+    shown = json.loads(
+        execute(deps, "find_slots", {"service_id": "botox", "weekdays": ["thu"], "after": "16:00"})
+    )
+    assert shown.get("slots"), shown
+    deps.clinic = demo_clinic.model_copy(
+        update={"services": [s for s in demo_clinic.services if s.id != "botox"]}
+    )
+    result = json.loads(execute(deps, "hold_slot", {"option": 1}))
+    assert "failed" in result["error"]
+    model = ScriptedModel(
+        [call("hold_slot", option=1), say("Sorry, that didn't work; the team will text you.")]
+    )
+    answer = run_turn(deps, model, "the first one")
+    assert answer.replies == ["Sorry, that didn't work; the team will text you."]
