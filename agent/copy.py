@@ -79,11 +79,12 @@ def medical(
     """
     about = f"about {topic}" if topic else "about this"
     opening = f"Thanks for letting us know {about}." if reported else f"Thanks for asking {about}."
+    # A symptom can get worse before the provider answers; a question cannot.
+    urgent = " If it gets worse or you feel very unwell, call 911." if reported else ""
     return (
         f"{opening} I can't give medical advice by text, so I've passed your "
         f"message to our providers and one will text you back {provider_reply_time(clinic, now)}."
-        " If it gets worse or you feel very unwell, call 911. I'm still here for booking or "
-        "other questions."
+        f"{urgent} I'm still here for booking or other questions."
     )
 
 

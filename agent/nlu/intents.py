@@ -148,7 +148,7 @@ _HOURS = _rx(
 _LOCATION = _rx(
     r"\bwhere (?:are|r|is|s) (?:you|u|yall|ur|your|the (?:office|clinic|spa|place))\b",
     r"\bwheres (?:the|ur|your)\b|\bwhere (?:are you|r u) located\b|\bwhere (?:do|should) i (?:go|park)\b",
-    r"\b(?:address|located|location|parking|park|directions|get there|find you|cross streets?|"
+    r"\b(?:address|addy|addr|located|location|parking|park|directions|get there|find you|cross streets?|"
     r"which building|what building|what suite|which suite|what floor)\b",
 )
 _CANCEL = _rx(

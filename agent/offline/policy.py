@@ -228,7 +228,7 @@ class Policy:
 _WHERE = re.compile(
     r"\b(?:where (?:are|r|is) (?:you|u|yall|the (?:office|clinic|spa))(?: located| at)?|"
     r"wheres (?:the|your|ur) (?:office|clinic|spa|place)|(?:what is|whats) (?:the|your|ur) "
-    r"address|address|location|located)\b"
+    r"address|address|addy|addr|location|located)\b"
 )
 
 

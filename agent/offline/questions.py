@@ -22,7 +22,7 @@ from agent.offline.steps import say
 __all__ = ["answer_each", "split_questions"]
 
 _QUESTION_WORD = (
-    r"(?:do|does|did|is|are|can|could|will|would|should|what|whats|where|wheres|when|how|hows|"
+    r"(?:do|does|did|is|are|r|can|could|will|would|should|what|whats|where|wheres|when|how|hows|"
     r"who|which|why|any|anything)"
 )
 _BREAK = re.compile(
