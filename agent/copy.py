@@ -149,6 +149,8 @@ FALLBACK_UNDERSTOOD = (
     "Sorry, I didn't quite catch that. I can answer questions about our services "
     "or book an appointment. What would you like to do?"
 )
+#: The reply to "let me check with my husband and get back to you".
+NO_RUSH = "No rush! Text us here whenever you're ready and I'll check what's open then."
 OTHER_TIMES = "No problem! What day or time works better for you?"
 CHECK_WITH_TEAM = (
     "Good question! I don't want to guess, so I'll check with the team and "

@@ -30,6 +30,9 @@ _NO_START = _rx(
     r"nvm|never ?mind|pass|im good|im ok|im okay|i(?:m| am) all set)\b",
 )
 _NO_ANY = _rx(
+    r"\bno (?:thanks?|thank you|thank u|ty|thx|way|more)\b|\b(?:absolutely|definitely|def|"
+    r"hell|heck|certainly|totally) (?:not|no)\b|\bnot (?:interested|for me|a chance)\b|"
+    r"\b(?:ill|i will|i(?:ll|d)? have to|gonna) pass\b|\bi dont want (?:it|that|any|to)\b",
     r"\bnone of (?:those|these|them|that)\b",
     r"\bneither\b",
     r"\b(?:doesnt|does not|dont|do not|wont|will not|cant|cannot|can not) (?:work|do|make)\b",
@@ -47,6 +50,12 @@ _YES_START = _rx(
 )
 _YES_EMOJI = re.compile("[\U0001f44d\U0001f44c\u2705\u2714\U0001f64c\U0001f918\U0001f4af]")
 _NO_EMOJI = re.compile("[\U0001f44e\u274c\u2716\U0001f6ab]")
+#: A question after an affirmation ("ok, what about friday", "sure but how much is it").
+_ASKS_MORE = re.compile(
+    r"\b(?:do (?:you|u|yall)|does|did|what|whats|when|where|how|which|who|why|is there|are "
+    r"there|any)\b"
+)
+_MODAL = re.compile(r"\b(?:can|could|would) (?:we|you|u|i)\b")
 _HEDGE = re.compile(r"\b(?:not sure|unsure|maybe|idk|i dont know|dunno|not certain)\b")
 
 
@@ -57,7 +66,10 @@ def yes_no(text: str) -> bool | None:
     is None) or be a whole-message phrase such as ``"none of those work"`` or ``"doesn't
     work"``. Repeated letters are squeezed (``"yesss"``, ``"noooo"``). Refusals are checked
     first, so ``"no that doesn't work"`` is False and ``"not sure"`` is None (a hedge).
-    ``"no problem"`` / ``"no worries"`` are not refusals. A thumbs-up (and ✅ 👌) alone is
+    ``"no problem"`` / ``"no worries"`` are not refusals; a refusal anywhere beats an
+    affirmation (``"perfect, no thanks"``, ``"absolutely not"``), and an affirmation followed
+    by a question (``"ok, do you have any specials?"``) is None: the question is the message.
+    A thumbs-up (and ✅ 👌) alone is
     True; a thumbs-down or ❌ alone is False.
     """
     s = _clean(text)
@@ -71,8 +83,14 @@ def yes_no(text: str) -> bool | None:
         return None
     if _NO_START.search(s) or _NO_ANY.search(s):
         return False
-    if _YES_START.search(s):
-        return True
+    yes = _YES_START.search(s)
+    if yes:
+        # "ok cool, do you have any specials?": the question, not the "ok", is the message
+        # ("yes but can we do 3" asks to change the offer and stays a yes, as before)
+        rest = s[yes.end() :]
+        return (
+            None if _ASKS_MORE.search(rest) or ("?" in text and not _MODAL.search(rest)) else True
+        )
     if len(s.split()) <= 3 and _YES_EMOJI.search(text):
         return True
     return None
@@ -92,6 +110,8 @@ class Intents:
     that names itself ("cancel", "reschedule", "rebook", "my appointment"), as opposed to
     "another day" or "instead", which while slots are on offer ask for other times.
     ``keeps_as_is`` marks dropping a change ("never mind", "keep it", "I'll still make it").
+    ``defers`` marks putting the decision off ("let me check with my husband", "I'll get back
+    to you").
     ``medical_concern`` excludes the plain comfort
     question "does botox hurt". ``emergency`` needs a danger sign (vision change, skin
     turning white/gray/dusky/blue, breathing trouble, severe pain/swelling, chest pain,
@@ -118,6 +138,7 @@ class Intents:
     medical_concern: bool = False
     health_policy: bool = False
     emergency: bool = False
+    defers: bool = False
 
 
 _BOOK = _rx(
@@ -207,6 +228,14 @@ _CHANGE_REQUEST = re.compile(
 )
 
 
+# "let me check with my husband", "I'll get back to you", "let me think about it": not now.
+_DEFER = _rx(
+    r"\b(?:let me|lemme|i(?:ll| will)|i (?:have|need|want) to|i gotta|gotta|need to|have to) "
+    r"(?:\w+ )?(?:check|ask|talk (?:to|with)|see (?:with|what)|think|look at|confirm with|run it "
+    r"by|figure out|sort out)\b",
+    r"\b(?:get|getting) back to (?:you|u|ya|yall)\b|\bthink (?:about it|it over)\b|\bsleep on "
+    r"it\b|\bnot sure yet\b|\b(?:ill|i will) (?:let you know|text (?:you|u) back|reach out)\b",
+)
 _HUMAN = _rx(
     r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |the |some |your )?(?:real |live |actual )?"
     r"(?:person|human|someone|somebody|staff|receptionist|manager|owner|nurse|doctor|people|"
@@ -317,6 +346,7 @@ def detect_intents(text: str) -> Intents:
         medical_concern=medical,
         health_policy=condition and not (symptom or emergency_sign),
         emergency=emergency,
+        defers=bool(_DEFER.search(s)),
     )
 
 

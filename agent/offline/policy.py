@@ -17,7 +17,7 @@ from agent import copy
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents, yes_no
-from agent.nlu.picks import parse_pick
+from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
 from agent.nlu.when import TimePreference, parse_when
@@ -88,6 +88,8 @@ class Policy:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
             return call("search_knowledge", query=text)
+        if intents.defers and not intents.is_question and parse_pick(text, self._options()) is None:
+            return say(copy.NO_RUSH)  # "let me check with my husband": not now, and that is fine
         answer = yes_no(text)
         if check_changes:
             step = self.changes.on_text(text, intents, answer)
@@ -102,6 +104,10 @@ class Policy:
             named_provider=match_provider(text, self.clinic.providers),
         )
         return self._pick_or_clarify(reading) or self._book(reading) or self._converse(reading)
+
+    def _options(self) -> list[Option]:
+        """The standing offers as pick options (empty when none)."""
+        return [option(o) for o in self.state.offers]
 
     def _pick_or_clarify(self, r: _Reading) -> ChatResponse | None:
         """A pick of an offered slot, "which service?", a price, hours, an off-topic day."""
@@ -137,8 +143,11 @@ class Policy:
         state, service = self.state, self._service(r)
         provider_id = r.named_provider or state.provider_id
         known = service or (self.clinic.service(state.service_id) if state.service_id else None)
+        # A price or specials question that mentions "now" or a day asks about money, not a
+        # visit ("ok cool, any specials right now?"): a question is not a commitment.
+        asks_money_only = r.intents.asks_price and not r.intents.wants_booking and service is None
         wants_slots = (
-            r.when is not None
+            (r.when is not None and not asks_money_only)
             or r.intents.wants_booking
             or (r.answer is True and (state.offered_search or bool(state.offers)))
             or (state.asked_service and service is not None)

@@ -180,3 +180,39 @@ def test_detect_intents(text: str, flags: set[str]) -> None:
 )
 def test_extract_name(text: str, name: str | None) -> None:
     assert extract_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        # a refusal anywhere beats an affirmation
+        ("perfect, no thanks", False),
+        ("absolutely not lol", False),
+        ("sure... actually no thank you", False),
+        ("great but i'll pass for now", False),
+        # an affirmation followed by a question: the question is the message
+        ("ok cool, do you guys have any specials right now?", None),
+        ("sounds good, what's the address", None),
+        ("yes please, how long does it take?", None),
+        # asking to change the offer stays a yes, as before
+        ("yes but can we do 3", True),
+        ("ok", True),
+    ],
+)
+def test_refusals_win_and_questions_are_not_commitments(text: str, answer: bool | None) -> None:
+    assert yes_no(text) is answer
+
+
+@pytest.mark.parametrize(
+    ("text", "defers"),
+    [
+        ("let me check with my husband and get back to u", True),
+        ("lemme think about it", True),
+        ("ill let you know tmrw", True),
+        ("need to look at my work schedule first", True),
+        ("the 4pm works", False),
+        ("can you check if thursday is open", False),
+    ],
+)
+def test_deferral(text: str, defers: bool) -> None:
+    assert detect_intents(text).defers is defers
