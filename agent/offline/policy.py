@@ -146,8 +146,17 @@ class Policy:
         # A price or specials question that mentions "now" or a day asks about money, not a
         # visit ("ok cool, any specials right now?"): a question is not a commitment.
         asks_money_only = r.intents.asks_price and not r.intents.wants_booking and service is None
+        # "actually make it a hydrafacial": a correction replaces the service and keeps the
+        # patient's day and time wish
+        corrects = (
+            service is not None
+            and service.id != state.service_id
+            and bool(state.offers or state.preference)
+            and bool(_CORRECTION.search(r.text.lower()))
+        )
         wants_slots = (
-            (r.when is not None and not asks_money_only)
+            corrects
+            or (r.when is not None and not asks_money_only)
             or r.intents.wants_booking
             or (r.answer is True and (state.offered_search or bool(state.offers)))
             or (state.asked_service and service is not None)
@@ -158,10 +167,12 @@ class Policy:
             return None
         if known is None:
             return say(copy.ask_service(self.clinic))
-        same_service = service is None or service.id == state.service_id
+        same_service = service is None or service.id == state.service_id or corrects
         preference = refine(r.when, state.preference if same_service else None) or (
-            state.preference if service is None or state.asked_service else None
+            state.preference if service is None or state.asked_service or corrects else None
         )
+        if corrects and provider_id not in known.provider_ids:
+            provider_id = None  # the earlier provider may not do the new service
         return call("find_slots", **slot_args(known, preference, provider_id))
 
     def _converse(self, r: _Reading) -> ChatResponse:
@@ -234,6 +245,10 @@ class Policy:
         return say(knowledge_reply(self.clinic, result, text))
 
 
+_CORRECTION = re.compile(
+    r"\b(?:actually|instead|make it|change (?:it |that )?to|switch (?:it |that )?to|rather|"
+    r"scratch that|i meant|on second thought|wait no)\b"
+)
 _WHERE = re.compile(
     r"\b(?:where (?:are|r|is) (?:you|u|yall|the (?:office|clinic|spa))(?: located| at)?|"
     r"wheres (?:the|your|ur) (?:office|clinic|spa|place)|(?:what is|whats) (?:the|your|ur) "
