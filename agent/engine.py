@@ -413,8 +413,8 @@ def _screen_output(deps: AgentDeps, turn: _Turn, reply: str) -> str | None:
 
 
 def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace) -> None:
-    """Make the handoff a :class:`Replace` names (the AI pauses, staff are alerted), unless
-    this turn already handed off (a tool call did): staff are alerted once per turn."""
+    """Alert staff as a :class:`Replace` asks (pausing the AI when it says so), unless this
+    turn already alerted them (a tool call did): staff are alerted once per turn."""
     if verdict.handoff_reason is None:
         return
     first = not (turn.handed_off or turn.alerted)
@@ -425,7 +425,7 @@ def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace
         alerted=first,
     )
     if first:
-        deps.handoff(verdict.handoff_reason, verdict.handoff_summary)
+        deps.notify(verdict.handoff_reason, verdict.handoff_summary, pause=verdict.pause)
 
 
 #: A reply that promises a person will follow up ("I'll check with the team", "someone will

@@ -26,6 +26,7 @@ import structlog
 from agent import copy
 from agent.guardrails import advice_phrases as phrases
 from agent.guardrails.base import GuardrailContext, OutputGuardrail, OutputVerdict, Replace
+from agent.guardrails.triage import quote, triage
 from agent.models.base import ChatMessage
 from agent.nlu._lexicon import stem
 from agent.prompt import clinic_block
@@ -250,8 +251,8 @@ def record_texts(context: GuardrailContext) -> Iterator[str]:
 
 
 def staff_summary(found: Sequence[Advice]) -> str:
-    """The staff alert's summary: what kind of advice the draft gave (never the patient's or
-    the model's words, which stay in the conversation for staff to read)."""
+    """What kind of advice the draft gave (never the model's words; the guardrail adds the
+    patient's question)."""
     kinds = sorted({_KIND_WORDS[a.kind] for a in found})
     return (
         "Patient asked something the assistant answered with medical advice ("
@@ -270,9 +271,11 @@ _KIND_WORDS = {
 
 
 class MedicalAdviceCheck(OutputGuardrail):
-    """Output guardrail: a reply that gives medical advice is replaced by
-    :data:`agent.copy.MEDICAL` and handed to staff (reason ``medical``, turn outcome
-    ``guardrail``); the advice itself is never sent nor kept in the transcript.
+    """Output guardrail: a reply that gives medical advice is replaced by the medical reply
+    (:func:`agent.copy.medical`: what the patient asked about and when a provider answers),
+    and staff get the patient's question (reason ``medical``, turn outcome ``guardrail``);
+    the AI stays available, as after any medical question. The advice itself is never sent
+    nor kept in the transcript.
     """
 
     name = "medical_advice"
@@ -284,9 +287,12 @@ class MedicalAdviceCheck(OutputGuardrail):
         if not found:
             return None
         log.warning("reply_medical_advice_replaced", kinds=sorted({a.kind for a in found}))
+        question = next((m.content for m in context.turn if m.role == "user" and m.content), "")
+        reading = triage(question)
         return Replace(
-            copy.handoff(HANDOFF_REASON),
+            copy.medical(reading.topic, context.clinic, context.now, reported=reading.symptom),
             outcome="guardrail",
             handoff_reason=HANDOFF_REASON,
-            handoff_summary=staff_summary(found),
+            handoff_summary=f'{staff_summary(found)} The patient wrote: "{quote(question)}"',
+            pause=False,
         )

@@ -74,16 +74,17 @@ class Replace:
     Attributes:
         reply: the text sent to the patient instead.
         outcome: the turn's recorded outcome (a :class:`agent.store.TurnOutcome` value).
-        handoff_reason: when set, staff take over as for a :class:`Tripwire`: the engine calls
-            ``deps.handoff(handoff_reason, handoff_summary)`` (the AI pauses, staff are
-            alerted) and the turn is recorded as handed off.
-        handoff_summary: one sentence for staff (no message text).
+        handoff_reason: when set, staff are alerted as for a :class:`Tripwire`
+            (``deps.notify(handoff_reason, handoff_summary, pause=pause)``).
+        handoff_summary: what staff read.
+        pause: the AI pauses too (False: it stays available, as after a medical question).
     """
 
     reply: str
     outcome: str
     handoff_reason: str | None = None
     handoff_summary: str = ""
+    pause: bool = True
 
 
 #: What an output guardrail decides about a reply: None lets it through.
