@@ -29,9 +29,8 @@ from functools import partial
 import structlog
 from sqlalchemy.orm import Session
 
-from agent import copy as agent_copy
 from agent.engine import Answer, History, answer, failed_answer, read_history
-from agent.guardrails.triage import Label, quote, read
+from agent.guardrails.triage import emergency_tripwire
 from agent.store import save_turn
 from agent.tools import AgentDeps
 from app import copy
@@ -181,16 +180,12 @@ def _while_staff_have_it(
     """Staff have the conversation: the AI stays silent and staff see the new text, except
     that an emergency still gets the 911 reply at once and an alert of its own (the safety
     triage runs on every inbound text, DESIGN.md §2)."""
-    reading = read(text)
-    if reading.label != Label.EMERGENCY:
+    emergency = emergency_tripwire(text)
+    if emergency is None:
         _tell_staff_patient_replied(session, conversation, clinic, now)
         return
     queue_reply_parts(
-        session,
-        conversation,
-        agent_copy.emergency(reading.category),
-        now=now,
-        max_segments=clinic.clinic.segment_budget,
+        session, conversation, emergency.reply, now=now, max_segments=clinic.clinic.segment_budget
     )
     notify_staff(
         session,
@@ -203,8 +198,7 @@ def _while_staff_have_it(
         summary=copy.handoff_alert(
             "emergency",
             mask(conversation.patient_phone),
-            f"Possible emergency ({reading.topic}) while staff have the conversation. The "
-            f'patient wrote: "{quote(text)}"',
+            f"{emergency.handoff_summary} (Staff have the conversation.)",
         ),
         now=now,
         conversation_id=conversation.id,

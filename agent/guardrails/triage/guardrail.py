@@ -39,9 +39,24 @@ def quote(text: str) -> str:
 def read(text: str) -> Triage:
     """Triage ``text`` as a whole and each text of a burst (one per line) on its own; the
     most severe reading wins, so one alarming text in a burst is never diluted."""
-    readings = [triage(text)] + [triage(line) for line in text.splitlines() if line.strip()]
+    lines = [line for line in text.splitlines() if line.strip()]
+    readings = [triage(text)] + ([triage(line) for line in lines] if len(lines) > 1 else [])
     order = {Label.EMERGENCY: 0, Label.MEDICAL: 1, Label.NONE: 2}
     return min(readings, key=lambda r: (order[r.label], not r.symptom))
+
+
+def emergency_tripwire(text: str) -> Tripwire | None:
+    """The emergency answer to ``text`` (911 first, staff alerted with the patient's words,
+    the AI paused), or None when ``text`` describes no emergency. Used by
+    :class:`SafetyTriage` and for texts that arrive while staff have the conversation."""
+    reading = read(text)
+    if reading.label != Label.EMERGENCY:
+        return None
+    return Tripwire(
+        copy.emergency(reading.category),
+        "emergency",
+        f'Possible emergency ({reading.topic}). The patient wrote: "{quote(text)}"',
+    )
 
 
 class SafetyTriage(InputGuardrail):
@@ -56,13 +71,10 @@ class SafetyTriage(InputGuardrail):
             A :class:`Tripwire` (emergency: pause and 911 first; a symptom: no pause, the
             medical reply) or None (no concern, or a question the records may answer).
         """
+        emergency = emergency_tripwire(text)
+        if emergency is not None:
+            return emergency
         reading = read(text)
-        if reading.label == Label.EMERGENCY:
-            return Tripwire(
-                copy.emergency(reading.category),
-                "emergency",
-                f'Possible emergency ({reading.topic}). The patient wrote: "{quote(text)}"',
-            )
         if reading.label == Label.NONE or not reading.symptom:
             return None
         if detect_intents(text).wants_human:
