@@ -26,14 +26,14 @@ _QUESTION_WORD = (
     r"who|which|why|any|anything)"
 )
 _BREAK = re.compile(
-    r"(?<=[?!.])\s+|\n+|[;]\s*|,?\s+(?:and|also|plus|and also|oh and)\s+(?=(?:also\s+)?"
+    r"(?<=[?!.])\s+|\n+|[;]\s*|,?\s+(?:and|n|&|also|plus|and also|oh and)\s+(?=(?:also\s+)?"
     + _QUESTION_WORD
     + r"\b)|\?\s*(?:and|also|plus)\s+",
     re.IGNORECASE,
 )
 #: Words that join a question to the one before ("and do you take carecredit").
 _LEAD = re.compile(
-    r"^\s*(?:(?:and|also|plus|oh|btw|ps|and also|oh and|one more thing)\b[\s,]*)+", re.I
+    r"^\s*(?:(?:and|n|also|plus|oh|btw|ps|and also|oh and|one more thing)\b[\s,]*)+", re.I
 )
 #: How many questions of one text are answered one by one (more are answered as one text).
 MAX_PARTS = 4

@@ -21,6 +21,7 @@ from tests.agent.test_agent_engine import _deps
         ("where are you located and do you validate parking", 2),
         ("whats a b12 shot cost\nand do you guys take carecredit", 2),  # a burst
         ("how much is filler. how long does it last? do you do payment plans", 3),
+        ("heyyy hw much 4 sculptra?? n do yall have parkin", 2),  # "n" for "and"
         # one request, not several questions: answered as one text, as before
         ("can i book botox friday and do you have anything after 4", 1),
         ("hi\nhow much is botox", 1),
