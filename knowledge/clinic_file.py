@@ -80,6 +80,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Closure(_Strict):
+    """A day the clinic is closed (``hours`` absent) or open only for ``hours`` (a short day),
+    clinic-local (DESIGN.md §4.1 ``clinic.closures``)."""
+
+    date: dt.date
+    reason: str = Field(default="", max_length=200)
+    hours: list[Interval] | None = None
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: list[Interval] | None) -> list[Interval] | None:
+        if value is not None:
+            _check_hours({"mon": value})
+        return value
+
+
+class TimeOff(_Strict):
+    """Days ``from``..``to`` (inclusive, clinic-local) a provider does not work."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOff:
+        if self.end < self.start:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+
 class BookingPolicy(_Strict):
     """How the clinic books: hold length, default deposit, cancellation notice, slot grid."""
 
@@ -166,6 +197,8 @@ class ClinicInfo(_Strict):
     segment_budget: int = Field(default=3, ge=1, le=10)
     #: Spending and abuse bounds (:class:`Limits`).
     limits: Limits = Field(default_factory=Limits)
+    #: Holidays and short days (:class:`Closure`), at most one per date.
+    closures: list[Closure] = Field(default_factory=list, max_length=1000)
 
     @field_validator("id")
     @classmethod
@@ -219,6 +252,8 @@ class ProviderInfo(_Strict):
     hours: dict[str, list[Interval]] = Field(default_factory=dict)
     emr_id: str | None = None
     bio: str = ""
+    #: Vacations and other days off (:class:`TimeOff`).
+    time_off: list[TimeOff] = Field(default_factory=list, max_length=1000)
 
     _id = field_validator("id")(ClinicInfo._id.__func__)  # type: ignore[attr-defined]
 
@@ -248,6 +283,12 @@ class ServiceInfo(_Strict):
     provider_ids: list[str] = Field(min_length=1)
     bookable: bool = True
     emr: dict[str, Any] = Field(default_factory=dict)
+    #: Concerns and areas in patients' words ("forehead lines", "11s", "double chin").
+    treats: list[str] = Field(default_factory=list, max_length=200)
+    #: A text sent after the visit (aftercare instructions written by the clinic).
+    aftercare: str = Field(default="", max_length=1600)
+    #: The youngest age the clinic treats for this service, in years.
+    min_age: int | None = Field(default=None, ge=0, le=120)
 
     _id = field_validator("id")(ClinicInfo._id.__func__)  # type: ignore[attr-defined]
 
@@ -291,6 +332,9 @@ class ClinicFile(_Strict):
             for j, pid in enumerate(s.provider_ids):
                 if pid not in seen:
                     problems.append(f"services[{i}].provider_ids[{j}]: no provider {pid!r}")
+        dates = [c.date for c in self.clinic.closures]
+        for d in sorted({d for d in dates if dates.count(d) > 1}):
+            problems.append(f"clinic.closures: {d.isoformat()} is listed twice")
         if problems:
             raise ClinicFileError(problems)
         return self

@@ -116,3 +116,31 @@ def test_limits_have_generous_defaults_and_bounded_values(demo_data: dict[str, A
     demo_data["clinic"]["limits"] = {"texts_per_minute": 5, "replies_per_day": 20}
     limits = parse_clinic_file(demo_data).clinic.limits
     assert (limits.texts_per_minute, limits.replies_per_day, limits.texts_per_hour) == (5, 20, 100)
+
+
+def test_closures_time_off_and_treats_validated_and_kept(demo_data: dict[str, Any]) -> None:
+    data = json.loads(json.dumps(demo_data))
+    data["clinic"]["closures"] = [
+        {"date": "2026-11-26", "reason": "Thanksgiving"},
+        {"date": "2026-12-24", "hours": [["09:00", "12:00"]]},
+    ]
+    data["providers"][0]["time_off"] = [{"from": "2026-12-21", "to": "2026-12-27"}]
+    data["services"][0]["treats"] = ["forehead lines", "11s"]
+    clinic = parse_clinic_file(data)
+    assert [c.reason for c in clinic.clinic.closures] == ["Thanksgiving", ""]
+    assert clinic.providers[0].time_off[0].end.isoformat() == "2026-12-27"
+    assert clinic.services[0].treats == ["forehead lines", "11s"]
+    again = ClinicFile.model_validate(clinic.model_dump(mode="json"))  # as stored and re-read
+    assert again.providers[0].time_off == clinic.providers[0].time_off
+
+    data["providers"][0]["time_off"] = [{"from": "2026-12-27", "to": "2026-12-21"}]
+    data["clinic"]["closures"][1] = {"date": "2026-12-24", "hours": [["12:00", "09:00"]]}
+    problems = _problems(data)
+    assert any(p.startswith("providers[0].time_off[0]") for p in problems)
+    assert any(p.startswith("clinic.closures[1].hours") for p in problems)
+
+
+def test_a_closure_date_listed_twice_is_refused(demo_data: dict[str, Any]) -> None:
+    data = json.loads(json.dumps(demo_data))
+    data["clinic"]["closures"] = [{"date": "2026-11-26"}, {"date": "2026-11-26"}]
+    assert _problems(data) == ["clinic.closures: 2026-11-26 is listed twice"]
