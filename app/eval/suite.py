@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from app.eval.results import ScenarioResult
@@ -43,13 +44,15 @@ def run_eval(
         scenarios = [s for s in scenarios if set(tags) & set(s.tags)]
     skip_llm = not _uses_llm()
     results: dict[str, list[ScenarioResult]] = {}
+    clinics: dict[str, str] = {}
     for scenario in scenarios:
         runs = [run_scenario(scenario, skip_llm=skip_llm) for _ in range(max(1, trials))]
         results[str(scenario.path)] = runs
+        clinics[str(scenario.path)] = Path(scenario.clinic).stem
         if transcript and not as_json:
             print(f"\n== {scenario.name}")
             print_transcript(runs[0])
-    report = _report(results, trials)
+    report = _report(results, trials, clinics)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
@@ -57,9 +60,12 @@ def run_eval(
     return 0 if report["failed"] == 0 else 1
 
 
-def _report(results: dict[str, list[ScenarioResult]], trials: int) -> dict[str, Any]:
+def _report(
+    results: dict[str, list[ScenarioResult]], trials: int, clinics: dict[str, str]
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     by_tag: dict[str, list[bool]] = defaultdict(list)
+    by_clinic: dict[str, list[bool]] = defaultdict(list)
     for path, runs in results.items():
         first = runs[0]
         if first.skipped:
@@ -81,6 +87,7 @@ def _report(results: dict[str, list[ScenarioResult]], trials: int) -> dict[str, 
         )
         for tag in first.tags or ["(untagged)"]:
             by_tag[tag].append(ok)
+        by_clinic[clinics.get(path, "?")].append(ok)
     ran = [r for r in rows if r["status"] != "skipped"]
     runs = [r for rs in results.values() for r in rs if not r.skipped]
     latencies = sorted(ms for r in runs for ms in r.turn_ms_excl_model)
@@ -95,6 +102,7 @@ def _report(results: dict[str, list[ScenarioResult]], trials: int) -> dict[str, 
         "trials": trials,
         "pass_hat_k": round((len(ran) - failed) / len(ran), 4) if ran else None,
         "by_tag": {t: {"passed": sum(v), "ran": len(v)} for t, v in sorted(by_tag.items())},
+        "by_clinic": {c: {"passed": sum(v), "ran": len(v)} for c, v in sorted(by_clinic.items())},
         "turns": len(latencies),
         "turn_ms_excl_model": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95)},
         "tokens_per_booked_conversation": (
@@ -122,6 +130,10 @@ def _print_table(report: dict[str, Any]) -> None:
         print("\npass rate by tag:")
         for tag, v in report["by_tag"].items():
             print(f"  {tag:<24} {v['passed']}/{v['ran']}")
+    if len(report["by_clinic"]) > 1:
+        print("\npass rate by clinic file:")
+        for clinic, v in report["by_clinic"].items():
+            print(f"  {clinic:<24} {v['passed']}/{v['ran']}")
     if report["turns"]:
         lat = report["turn_ms_excl_model"]
         print(

@@ -73,6 +73,7 @@ def test_eval_exit_status_and_json(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["eval", str(DEMO), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["passed"] == 1 and report["failed"] == 0
+    assert report["by_clinic"] == {"demo-clinic": {"passed": 1, "ran": 1}}
     bad = _write(
         tmp_path,
         """
@@ -85,6 +86,9 @@ steps: [{text: "hi", expect: {no_reply: true}}]
     )
     assert main(["eval", str(bad)]) == 1
     assert "FAIL" in capsys.readouterr().out
+    assert main(["eval", str(DEMO), str(bad), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["by_clinic"] == {"demo-clinic": {"passed": 1, "ran": 2}}
 
 
 def test_llm_only_scenarios_are_skipped_with_the_offline_model(
