@@ -7,7 +7,6 @@ model as ``{"error": "..."}`` text, in the style of openai-agents-python's tool 
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 from collections.abc import Callable
@@ -18,73 +17,27 @@ import structlog
 from pydantic import BaseModel, Field
 
 from agent.models.toolspec import ToolArgumentError, parse_arguments, tool_spec
-from app.db import Database
+from agent.tool_base import AgentDeps, FindSlotsArgs, service_terms
+from agent.tool_base import hhmm as _hhmm
+from agent.tool_base import offer_view as _offer_view
+from agent.tools_group import GROUP_TOOLS
 from booking.changes import cancel_by_patient, cancels_late, reschedule, upcoming
 from booking.deposits import book_without_deposit, expire_due_holds, hold_replacing, request_deposit
 from booking.holds import HoldFailed
 from booking.models import Appointment, SlotOffer
-from booking.ports import DepositProvider, EMRClient, EMRError, PaymentError, format_money
+from booking.ports import EMRError, PaymentError, format_money
 from booking.slots import latest_offers, offer_slots
-from booking.terms import ClinicTerms, ServiceTerms, SlotFilter, format_when
-from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
+from booking.terms import SlotFilter, format_when
+from knowledge.clinic_file import WEEKDAYS
 from knowledge.embeddings import EmbeddingError
-from knowledge.retrieval import Embedder
 
 log = structlog.get_logger(__name__)
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-@dataclass
-class AgentDeps:
-    """What tools work with during one turn.
-
-    Attributes:
-        db, clinic (records), terms (booking view), emr, deposits: live dependencies.
-        conversation_id, patient_phone: whose turn this is.
-        now: the turn's instant (aware).
-        handoff: callback ``(reason, summary) -> None`` that pauses the AI and alerts staff
-            (set by the app).
-        alert: callback ``(reason, summary) -> None`` that alerts staff and leaves the AI on
-            (a medical question); None falls back to ``handoff``.
-    """
-
-    db: Database
-    clinic: ClinicFile
-    terms: ClinicTerms
-    emr: EMRClient
-    deposits: DepositProvider
-    conversation_id: int
-    patient_phone: str
-    now: dt.datetime
-    handoff: Callable[[str, str], None]
-    embedder: Embedder | None = None
-    alert: Callable[[str, str], None] | None = None
-
-    def notify(self, reason: str, summary: str, *, pause: bool) -> None:
-        """Alert staff; pause the AI too when ``pause`` (or when no ``alert`` is wired)."""
-        if pause or self.alert is None:
-            self.handoff(reason, summary)
-        else:
-            self.alert(reason, summary)
 
 
 class SearchKnowledgeArgs(BaseModel):
     """Search the clinic's documents and FAQs."""
 
     query: str = Field(description="The patient's question in a few words.")
-
-
-class FindSlotsArgs(BaseModel):
-    """Find real openings for a service."""
-
-    service_id: str = Field(description="The service's id from the menu.")
-    date_from: dt.date | None = Field(None, description="Earliest local date, YYYY-MM-DD.")
-    date_to: dt.date | None = Field(None, description="Latest local date, inclusive.")
-    weekdays: list[Weekday] = Field(default_factory=list, description="Allowed weekdays.")
-    after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
-    before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
-    provider_id: str | None = Field(None, description="Only this provider's openings.")
 
 
 class HoldSlotArgs(BaseModel):
@@ -120,35 +73,6 @@ class HandoffArgs(BaseModel):
 
     reason: Literal["patient_request", "medical", "emergency", "complaint", "other"]
     summary: str = Field(description="One or two sentences for staff; no medical details.")
-
-
-def _hhmm(value: str | None) -> dt.time | None:
-    if not value:
-        return None
-    return dt.time.fromisoformat(value)
-
-
-def service_terms(clinic: ClinicFile, service: ServiceInfo) -> ServiceTerms:
-    """The booking package's view of ``service``."""
-    return ServiceTerms(
-        service_id=service.id,
-        name=service.name,
-        duration_minutes=service.duration_minutes,
-        provider_ids=tuple(service.provider_ids),
-        deposit_cents=clinic.deposit_cents(service),
-        buffer_minutes=service.buffer_minutes,
-    )
-
-
-def _offer_view(deps: AgentDeps, offer: SlotOffer) -> dict[str, Any]:
-    provider = deps.clinic.provider(offer.provider_id)
-    return {
-        "option": offer.position,
-        "when": format_when(offer.start_at, deps.terms.timezone),
-        "start": offer.start_at.astimezone(deps.terms.zone).isoformat(),
-        "provider_id": provider.id,
-        "provider": provider.name,
-    }
 
 
 def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, Any]:
@@ -463,6 +387,7 @@ TOOLS: dict[str, Tool] = {
         Tool("cancel_appointment", CancelAppointmentArgs, cancel_appointment),
         Tool("reschedule_appointment", RescheduleAppointmentArgs, reschedule_appointment),
         Tool("handoff_to_staff", HandoffArgs, handoff_to_staff),
+        *(Tool(name, args, run) for name, args, run in GROUP_TOOLS),
     )
 }
 

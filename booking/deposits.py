@@ -320,9 +320,9 @@ def hold_replacing(
 
     One conversation holds at most one slot at a time, so a patient who picks another time
     stops blocking the first for everybody else; booked appointments are never touched.
-    Group booking (one conversation holding a slot per guest) does not exist yet: when it
-    comes it needs its own exception here, since today *every* earlier unpaid hold of the
-    conversation is released. An earlier hold overlapping the new slot (same provider and
+    A group's holds are made together by :func:`booking.group.hold_group`, which replaces
+    the conversation's earlier holds the same way; a later single pick replaces them all. An
+    earlier hold overlapping the new slot (same provider and
     time) is released first, or the database would refuse the new hold beside it; the others
     only once the new hold succeeded, so a patient whose new pick was just taken keeps the
     time they held. A released hold's link paid later is refunded, as for a cancellation.
@@ -340,7 +340,7 @@ def hold_replacing(
         HoldFailed: as :func:`booking.holds.hold_offer`.
     """
     clashing, others = _earlier_holds(db, offer)
-    _release_replaced(db, emr, provider, clashing, now)
+    release_replaced(db, emr, provider, clashing, now)
     held = hold_offer(
         db,
         emr,
@@ -352,7 +352,7 @@ def hold_replacing(
         deposit_cents=deposit_cents,
         now=now,
     )
-    _release_replaced(db, emr, provider, others, now)
+    release_replaced(db, emr, provider, others, now)
     return held
 
 
@@ -380,7 +380,7 @@ def _earlier_holds(db: Database, offer: SlotOffer) -> tuple[list[int], list[int]
     return clash, [r.id for r in rows if r.id not in clash]
 
 
-def _release_replaced(
+def release_replaced(
     db: Database,
     emr: EMRClient,
     provider: DepositProvider,

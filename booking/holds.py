@@ -6,11 +6,12 @@ its own transaction, so a crash between the two leaves a row that says what was 
     2. match or create the patient in the EMR, write the appointment there as proposed;
     3. store the EMR ids, or release the hold when the EMR says the slot is gone.
 
-One conversation holds at most one slot at a time: the agent holds through
+One conversation holds one pick at a time: the agent holds through
 :func:`booking.deposits.hold_replacing`, which releases the conversation's earlier unpaid
-hold. Group booking (several guests, one slot each, in one conversation) does not exist yet;
-it will need its own exception there. A reschedule holds with :func:`hold_offer` directly and
-ends the old appointment itself (:mod:`booking.changes`).
+hold; a group pick (one slot per person) holds all its slots at once through
+:func:`booking.group.hold_group`, which releases the earlier holds the same way. A reschedule
+holds with :func:`hold_offer` directly and ends the old appointment itself
+(:mod:`booking.changes`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def hold_offer(
     """Hold ``offer`` for ``patient_phone`` for ``clinic.hold_minutes``.
 
     One slot, nothing more: a patient's pick goes through
-    :func:`booking.deposits.hold_replacing` (one hold per conversation; no group booking yet).
+    :func:`booking.deposits.hold_replacing` (one hold per conversation; a group's holds go
+    through :func:`booking.group.hold_group`).
 
     Args:
         db, emr: our database and the clinic's EMR.
@@ -101,9 +103,9 @@ def hold_offer(
         created_at=now,
         updated_at=now,
     )
-    appointment_id = _insert_hold(db, appointment)
+    (appointment_id,) = insert_holds(db, [appointment])
     slot = Slot(offer.service_id, offer.provider_id, offer.start_at, offer.end_at, offer.token)
-    _book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now, patient_name)
+    book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now, patient_name)
     return HeldSlot(appointment_id=appointment_id, expires_at=expires)
 
 
@@ -113,13 +115,17 @@ _RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 _INSERT_ATTEMPTS = 5
 
 
-def _insert_hold(db: Database, appointment: Appointment) -> int:
-    """Save a new ``held`` appointment (step 1); the database refuses an overlap.
+def insert_holds(db: Database, appointments: list[Appointment]) -> list[int]:
+    """Save new ``held`` appointments in one transaction (step 1): all or none, since the
+    database refuses an overlap of any of them (with each other or with another patient's).
 
     Many patients racing for one slot make Postgres check each other's uncommitted rows
     against the exclusion constraint, and it may break such a wait with a deadlock error; the
     victim simply tries again (Postgres' advice for 40P01/40001), and then either wins or
     meets the winner's committed row.
+
+    Returns:
+        The new appointment ids, in the order given.
 
     Raises:
         HoldFailed: ``taken``.
@@ -129,11 +135,11 @@ def _insert_hold(db: Database, appointment: Appointment) -> int:
         attempt += 1
         try:
             with db.session() as session:
-                session.add(appointment)
+                session.add_all(appointments)
                 session.flush()
-                return appointment.id
+                return [a.id for a in appointments]
         except IntegrityError as exc:
-            log.info("hold_refused_overlap", provider=appointment.provider_id)
+            log.info("hold_refused_overlap", holds=len(appointments))
             raise HoldFailed("taken", "another hold or appointment overlaps") from exc
         except OperationalError as exc:
             retry = getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES
@@ -142,7 +148,7 @@ def _insert_hold(db: Database, appointment: Appointment) -> int:
             log.info("hold_insert_retried", attempt=attempt)
 
 
-def _book_hold_in_emr(
+def book_hold_in_emr(
     db: Database,
     emr: EMRClient,
     appointment_id: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline.changes import ChangePolicy, change_state
+from agent.offline.group import GroupFlow
 from agent.offline.parser import split_request, tool_results, turns
 from agent.offline.policy import Policy
 from agent.offline.questions import answer_each, split_questions
@@ -36,6 +37,16 @@ class OfflineModel:
         changed = change_state(turns(parts.before))
         if changed.offers_closed:
             state.offers = []
+        group = GroupFlow(clinic, now_local, parts.before, state)
+        if group.offers_stand:
+            state.offers = []  # a pick is of a group option, never of an older offer
+        step = (
+            group.after_tools(parts.text, tool_results(parts.turn))
+            if parts.turn
+            else group.on_text(parts.text)
+        )
+        if step is not None:
+            return step
         policy = Policy(
             clinic, now_local, state, ChangePolicy(clinic, now_local, changed, state.offers)
         )

@@ -1,0 +1,216 @@
+"""The offline model's group flow: "me and my friend", "can you fit two of us", "3 of us".
+
+A group request is read with :func:`agent.nlu.party.party_of` (a number of people is a
+quantity, never a pick). While a group is open, the flow searches openings for everyone
+(``find_group_slots``), takes a pick of one of its numbered group options (``hold_group``:
+one hold per person and the deposit links, in one reply), asks how many when the text does
+not say, asks the service when none is known yet, and drops back to a one-person search on
+"just me". Everything else (questions, prices, changes to a booked visit) is left to
+:class:`agent.offline.policy.Policy`.
+
+Like the rest of the offline model it keeps no memory: :func:`group_state` reads the group's
+standing from the history's texts and tool results on every call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent import copy, copy_group
+from agent.models.base import ChatMessage, ChatResponse
+from agent.nlu.intents import Intents, detect_intents, yes_no
+from agent.nlu.party import Party, count_word, party_of
+from agent.nlu.picks import Option, parse_pick
+from agent.nlu.providers import match_provider
+from agent.nlu.services import match_services
+from agent.nlu.when import parse_when
+from agent.offline.parser import ToolResult, option, turns
+from agent.offline.state import DialogState
+from agent.offline.steps import call, refine, say, slot_args
+from agent.tools_group import MAX_PARTY
+from knowledge.clinic_file import ClinicFile
+
+#: Words that ask to fit people in without naming a service or a day ("can you fit us in").
+_FIT = re.compile(r"\b(?:fit|squeeze|room for|space for|take|book|get)\b")
+_BARE_COUNT = re.compile(r"^\s*(?:(?:we(?:'re| are|re)?|its|it's|just)\s+)?(\w+)(?:\s+of us)?\W*$")
+
+
+@dataclass
+class GroupState:
+    """Where a group request stands in the history.
+
+    Attributes:
+        active: a group request is open (no hold made for it yet, no "just me").
+        size: its people, the texter included (None: not said yet).
+        offers: the standing group options (``find_group_slots`` ``groups``), newest batch.
+        args: the arguments of the latest group search.
+        asked_count: the assistant's last reply asked how many are coming.
+    """
+
+    active: bool = False
+    size: int | None = None
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    args: dict[str, Any] = field(default_factory=dict)
+    asked_count: bool = False
+
+
+def group_state(history: list[ChatMessage]) -> GroupState:
+    """The :class:`GroupState` of ``history`` (earlier turns, oldest first)."""
+    st = GroupState()
+    for turn in turns(history):
+        party = party_of(turn.text) or (_bare_count(turn.text) if st.asked_count else None)
+        if party is not None and party.size == 1:
+            st = GroupState()
+        elif party is not None:
+            st.active, st.size = True, party.size
+        for name, args, result in turn.tools:
+            _read_tool(st, name, args, result)
+        st.asked_count = copy_group.HOW_MANY_MARK in turn.reply
+    return st
+
+
+def _read_tool(st: GroupState, name: str, args: dict[str, Any], result: dict[str, Any]) -> None:
+    if name == "find_group_slots" and "groups" in result:
+        st.active, st.size = True, int(args.get("party_size") or 2)
+        st.offers, st.args = result["groups"], args
+    elif name == "hold_group" and result.get("held"):
+        st.active, st.offers = False, []
+    elif name == "hold_group" and "groups" in result:
+        st.offers = result["groups"]
+    elif name in ("find_slots", "hold_slot", "reschedule_appointment") and "error" not in result:
+        st.offers = []  # a one-person offer or hold replaces the group's options
+        if name == "hold_slot" and result.get("held"):
+            st.active = False
+
+
+def _bare_count(text: str) -> Party | None:
+    """A count given alone after "how many of you?" ("3", "we're 4", "two of us")."""
+    m = _BARE_COUNT.match(text.lower())
+    n = count_word(m.group(1)) if m else None
+    return Party(n) if n else None
+
+
+class GroupFlow:
+    """Group decisions for one call of the offline model.
+
+    Args:
+        clinic: the clinic's records.
+        now_local: the turn's instant in the clinic's zone.
+        history: the messages before the patient's latest text.
+        state: the booking state the main policy reads (service, wish, provider).
+    """
+
+    def __init__(
+        self,
+        clinic: ClinicFile,
+        now_local: dt.datetime,
+        history: list[ChatMessage],
+        state: DialogState,
+    ) -> None:
+        self.clinic = clinic
+        self.now_local = now_local
+        self.state = state
+        self.group = group_state(history)
+
+    @property
+    def offers_stand(self) -> bool:
+        """Group options are open for picking (one-person offers then are not)."""
+        return bool(self.group.offers)
+
+    def on_text(self, text: str) -> ChatResponse | None:
+        """The group step for a new patient text, or None when the text is not about a group."""
+        intents = detect_intents(text)
+        if (
+            intents.wants_human
+            or intents.wants_cancel
+            or intents.wants_reschedule
+            or intents.asks_my_appointment
+            or (intents.defers and not intents.wants_booking)
+        ):
+            return None
+        g = self.group
+        party = party_of(text) or (_bare_count(text) if g.asked_count else None)
+        if party is not None and party.size == 1:
+            return self._just_one() if g.active else None
+        if party is None and not g.active:
+            return None
+        if party is None and g.offers:
+            pick = self._pick(text)
+            if pick is not None:
+                return call("hold_group", option=pick)
+        return self._search(text, intents, party)
+
+    def _pick(self, text: str) -> int | None:
+        """The group option a text picks, if it picks one."""
+        if match_services(text, self.clinic.services):
+            return None
+        options = [_option(g) for g in self.group.offers]
+        pick = parse_pick(text, options)
+        if pick is None and yes_no(text) is True and len(options) == 1:
+            pick = options[0].position
+        return pick
+
+    def _search(self, text: str, intents: Intents, party: Party | None) -> ChatResponse | None:
+        """A group search for the text's service and wish (or the question still missing)."""
+        when = parse_when(text, self.now_local)
+        matches = match_services(text, self.clinic.services)
+        if party is None and when is None and not matches and not self.state.asked_service:
+            return None  # a question or a remark while the group is open: the main policy
+        if intents.asks_price and not intents.wants_booking and when is None:
+            return None  # "how much would it be for both of us": a price, not yet a visit
+        booking_context = (
+            intents.wants_booking
+            or bool(matches or when)
+            or bool(self.state.service_id or self.state.offers or self.group.active)
+            or bool(_FIT.search(text.lower()))
+        )
+        if not booking_context:
+            return None
+        size = party.size if party is not None else self.group.size
+        if size is None:
+            return say(copy_group.HOW_MANY)
+        if size > MAX_PARTY:
+            return call(
+                "handoff_to_staff",
+                reason="other",
+                summary=f"A group of {size} asked to book together by text.",
+            )
+        service_id = matches[0].service_id if matches else self.state.service_id
+        if service_id is None:
+            return say(copy.ask_service(self.clinic))
+        service = self.clinic.service(service_id)
+        preference = refine(when, self.state.preference) if when else self.state.preference
+        provider = match_provider(text, self.clinic.providers) or self.state.provider_id
+        return call("find_group_slots", party_size=size, **slot_args(service, preference, provider))
+
+    def _just_one(self) -> ChatResponse:
+        """ "just me": the group's search again, for one person."""
+        args = {k: v for k, v in self.group.args.items() if k != "party_size"}
+        if not args and self.state.service_id:
+            service = self.clinic.service(self.state.service_id)
+            args = slot_args(service, self.state.preference, self.state.provider_id)
+        if not args:
+            return say(copy.ask_service(self.clinic))
+        return call("find_slots", **args)
+
+    def after_tools(self, text: str, results: list[ToolResult]) -> ChatResponse | None:
+        """The reply after a group tool ran this turn, or None for any other tool."""
+        name, args, result = results[-1]
+        if name not in ("find_group_slots", "hold_group"):
+            return None
+        if "error" in result:
+            return say(copy.tool_error(str(result["error"])))
+        max_days = self.clinic.clinic.booking.max_days_ahead
+        if name == "find_group_slots":
+            return say(copy_group.group_offers(result, args, max_days))
+        if result.get("held"):
+            return say(copy_group.group_held(result, self.clinic.clinic.name))
+        return say(copy_group.group_taken(result, args, max_days))
+
+
+def _option(group: dict[str, Any]) -> Option:
+    """A group option as a pick option (its first slot's start and provider)."""
+    return option({**group["slots"][0], "option": group["option"]})
