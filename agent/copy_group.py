@@ -52,6 +52,8 @@ def group_line(group: dict[str, Any]) -> str:
     times = list(dict.fromkeys(_clock(s["start"]) for s in slots))
     if group["kind"] == "side_by_side":
         text = f"{day} at {times[0]} side by side with {_names(providers)}"
+    elif group["kind"] == "back_to_back" and len(times) > 2 and group.get("end"):
+        text = f"{day} from {times[0]} to {_clock(group['end'])}, back to back with {providers[0]}"
     elif group["kind"] == "back_to_back":
         text = f"{day} at {_names(times)}, back to back with {providers[0]}"
     else:
@@ -98,20 +100,32 @@ def group_offers(result: dict[str, Any], args: dict[str, Any], max_days: int) ->
 
 def group_held(result: dict[str, Any], clinic_name: str) -> str:
     """The group's holds with a deposit link per person, or the bookings when no deposit
-    applies (``hold_group`` result)."""
+    applies (``hold_group`` result). Kept compact: every link must survive the reply's SMS
+    segment budget."""
     holds = result.get("holds") or []
     service = result.get("service", "")
+    providers = [h["provider"] for h in holds]
+    times = [_clock(h["start"]) for h in holds]
+    same_provider = len(set(providers)) == 1
+    same_time = len(set(times)) == 1
+    who = f" with {providers[0]}" if same_provider else ""
+    at = f" at {times[0]}" if same_time else ""
+
+    def label(i: int) -> str:
+        bits = [] if same_time else [times[i]]
+        bits += [] if same_provider else [providers[i]]
+        return " ".join(bits) or f"Person {i + 1}"
+
+    day = _day(holds[0]["start"])
     if all(h.get("booked") for h in holds):
-        lines = "\n".join(f"- {h['when']} with {h['provider']}" for h in holds)
-        return f"You're all booked for {service}:\n{lines}\nSee you then! - {clinic_name}"
-    lines = "\n".join(
-        f"Person {i}: {_clock(h['start'])} with {h['provider']}, pay here: {h['link']}"
-        for i, h in enumerate(holds, start=1)
-    )
+        lines = "\n".join(f"- {label(i)}" for i in range(len(holds)))
+        return (
+            f"You're all booked: {len(holds)} {service}, {day}{at}{who}:\n{lines}\n- {clinic_name}"
+        )
+    lines = "\n".join(f"{label(i)}: {h['link']}" for i, h in enumerate(holds))
     return (
-        f"I'm holding {len(holds)} {service} spots on {_day(holds[0]['start'])} for "
-        f"{result['hold_minutes']} min. Each is confirmed by its own {result['deposit']} "
-        f"deposit:\n{lines}"
+        f"Holding {len(holds)} {service} spots {day}{at}{who} for {result['hold_minutes']} min. "
+        f"Each is confirmed by its own {result['deposit']} deposit:\n{lines}"
     )
 
 

@@ -29,8 +29,9 @@ from booking.ports import PaymentError, format_money
 from booking.slots import latest_offers
 from booking.terms import SlotFilter, format_when
 
-#: The largest group booked by text; a bigger one is for the team.
-MAX_PARTY = 6
+#: The largest group booked by text; a bigger one is for the team (four holds with a link
+#: each is about what one reply carries within the clinic's SMS segment budget).
+MAX_PARTY = 4
 
 
 class FindGroupSlotsArgs(FindSlotsArgs):
@@ -49,7 +50,14 @@ class HoldGroupArgs(BaseModel):
 
 def _group_view(deps: AgentDeps, position: int, offers: list[SlotOffer]) -> dict[str, Any]:
     kind = group_kind([(o.start_at, o.provider_id) for o in offers])
-    return {"option": position, "kind": kind, "slots": [offer_view(deps, o) for o in offers]}
+    end = max(o.end_at for o in offers)
+    return {
+        "option": position,
+        "kind": kind,
+        "slots": [offer_view(deps, o) for o in offers],
+        "end": end.astimezone(deps.terms.zone).isoformat(),
+        "ends": format_when(end, deps.terms.timezone),
+    }
 
 
 def _partial_view(deps: AgentDeps, opening: GroupOpening | None) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,7 +153,7 @@ def spread_openings(
     if near is not None:
         for day, found in by_day.items():
             wished = dt.datetime.combine(day, near, zone)
-            found.sort(key=lambda o, w=wished: abs(o.start - w))
+            found.sort(key=functools.partial(_distance, wished))
     picked: list[GroupOpening] = []
     progress = True
     while len(picked) < limit and progress:
@@ -170,6 +171,11 @@ def spread_openings(
                 picked.append(choice)
                 progress = True
     return sorted(picked, key=lambda o: o.start)
+
+
+def _distance(wished: dt.datetime, opening: GroupOpening) -> dt.timedelta:
+    """How far ``opening`` starts from the wished instant."""
+    return abs(opening.start - wished)
 
 
 def find_group_openings(

@@ -35,6 +35,10 @@ from knowledge.clinic_file import ClinicFile
 
 #: Words that ask to fit people in without naming a service or a day ("can you fit us in").
 _FIT = re.compile(r"\b(?:fit|squeeze|room for|space for|take|book|get)\b")
+#: A pick that names its number ("2", "option 1", "the 3rd"), clear even inside a question.
+_NUMBERED = re.compile(r"^\W*(?:#|option |number |no\.? )?\d\b|\b\d(?:st|nd|rd|th)\b|\boption \d\b")
+_LATER = {"later"}
+_EARLIER = {"earlier", "sooner"}
 _BARE_COUNT = re.compile(r"^\s*(?:(?:we(?:'re| are|re)?|its|it's|just)\s+)?(\w+)(?:\s+of us)?\W*$")
 
 
@@ -123,6 +127,10 @@ class GroupFlow:
     def on_text(self, text: str) -> ChatResponse | None:
         """The group step for a new patient text, or None when the text is not about a group."""
         intents = detect_intents(text)
+        g = self.group
+        party = party_of(text) or (_bare_count(text) if g.asked_count else None)
+        if party is not None and party.size == 1:  # "just me, she can't make it"
+            return self._just_one() if g.active else None
         if (
             intents.wants_human
             or intents.wants_cancel
@@ -131,17 +139,39 @@ class GroupFlow:
             or (intents.defers and not intents.wants_booking)
         ):
             return None
-        g = self.group
-        party = party_of(text) or (_bare_count(text) if g.asked_count else None)
-        if party is not None and party.size == 1:
-            return self._just_one() if g.active else None
         if party is None and not g.active:
             return None
         if party is None and g.offers:
-            pick = self._pick(text)
-            if pick is not None:
-                return call("hold_group", option=pick)
+            # a question is not a commitment: "what about thursday?" searches, "2" holds
+            if not intents.is_question or _NUMBERED.search(text.lower()):
+                pick = self._pick(text)
+                if pick is not None:
+                    return call("hold_group", option=pick)
+            shifted = self._shifted(text)
+            if shifted is not None:
+                return shifted
+        if party is None and intents.asks_price and self.state.service_id:
+            service = self.clinic.service(self.state.service_id)
+            if not match_services(text, self.clinic.services):
+                return say(copy.price(service, self.clinic.deposit_cents(service)))
         return self._search(text, intents, party)
+
+    def _shifted(self, text: str) -> ChatResponse | None:
+        """ "anything later?" / "something earlier": the group's search again, after the
+        latest (before the earliest) option offered, on the same days."""
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        later, earlier = bool(words & _LATER), bool(words & _EARLIER)
+        if later == earlier or not self.group.args:
+            return None
+        starts = [dt.datetime.fromisoformat(g["slots"][0]["start"]) for g in self.group.offers]
+        args = dict(self.group.args)
+        if later:
+            args["after"] = (max(starts) + dt.timedelta(minutes=1)).strftime("%H:%M")
+            args.pop("before", None)
+        else:
+            args["before"] = min(starts).strftime("%H:%M")
+            args.pop("after", None)
+        return call("find_group_slots", **args)
 
     def _pick(self, text: str) -> int | None:
         """The group option a text picks, if it picks one."""
@@ -173,11 +203,7 @@ class GroupFlow:
         if size is None:
             return say(copy_group.HOW_MANY)
         if size > MAX_PARTY:
-            return call(
-                "handoff_to_staff",
-                reason="other",
-                summary=f"A group of {size} asked to book together by text.",
-            )
+            return call("handoff_to_staff", reason="other", summary=_too_many(size))
         service_id = matches[0].service_id if matches else self.state.service_id
         if service_id is None:
             return say(copy.ask_service(self.clinic))
@@ -199,6 +225,8 @@ class GroupFlow:
     def after_tools(self, text: str, results: list[ToolResult]) -> ChatResponse | None:
         """The reply after a group tool ran this turn, or None for any other tool."""
         name, args, result = results[-1]
+        if name == "handoff_to_staff" and _TOO_MANY_MARK in args.get("summary", ""):
+            return say(copy_group.TOO_MANY)
         if name not in ("find_group_slots", "hold_group"):
             return None
         if "error" in result:
@@ -214,3 +242,12 @@ class GroupFlow:
 def _option(group: dict[str, Any]) -> Option:
     """A group option as a pick option (its first slot's start and provider)."""
     return option({**group["slots"][0], "option": group["option"]})
+
+
+#: Marks the staff summary of a group too large to book by text (its reply differs).
+_TOO_MANY_MARK = "too many to book by text"
+
+
+def _too_many(size: int) -> str:
+    """Staff's summary for a group larger than the tools book."""
+    return f"A group of {size} asked to book together ({_TOO_MANY_MARK}); please set it up."
