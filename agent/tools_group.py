@@ -27,7 +27,7 @@ from booking.holds import HoldFailed
 from booking.models import SlotOffer
 from booking.ports import PaymentError, format_money
 from booking.slots import latest_offers
-from booking.terms import SlotFilter, format_when
+from booking.terms import ServiceTerms, SlotFilter, format_when
 
 #: The largest group booked by text; a bigger one is for the team (four holds with a link
 #: each is about what one reply carries within the clinic's SMS segment budget).
@@ -88,30 +88,7 @@ def find_group_slots(deps: AgentDeps, args: FindGroupSlotsArgs) -> dict[str, Any
     terms = service_terms(deps.clinic, service)
     expire_due_holds(deps.db, deps.emr, deps.deposits, clinic=deps.terms, now=deps.now)
     wish = wanted_filter(args)
-    tries = [wish]
-    if wish.after or wish.before:  # the same days at any time
-        tries.append(
-            SlotFilter(wish.date_from, wish.date_to, wish.weekdays, None, None, wish.provider_ids)
-        )
-    tries.append(SlotFilter(provider_ids=wish.provider_ids))
-    first: GroupSearch | None = None
-    found = GroupSearch([], None)
-    tried = 0
-    for tried, filters in enumerate(tries):  # noqa: B007 - which try found them is reported
-        found = find_group_openings(
-            deps.db,
-            deps.emr,
-            clinic=deps.terms,
-            service=terms,
-            wanted=filters,
-            size=args.party_size,
-            now=deps.now,
-            max_days_ahead=deps.clinic.clinic.booking.max_days_ahead,
-            near=wish.after if filters is not wish else None,
-        )
-        first = first or found
-        if found.openings:
-            break
+    first, found, same_days = _search_widening(deps, terms, wish, args.party_size)
     options = record_group_offers(
         deps.db,
         conversation_id=deps.conversation_id,
@@ -120,18 +97,52 @@ def find_group_slots(deps: AgentDeps, args: FindGroupSlotsArgs) -> dict[str, Any
         openings=found.openings,
         now=deps.now,
     )
-    matched = bool(first and first.openings)
+    matched = bool(first.openings)
     return {
         "service_id": service.id,
         "service": service.name,
         "party_size": args.party_size,
         "deposit": format_money(terms.deposit_cents) if terms.deposit_cents else None,
         "matched_preferences": matched,
-        # the wish's days were kept and only its time of day was dropped
-        "same_days": not matched and tried == 1 and len(tries) == 3,
-        "fits_fewer": None if matched or first is None else _partial_view(deps, first.best_partial),
+        "same_days": same_days,
+        "fits_fewer": None if matched else _partial_view(deps, first.best_partial),
         "groups": [_group_view(deps, i, rows) for i, rows in enumerate(options, start=1)],
     }
+
+
+def _search_widening(
+    deps: AgentDeps, terms: ServiceTerms, wish: SlotFilter, size: int
+) -> tuple[GroupSearch, GroupSearch, bool]:
+    """Search the wish, then its days at any time (nearest the wished time first), then any
+    day.
+
+    Returns:
+        (the wish's own search, the search that found openings or the last one, whether that
+        one kept the wish's days and dropped only its time of day).
+    """
+    tries = [wish]
+    if wish.after or wish.before:
+        tries.append(
+            SlotFilter(wish.date_from, wish.date_to, wish.weekdays, None, None, wish.provider_ids)
+        )
+    tries.append(SlotFilter(provider_ids=wish.provider_ids))
+    searches: list[GroupSearch] = []
+    for tried, filters in enumerate(tries):
+        found = find_group_openings(
+            deps.db,
+            deps.emr,
+            clinic=deps.terms,
+            service=terms,
+            wanted=filters,
+            size=size,
+            now=deps.now,
+            max_days_ahead=deps.clinic.clinic.booking.max_days_ahead,
+            near=wish.after if filters is not wish else None,
+        )
+        searches.append(found)
+        if found.openings:
+            return searches[0], found, tried == 1 and len(tries) == 3
+    return searches[0], searches[-1], False
 
 
 def hold_group_slots(deps: AgentDeps, args: HoldGroupArgs) -> dict[str, Any]:

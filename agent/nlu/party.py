@@ -3,12 +3,12 @@
 A group request is read with a small grammar, not a list of phrases:
 
 * a **total** counts the texter in: a number with a word for people ("3 of us", "2 ppl",
-  "party of 4", "we're 2", "the two of us"), or "both" ("we both", "my sister and I both");
+  "party of 4", "we're 2", "the two of us", "2 at the same time"), or "both" ("we both", "my sister and I both");
 * **companions** do not: each relation noun ("my friend", "a coworker", "my mom and sister")
   is one person, a number before a people noun ("2 friends", "3 girls") is that many, and a
   plural without a number ("my friends and I") is "several, count not said";
 * companions count only when joined to the texter in the same phrase ("me and my friend",
-  "my sister and I", "my mom wants one too", "can my bf come too", "plus 2 friends"): "my
+  "my sister and I", "my mom wants one too", "can my bf come too", "bringing 2 friends"): "my
   mom wants botox" books for mom alone, and a story that mentions a sister, a husband and
   the kids books for the texter.
 
@@ -73,7 +73,7 @@ _JOINED = (
     re.compile(rf"\b(?:me|i|myself)\s+and\s+{_LIST}"),
     re.compile(rf"\b{_LIST}\s+and\s+(?:i|me|myself)\b"),
     re.compile(rf"\b{_LIST}\s+(?:\w+\s+){{0,4}}?(?:too|also|as well)\b"),
-    re.compile(rf"\bplus\s+{_LIST}"),
+    re.compile(rf"\b(?:plus|bring|bringing|brings)\s+{_LIST}"),
 )
 _BOTH = re.compile(r"\b(?:both of us|we both|us both|the two of us|us two|we two|both)\b")
 #: A total that counts the texter in ("3 of us", "party of 4", "we're 2", "2 ppl").
@@ -82,12 +82,17 @@ _TOTAL = re.compile(
     r"|(?:party|group|table)\s+of\s+" + _NUM.replace("P<n>", "P<n2>") + r"|"
     r"(?:we\s*(?:re|are|r)|there\s*(?:re|are)|us)\s+" + _NUM.replace("P<n>", "P<n3>") + r"\b"
     r"|(?<!\band\s)(?<!\bme\s)(?<!\bplus\s)(?<!\bwith\s)(?<!\bbring\s)(?<!\bbringing\s)"
-    r"\b" + _NUM.replace("P<n>", "P<n4>") + r"\s+(?:people|ppl|persons|peeps|guests|adults)\b)"
+    r"\b" + _NUM.replace("P<n>", "P<n4>") + r"\s+(?:people|ppl|persons|peeps|guests|adults)\b"
+    # a count with togetherness: "can you do 2 at the same time", "3 back to back"
+    r"|\b" + _NUM.replace("P<n>", "P<n5>") + r"\s+(?:at\s+(?:the\s+)?same\s+time|together|"
+    r"side\s+by\s+side|back\s+to\s+back)\b)"
 )
 #: Texting forms of "and" ("me n my bff").
 _JOIN = re.compile(r"\s+(?:n|an|nd|und)\s+")
 #: "me, my mom and my sister" (the comma is gone after normalising): "me" joins a list.
 _LISTED = re.compile(r"\b(me)\s+(?=my\s)")
+#: The texter describing themself ("im the bride", "i'm a nurse"): not a companion.
+_SELF = re.compile(r"\b(?:im|i'm|i am|am)\s+(?:the|a|an|her|his)\s+\w+(?:\s+of\s+honor)?")
 _SOLO = re.compile(
     r"\b(?:just|only)\s+(?:me|myself|one(?:\s+of\s+us)?|for me|1)\b|\bjust for me\b"
     r"|\b(?:my \w+|she|he) (?:cant|can't|cannot|isnt|isn't|wont|won't) (?:come|make it)\b"
@@ -127,6 +132,7 @@ def party_of(text: str) -> Party | None:
     s = normalize(text.replace("+", " and "))
     s = _JOIN.sub(" and ", s)
     s = _LISTED.sub(r"\1 and ", s)
+    s = _SELF.sub(" ", s)
     if _SOLO.search(s):
         return Party(1)
     total = _total(s)
@@ -166,5 +172,5 @@ def _total(s: str) -> int | None:
     m = _TOTAL.search(s)
     if m is None:
         return None
-    word = next(g for g in (m.group("n"), m.group("n2"), m.group("n3"), m.group("n4")) if g)
+    word = next(g for g in m.group("n", "n2", "n3", "n4", "n5") if g)
     return count_word(word)

@@ -17,6 +17,7 @@ from agent.nlu.party import Party, count_word, party_of
         ("party of 4 for facials", 4),
         ("hey we're 2 ppl looking for a consult", 2),
         ("5 people", 5),
+        ("oh can you do 2 at the same time?", 2),
         # companions joined to the texter
         ("me and my friend want botox sat", 2),
         ("me n my bff want lip filler fri", 2),
@@ -28,6 +29,8 @@ from agent.nlu.party import Party, count_word, party_of
         ("me and 3 girls", 4),
         ("oh wait my mom wants one too lol", 2),
         ("actually can my bf come too?", 2),
+        ("bringing my coworker", 2),
+        ("im the bride and my mom and i want lip flips", 2),
         # both
         ("my husband and I would both like dysport", 2),
         ("we both want botox", 2),
