@@ -59,11 +59,13 @@ _COUNT = r"(?:\d{1,2}|" + "|".join(_NUMBERS) + r")"
 _DET = r"(?:my|a|an|our|the|her|his)"
 #: One companion phrase: "my mom", "a friend", "2 friends", "my best friend", "the girls".
 _NP = (
-    rf"(?:(?:{_DET}\s+)?(?:{_COUNT}\s+)?(?:(?:best|other|older|younger|little|big|step)\s+)?"
+    rf"(?:(?:{_DET}\s+)?(?:{_COUNT}\s+(?:of\s+(?:my|our)\s+)?)?"
+    rf"(?:(?:best|other|older|younger|little|big|step)\s+)?"
     rf"(?:(?:{_RELATIONS})s?|{_PLURALS}))\b"
 )
 _ONE_NP = re.compile(
-    rf"(?:(?P<det>{_DET})\s+)?(?:(?P<n>{_COUNT})\s+)?(?:(?:best|other|older|younger|little|big|"
+    rf"(?:(?P<det>{_DET})\s+)?(?:(?P<n>{_COUNT})\s+(?:of\s+(?:my|our)\s+)?)?"
+    rf"(?:(?:best|other|older|younger|little|big|"
     rf"step)\s+)?(?:(?P<rel>{_RELATIONS})(?P<s>s?)|(?P<plural>{_PLURALS}))\b"
 )
 _LIST = rf"(?P<list>{_NP}(?:\s+and\s+{_NP})*)"

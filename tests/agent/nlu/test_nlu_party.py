@@ -27,6 +27,7 @@ from agent.nlu.party import Party, count_word, party_of
         ("me and my mom and sister", 3),
         ("can u squeeze in me + 2 friends", 3),
         ("me and 3 girls", 4),
+        ("me and 2 of my girls want a consult", 3),
         ("oh wait my mom wants one too lol", 2),
         ("actually can my bf come too?", 2),
         ("bringing my coworker", 2),
