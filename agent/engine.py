@@ -361,7 +361,7 @@ def _model_loop(
 ) -> str | None:
     """Call the model, run the tools it asks for, screen its final reply; None when the turn
     ended without a reply (outcome set)."""
-    system = ChatMessage(role="system", content=system_prompt(deps.clinic, deps.now))
+    system = ChatMessage(role="system", content=system_prompt(deps.clinic, deps.now, turn.start))
     tools = specs()
     result = turn.result
     try:
