@@ -38,7 +38,7 @@ class OfflineModel:
         stored = request.context.state
         now_local = request.context.now.astimezone(clinic.clinic.zone)
         parts = split_request(request.messages)
-        state = dialog_state(stored)
+        state = dialog_state(stored, clinic)
         policy = Policy(
             clinic,
             now_local,

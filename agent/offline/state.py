@@ -65,16 +65,19 @@ class DialogState:
     offered_search: bool = False
 
 
-def dialog_state(stored: ConversationState) -> DialogState:
+def dialog_state(stored: ConversationState, clinic: ClinicFile) -> DialogState:
     """The :class:`DialogState` of the ``stored`` state (offers the patient closed by
-    dropping a change are not open)."""
+    dropping a change are not open; a service or provider the clinic's records no longer
+    have, after a re-seed, is forgotten)."""
     asked = stored.question.asked if stored.question else None
+    services = {s.id for s in clinic.services}
+    providers = {p.id for p in clinic.providers}
     return DialogState(
-        service_id=stored.service_id,
+        service_id=stored.service_id if stored.service_id in services else None,
         offers=[] if stored.change.offers_closed else [o.view() for o in stored.offers],
         held=stored.hold is not None,
         preference=preference(stored.wish),
-        provider_id=stored.provider_id,
+        provider_id=stored.provider_id if stored.provider_id in providers else None,
         asked_service=asked == Asked.SERVICE,
         offered_search=asked == Asked.SEARCH,
     )

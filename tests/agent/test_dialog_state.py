@@ -9,7 +9,7 @@ from agent.dialog import Asked, ConversationState, StateUpdate
 from agent.engine import run_turn
 from agent.models.scripted import ScriptedModel, call, say
 from agent.offline import OfflineModel
-from agent.store import load_state
+from agent.store import load_state, save_state
 from agent.tools import AgentDeps
 from app.context import AppContext
 from knowledge.clinic_file import ClinicFile
@@ -68,3 +68,17 @@ def test_a_reply_that_asks_nothing_clears_the_question_and_keeps_the_rest() -> N
     state.after_reply(StateUpdate(request="move it", offers_closed=True))
     assert state.change.request == "move it" and state.change.offers_closed
     assert ConversationState.model_validate_json(state.model_dump_json()) == state
+
+
+def test_a_service_removed_by_a_reseed_is_forgotten_not_a_crash(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    deps = _deps(make_ctx(database_url), demo_clinic)
+    stale = ConversationState.model_validate(
+        {"service_id": "retired-service", "question": {"asked": "search"}}
+    )
+    with deps.db.session() as s:
+        save_state(s, deps.conversation_id, stale, deps.now)
+    result = run_turn(deps, OfflineModel(), "yes please")
+    assert result.outcome == "ok" and not result.handed_off
+    assert "Which service" in result.replies[0]
