@@ -11,13 +11,24 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from agent.dialog import ConversationState, Hold
 from agent.models.toolspec import ToolArgumentError, parse_arguments, tool_spec
+from agent.tool_args import (
+    CancelAppointmentArgs,
+    FindSlotsArgs,
+    HandoffArgs,
+    HoldSlotArgs,
+    MyAppointmentsArgs,
+    RescheduleAppointmentArgs,
+    SearchKnowledgeArgs,
+    SendDepositLinkArgs,
+)
 from app.db import Database
 from booking.changes import cancel_by_patient, cancels_late, reschedule, upcoming
 from booking.deposits import book_without_deposit, expire_due_holds, hold_replacing, request_deposit
@@ -32,8 +43,6 @@ from knowledge.retrieval import Embedder
 
 log = structlog.get_logger(__name__)
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
 
 @dataclass
 class AgentDeps:
@@ -47,6 +56,8 @@ class AgentDeps:
             (set by the app).
         alert: callback ``(reason, summary) -> None`` that alerts staff and leaves the AI on
             (a medical question); None falls back to ``handoff``.
+        state: the conversation's dialog state during the turn; each tool that succeeds
+            writes its facts here (the engine loads it and stores it, :mod:`agent.dialog`).
     """
 
     db: Database
@@ -60,6 +71,7 @@ class AgentDeps:
     handoff: Callable[[str, str], None]
     embedder: Embedder | None = None
     alert: Callable[[str, str], None] | None = None
+    state: ConversationState = field(default_factory=ConversationState)
 
     def notify(self, reason: str, summary: str, *, pause: bool) -> None:
         """Alert staff; pause the AI too when ``pause`` (or when no ``alert`` is wired)."""
@@ -67,59 +79,6 @@ class AgentDeps:
             self.handoff(reason, summary)
         else:
             self.alert(reason, summary)
-
-
-class SearchKnowledgeArgs(BaseModel):
-    """Search the clinic's documents and FAQs."""
-
-    query: str = Field(description="The patient's question in a few words.")
-
-
-class FindSlotsArgs(BaseModel):
-    """Find real openings for a service."""
-
-    service_id: str = Field(description="The service's id from the menu.")
-    date_from: dt.date | None = Field(None, description="Earliest local date, YYYY-MM-DD.")
-    date_to: dt.date | None = Field(None, description="Latest local date, inclusive.")
-    weekdays: list[Weekday] = Field(default_factory=list, description="Allowed weekdays.")
-    after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
-    before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
-    provider_id: str | None = Field(None, description="Only this provider's openings.")
-
-
-class HoldSlotArgs(BaseModel):
-    """Hold one of the openings last offered, by its option number."""
-
-    option: int = Field(ge=1, description="The option number the patient chose.")
-
-
-class SendDepositLinkArgs(BaseModel):
-    """Send the deposit link for the slot being held (or book it if no deposit applies)."""
-
-
-class MyAppointmentsArgs(BaseModel):
-    """List the patient's upcoming appointments (to answer "when is my appointment")."""
-
-
-class CancelAppointmentArgs(BaseModel):
-    """Cancel one of the patient's upcoming appointments (the clinic's notice policy applies:
-    a paid deposit is refunded only with enough notice)."""
-
-    appointment_id: int = Field(description="The id from my_appointments.")
-
-
-class RescheduleAppointmentArgs(BaseModel):
-    """Move an upcoming appointment to one of the openings last offered by find_slots."""
-
-    appointment_id: int = Field(description="The id from my_appointments.")
-    option: int = Field(ge=1, description="The option number the patient chose.")
-
-
-class HandoffArgs(BaseModel):
-    """Pause the assistant and ask staff to take over the conversation."""
-
-    reason: Literal["patient_request", "medical", "emergency", "complaint", "other"]
-    summary: str = Field(description="One or two sentences for staff; no medical details.")
 
 
 def _hhmm(value: str | None) -> dt.time | None:
@@ -216,6 +175,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     if not offers:
         offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]
+    deps.state.offered(service.id, views)
     return {
         "service_id": service.id,
         "service": service.name,
@@ -260,17 +220,28 @@ def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
                 {"service_id": service.id, "date_from": local_day.isoformat()}
             ),
         )
+        deps.state.taken(alternatives.get("slots", []))
         return {
             "held": False,
             "reason": "that time was just taken",
             "alternatives": alternatives.get("slots", []),
         }
+    when = format_when(chosen.start_at, deps.terms.timezone)
+    deps.state.held(
+        Hold(
+            appointment_id=held.appointment_id,
+            service=service.name,
+            provider=provider.name,
+            when=when,
+            expires_at=held.expires_at,
+        )
+    )
     return {
         "held": True,
         "appointment_id": held.appointment_id,
         "service": service.name,
         "provider": provider.name,
-        "when": format_when(chosen.start_at, deps.terms.timezone),
+        "when": when,
         "hold_minutes": deps.terms.hold_minutes,
         "deposit": format_money(deposit) if deposit else None,
     }
@@ -309,6 +280,7 @@ def send_deposit_link(deps: AgentDeps, args: SendDepositLinkArgs) -> dict[str, A
             now=deps.now,
             tell_patient_too=False,
         )
+        deps.state.booked(appt.id)
         return {
             "booked": True,
             "service": booked.service_name,
@@ -323,6 +295,7 @@ def send_deposit_link(deps: AgentDeps, args: SendDepositLinkArgs) -> dict[str, A
         deps.handoff("other", "The deposit link could not be created; please follow up.")
         return {"error": "the payment system is down; staff were asked to follow up"}
     minutes = max(1, int(((appt.hold_expires_at or deps.now) - deps.now).total_seconds() // 60))
+    deps.state.link_sent(appt.id)
     return {
         "link": link.url,
         "amount": format_money(link.amount_cents),
@@ -337,7 +310,7 @@ def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]
     """The patient's upcoming appointments with ids, times and deposit status."""
     rows = upcoming(deps.db, deps.patient_phone, deps.terms.clinic_id, deps.now)
     notice = deps.terms.cancellation_notice_hours
-    return {
+    listed: dict[str, Any] = {
         "appointments": [
             {
                 "appointment_id": r.appointment_id,
@@ -359,6 +332,8 @@ def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]
         ],
         "cancellation_notice_hours": notice,
     }
+    deps.state.listed(listed["appointments"], notice)
+    return listed
 
 
 def _own(deps: AgentDeps, appointment_id: int) -> bool:
@@ -380,6 +355,7 @@ def cancel_appointment(deps: AgentDeps, args: CancelAppointmentArgs) -> dict[str
         appointment_id=args.appointment_id,
         now=deps.now,
     )
+    deps.state.cancelled(args.appointment_id)
     return {
         "cancelled": True,
         "service": done.service,
@@ -416,6 +392,7 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
         return {"rescheduled": False, "reason": "that time was just taken"}
     except ValueError as exc:
         return {"error": str(exc)}
+    deps.state.rescheduled()
     return {
         "rescheduled": True,
         "deposit_paid": format_money(moved.deposit_paid_cents)
