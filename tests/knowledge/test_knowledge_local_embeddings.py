@@ -148,3 +148,5 @@ def test_fused_beats_lexical_on_the_second_clinic_questions() -> None:
     assert result["fused"] is not None, format_report(result)
     assert result["fused"]["recall@3"] >= result["lexical"]["recall@3"], format_report(result)
     assert result["fused"]["mrr"] > result["lexical"]["mrr"], format_report(result)
+    assert 0.0 <= result["fused_answered_right"] <= result["fused_answered"] <= 1.0
+    assert "best_answer (fused)" in format_report(result)
