@@ -5,10 +5,9 @@ are defined here as constants or small format functions over clinic records and 
 so a reader finds each sentence once and a clinic could later reword them. Facts (prices,
 times, links) are never written here: they come from the clinic's records or a tool result.
 
-Some phrases double as *markers* the offline model reads back from the history (it keeps no
-memory): :data:`ASK_SERVICE_MARK`, :data:`OFFER_SEARCH_MARK`, :data:`CONFIRM_CANCEL_MARK`,
-:data:`MOVE_MARK`, :data:`WHICH_MARK` and :data:`KEEP_MARK`. Rewording one of them changes
-what the model recognises, so change the constant, never the sentence around it alone.
+Any sentence may be reworded freely: no model reads its own replies back. What a reply asks
+(which service? shall I search? cancel this one?) is stored as dialog state where the reply is
+chosen (:mod:`agent.dialog`).
 """
 
 from __future__ import annotations
@@ -133,15 +132,6 @@ def handoff(reason: str) -> str:
     return HANDED_OFF
 
 
-# --- markers the offline model reads back -----------------------------------------------------
-
-ASK_SERVICE_MARK = "Which service would you like"
-OFFER_SEARCH_MARK = "Want me to check openings"
-CONFIRM_CANCEL_MARK = "Reply YES to cancel"
-MOVE_MARK = "move your "
-WHICH_MARK = "Which one would you like to"
-KEEP_MARK = "still on"
-
 # --- manners ----------------------------------------------------------------------------------
 
 THANKS = "You're welcome! Text anytime if you need anything else."
@@ -202,7 +192,7 @@ def price(service: ServiceInfo, deposit_cents: int) -> str:
     """The service's price in the clinic's own words, plus the deposit, then an offer."""
     words = service.price or "Pricing depends on your treatment plan"
     dep = f" A {format_money(deposit_cents)} deposit holds your spot." if deposit_cents else ""
-    return f"{service.name}: {words}.{dep} {OFFER_SEARCH_MARK} for you?"
+    return f"{service.name}: {words}.{dep} Want me to check openings for you?"
 
 
 def service_info(service: ServiceInfo) -> str:
@@ -211,7 +201,7 @@ def service_info(service: ServiceInfo) -> str:
     if service.price:
         parts.append(f"pricing: {service.price}")
     desc = f" {service.description.strip()}" if service.description else ""
-    return f"{'; '.join(parts)}.{desc} {OFFER_SEARCH_MARK} for you?"
+    return f"{'; '.join(parts)}.{desc} Want me to check openings for you?"
 
 
 def which_of(names: list[str]) -> str:
@@ -223,13 +213,13 @@ def which_of(names: list[str]) -> str:
 def ask_service(clinic: ClinicFile) -> str:
     """Ask which service to book, naming a few from the menu."""
     names = [s.name for s in clinic.services if s.bookable][:6]
-    return f"{ASK_SERVICE_MARK} to book? We offer {', '.join(names)} and more."
+    return f"Which service would you like to book? We offer {', '.join(names)} and more."
 
 
 def menu(clinic: ClinicFile) -> str:
     """The bookable menu by name."""
     names = [s.name for s in clinic.services if s.bookable]
-    return f"We offer {', '.join(names)}. {OFFER_SEARCH_MARK} for any of these?"
+    return f"We offer {', '.join(names)}. Want me to check openings for any of these?"
 
 
 def clock(hhmm: str) -> str:
@@ -386,7 +376,7 @@ def which_appointment(appts: list[Appt], action: str) -> str:
     return (
         f"You have {len(appts)} upcoming appointments:\n"
         + "\n".join(lines)
-        + f"\n{WHICH_MARK} {verb}?"
+        + f"\nWhich one would you like to {verb}?"
     )
 
 
@@ -409,15 +399,15 @@ def confirm_cancel(appt: Appt, notice_hours: int) -> str:
         outcome = " No deposit has been paid, so nothing is charged."
     else:
         outcome = ""
-    return f"Cancel your {appointment(appt)}?{outcome} {CONFIRM_CANCEL_MARK}."
+    return f"Cancel your {appointment(appt)}?{outcome} Reply YES to cancel."
 
 
 def kept(appt: Appt | None, *, moving: bool = False) -> str:
     """The patient dropped the cancel or move: nothing changed."""
     done = "moved" if moving else "cancelled"
     if appt is None:
-        return f"No problem, I haven't {done} anything. Your appointments are {KEEP_MARK}."
-    return f"No problem, I haven't {done} anything. Your {appointment(appt)} is {KEEP_MARK}."
+        return f"No problem, I haven't {done} anything. Your appointments are still on."
+    return f"No problem, I haven't {done} anything. Your {appointment(appt)} is still on."
 
 
 def cancelled(result: dict[str, Any], notice_hours: int) -> str:
@@ -447,7 +437,7 @@ def cancelled(result: dict[str, Any], notice_hours: int) -> str:
 def ask_when(appt: Appt) -> str:
     """Ask for the new day and time of a move."""
     return (
-        f"Sure! What day and time would you like to {MOVE_MARK}{appt['service']} "
+        f"Sure! What day and time would you like to move your {appt['service']} "
         f"on {appt['when']} to?"
     )
 
@@ -455,7 +445,7 @@ def ask_when(appt: Appt) -> str:
 def move_offers(appt: Appt, result: dict[str, Any], wanted: str) -> str:
     """Numbered openings for a move (same service)."""
     found = result.get("slots") or []
-    head = f"To {MOVE_MARK}{appt['service']} on {appt['when']}"
+    head = f"To move your {appt['service']} on {appt['when']}"
     if not found:
         return (
             f"{head}, I'm sorry, I don't see any other openings soon. Want me to have "
@@ -471,7 +461,7 @@ def move_offers(appt: Appt, result: dict[str, Any], wanted: str) -> str:
 def move_other_times(appt: Appt) -> str:
     """The patient turned the move offers down."""
     return (
-        f"No problem! What other day or time would you like to {MOVE_MARK}"
+        f"No problem! What other day or time would you like to move your "
         f"{appt['service']} on {appt['when']} to?"
     )
 
@@ -483,7 +473,7 @@ def moved(result: dict[str, Any], appt: Appt | None, clinic_name: str) -> str:
             return "Sorry, that time was just taken. What other day or time works?"
         return (
             f"Sorry, that time was just taken. What other day or time would you like to "
-            f"{MOVE_MARK}{appt['service']} on {appt['when']} to?"
+            f"move your {appt['service']} on {appt['when']} to?"
         )
     who = f" with {result['provider']}" if result.get("provider") else ""
     head = f"Done! Your {result['service']} is moved to {result['when']}{who}"

@@ -11,9 +11,9 @@ from typing import Any
 
 from agent.copy import describe
 
-#: Marks the question "how many of you?" so the next text's bare number reads as a count.
-HOW_MANY_MARK = "How many of you"
-HOW_MANY = f"{HOW_MANY_MARK} are coming in? I'll find times that fit everyone."
+#: The question "how many of you?" (its reply stores :attr:`agent.dialog.Asked.COUNT`, so the
+#: next text's bare number reads as a count).
+HOW_MANY = "How many of you are coming in? I'll find times that fit everyone."
 TOO_MANY = (
     "For a group that size our team sets things up personally. I've passed your request on "
     "and someone will text you back shortly."

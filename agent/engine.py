@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from agent import copy
+from agent.dialog import ConversationState, StateUpdate
 from agent.guardrails import (
     INPUT_GUARDRAILS,
     OUTPUT_GUARDRAILS,
@@ -37,8 +38,9 @@ from agent.models.base import (
     ToolCall,
     TurnContext,
 )
+from agent.promise import keep_promise
 from agent.prompt import system_prompt
-from agent.store import AgentTurn, TurnOutcome, load_history, save_turn
+from agent.store import AgentTurn, TurnOutcome, load_history, load_state, save_turn
 from agent.tools import AgentDeps, execute, specs
 from knowledge.clinic_file import ClinicFile
 
@@ -83,6 +85,10 @@ class _Turn:
     regenerations: int = 0
     #: Alerts that left the AI on (a medical question), noted so staff are alerted once.
     alerted: list[str] = field(default_factory=list)
+    #: Where the conversation stood when the turn began (what the model is shown).
+    start: ConversationState = field(default_factory=ConversationState)
+    #: The model's state update of the reply being sent (None: a reply that asks nothing).
+    update: StateUpdate | None = None
 
     def context(self, deps: AgentDeps) -> GuardrailContext:
         """What guardrails see of this turn so far."""
@@ -119,12 +125,14 @@ def plain_sms(text: str) -> str:
 @dataclass(frozen=True)
 class History:
     """What a turn starts from: the model-facing history (messages oldest first), the number
-    the new turn will be stored as (see :func:`agent.store.load_history`), and the model tokens
-    the clinic used today (its daily budget; :func:`read_history` reads all three)."""
+    the new turn will be stored as (see :func:`agent.store.load_history`), the model tokens
+    the clinic used today (its daily budget) and the conversation's dialog state
+    (:func:`read_history` reads all four)."""
 
     messages: list[ChatMessage]
     next_turn: int
     clinic_tokens_today: int = 0
+    state: ConversationState = field(default_factory=ConversationState)
 
 
 def read_history(
@@ -133,18 +141,21 @@ def read_history(
     """The :class:`History` a turn of ``conversation_id`` at ``now`` (aware) starts from, read
     in the caller's transaction."""
     messages, number = load_history(session, conversation_id, HISTORY_LIMIT)
-    return History(messages, number, tokens_today(session, clinic, now))
+    state = load_state(session, conversation_id)
+    return History(messages, number, tokens_today(session, clinic, now), state)
 
 
 @dataclass
 class Answer:
     """A finished turn, not yet stored: its result and what :func:`agent.store.save_turn`
-    writes (the new messages, as turn ``number``, and the bookkeeping row)."""
+    writes (the new messages, as turn ``number``, the bookkeeping row, and the dialog state
+    the turn ended with; None leaves the stored one)."""
 
     result: TurnResult
     number: int
     messages: list[ChatMessage]
     record: AgentTurn
+    state: ConversationState | None = None
 
 
 def run_turn(
@@ -177,7 +188,15 @@ def run_turn(
         timer=timer,
     )
     with deps.db.session() as session:
-        save_turn(session, deps.conversation_id, done.number, done.messages, done.record, deps.now)
+        save_turn(
+            session,
+            deps.conversation_id,
+            done.number,
+            done.messages,
+            done.record,
+            deps.now,
+            state=done.state,
+        )
     return done.result
 
 
@@ -218,6 +237,7 @@ def answer(
     """
     started = timer()
     turn = _Turn(history.messages, [_patient_message(deps, user_text)], TurnResult([]), [])
+    turn.start, deps.state = history.state, history.state.model_copy(deep=True)
     with _tracking_handoff(deps, turn.handed_off, turn.alerted):
         final = _screen_input(deps, turn, user_text)
         if final is None:
@@ -229,11 +249,12 @@ def answer(
             )
         if not final:
             final = _fallback(deps, turn)
-        _keep_promise(deps, turn, user_text, final)
+        keep_promise(deps, bool(turn.handed_off or turn.alerted), user_text, final)
     turn.result.replies = [final]
     turn.result.handed_off = bool(turn.handed_off)
+    deps.state.after_reply(turn.update)
     record = _record(model.name, turn.result, int((timer() - started) * 1000), deps)
-    return Answer(turn.result, history.next_turn, turn.new, record)
+    return Answer(turn.result, history.next_turn, turn.new, record, deps.state)
 
 
 def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: History) -> Answer:
@@ -256,8 +277,9 @@ def failed_answer(deps: AgentDeps, model: ChatModel, user_text: str, history: Hi
         reply = copy.FALLBACK
     turn.result.replies = [turn.say(reply)]
     turn.result.handed_off = True
+    deps.state.after_reply(None)  # what the tools did before the failure is kept
     record = _record(model.name, turn.result, 0, deps)
-    return Answer(turn.result, history.next_turn, turn.new, record)
+    return Answer(turn.result, history.next_turn, turn.new, record, deps.state)
 
 
 def _patient_message(deps: AgentDeps, user_text: str) -> ChatMessage:
@@ -339,7 +361,7 @@ def _model_loop(
 ) -> str | None:
     """Call the model, run the tools it asks for, screen its final reply; None when the turn
     ended without a reply (outcome set)."""
-    system = ChatMessage(role="system", content=system_prompt(deps.clinic, deps.now))
+    system = ChatMessage(role="system", content=system_prompt(deps.clinic, deps.now, turn.start))
     tools = specs()
     result = turn.result
     try:
@@ -350,7 +372,7 @@ def _model_loop(
             request = ChatRequest(
                 messages=[system, *turn.history, *turn.new],
                 tools=tools,
-                context=TurnContext(clinic=deps.clinic, now=deps.now),
+                context=TurnContext(clinic=deps.clinic, now=deps.now, state=turn.start),
             )
             t0 = timer()
             response = model.complete(request)
@@ -366,6 +388,7 @@ def _model_loop(
                 )
                 _run_tools(deps, turn, response.tool_calls)
                 continue
+            turn.update = response.state
             reply = _screen_output(deps, turn, plain_sms(response.content or ""))
             if reply is not None:
                 return reply
@@ -406,6 +429,7 @@ def _screen_output(deps: AgentDeps, turn: _Turn, reply: str) -> str | None:
             turn.new.append(ChatMessage(role="system", content=verdict.note))
             return None
         if isinstance(verdict, Replace):
+            turn.update = None  # the model's reply, and what it asked, is not sent
             _hand_off_for(deps, turn, guardrail.name, verdict)
             turn.result.outcome = verdict.outcome
             return turn.say(verdict.reply)
@@ -426,30 +450,6 @@ def _hand_off_for(deps: AgentDeps, turn: _Turn, guardrail: str, verdict: Replace
     )
     if first:
         deps.notify(verdict.handoff_reason, verdict.handoff_summary, pause=verdict.pause)
-
-
-#: A reply that promises a person will follow up ("I'll check with the team", "someone will
-#: get back to you"), whichever model wrote it.
-_PROMISE = re.compile(
-    r"\b(?:check|confirm|ask|verify) with (?:the|our) (?:team|staff|providers?|front desk)|"
-    r"\b(?:get|got|getting) back to you\b|\b(?:someone|a team member|our team|the team|a "
-    r"provider|one of our \w+) (?:will|is going to|can) (?:text|call|reach out|follow up|"
-    r"contact|get back)",
-    re.IGNORECASE,
-)
-
-
-def _keep_promise(deps: AgentDeps, turn: _Turn, user_text: str, reply: str) -> None:
-    """A reply that says the team will follow up is a real staff alert carrying the patient's
-    question, unless staff were already alerted this turn (DESIGN.md §2)."""
-    if turn.handed_off or turn.alerted or not _PROMISE.search(reply):
-        return
-    question = " ".join(user_text.split())[:300]
-    deps.notify(
-        "question",
-        f'The assistant told the patient the team will follow up. The patient wrote: "{question}"',
-        pause=False,
-    )
 
 
 def _fallback(deps: AgentDeps, turn: _Turn) -> str:

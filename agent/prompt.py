@@ -1,14 +1,16 @@
-"""The system prompt: static rules first, then the clinic's records, then today's date.
+"""The system prompt: static rules first, then the clinic's records, then today's date, then
+where the conversation stands (its stored dialog state, :mod:`agent.dialog`).
 
 Static text leads so providers' prompt caching applies across turns and patients
 (https://platform.openai.com/docs/guides/prompt-caching); the clinic block changes only when
-the clinic re-seeds; the last line changes every turn.
+the clinic re-seeds; the date and the conversation's state change every turn.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from agent.dialog import AppointmentFact, Asked, ConversationState
 from booking.ports import format_money
 from knowledge.clinic_file import WEEKDAYS, ClinicFile
 
@@ -62,8 +64,95 @@ def clinic_block(clinic: ClinicFile) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(clinic: ClinicFile, now: dt.datetime) -> str:
-    """The whole system prompt for a turn at ``now`` (aware)."""
+def system_prompt(
+    clinic: ClinicFile, now: dt.datetime, state: ConversationState | None = None
+) -> str:
+    """The whole system prompt for a turn at ``now`` (aware), ending with where the
+    conversation stands (``state``; nothing when it is empty or None)."""
     local = now.astimezone(clinic.clinic.zone)
     today = local.strftime("%A %Y-%m-%d %H:%M %Z")
-    return f"{RULES}\n\n{clinic_block(clinic)}\n\nNow: {today}."
+    facts = state_block(clinic, state) if state is not None else ""
+    return f"{RULES}\n\n{clinic_block(clinic)}\n\nNow: {today}." + (f"\n\n{facts}" if facts else "")
+
+
+def _appt(a: AppointmentFact) -> str:
+    return f"appointment {a.appointment_id}: {a.service or a.service_id} on {a.when}"
+
+
+_ASKED = {
+    Asked.SERVICE: "which service the patient wants to book",
+    Asked.SEARCH: "whether to look for openings",
+    Asked.NEW_TIME: "what new day and time the appointment being moved should go to",
+    Asked.COUNT: "how many people are coming",
+}
+
+
+def state_block(clinic: ClinicFile, state: ConversationState) -> str:
+    """Where the conversation stands, as prompt lines (the stored facts of
+    :mod:`agent.dialog`; the same facts the offline model reads), or "" when nothing is known.
+
+    Args:
+        clinic: the clinic's records (names for ids; its zone for the hold's expiry).
+        state: the conversation's dialog state when the turn began.
+    """
+    lines = []
+    if state.service_id:
+        names = {s.id: s.name for s in clinic.services}
+        lines.append(f"Service being discussed: {names.get(state.service_id, state.service_id)}.")
+    if state.offers and not state.change.offers_closed:
+        listed = "; ".join(f"{o.option}) {o.when} with {o.provider}" for o in state.offers)
+        lines.append(f"Openings offered, by option number: {listed}.")
+    if state.hold is not None:
+        h = state.hold
+        until = (
+            h.expires_at.astimezone(clinic.clinic.zone).strftime(" until %H:%M")
+            if h.expires_at
+            else ""
+        )
+        link = "sent" if h.link_sent else "not sent yet"
+        lines.append(
+            f"Held{until}: {h.service} with {h.provider} on {h.when}; deposit link {link}."
+        )
+    lines += _group_lines(state)
+    if state.wish is not None and state.wish.text:
+        lines.append(f"The patient's day/time wish: {state.wish.text}.")
+    if state.provider_id:
+        names = {p.id: p.name for p in clinic.providers}
+        lines.append(f"Provider asked for: {names.get(state.provider_id, state.provider_id)}.")
+    change = state.change
+    if change.appointments:
+        listed = "; ".join(_appt(a) for a in change.appointments)
+        lines.append(f"Upcoming appointments (from my_appointments): {listed}.")
+    if change.moving is not None:
+        offers = " The openings offered are new times for it." if change.move_offers else ""
+        lines.append(f"Being moved: {_appt(change.moving)}.{offers}")
+    if state.question is not None:
+        q = state.question
+        asked = _ASKED.get(q.asked) or f"which appointment to {q.action or 'move'}"
+        lines.append(f"Your last reply asked {asked}.")
+    if state.confirm is not None:
+        lines.append(
+            f"Your last reply asked the patient to confirm cancelling {_appt(state.confirm.appointment)}; "
+            "cancel only on a yes."
+        )
+    if not lines:
+        return ""
+    return "Where this conversation stands (stored facts):\n" + "\n".join(f"- {x}" for x in lines)
+
+
+def _group_lines(state: ConversationState) -> list[str]:
+    """The prompt lines of a group request and of the group's holds."""
+    lines = []
+    if state.group is not None:
+        size = state.group.size or "several (how many not said yet)"
+        lines.append(f"Booking for a group of {size} people together (find_group_slots).")
+        if state.group.offers:
+            listed = "; ".join(
+                f"{g.option}) " + ", ".join(f"{s.when} with {s.provider}" for s in g.slots)
+                for g in state.group.offers
+            )
+            lines.append(f"Group options offered (pick with hold_group): {listed}.")
+    if state.group_holds:
+        held = "; ".join(f"{h.service} with {h.provider} on {h.when}" for h in state.group_holds)
+        lines.append(f"Held for the group, deposit links sent: {held}.")
+    return lines

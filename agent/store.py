@@ -1,5 +1,6 @@
 """The agent's transcript: what the model saw and did, turn by turn (user, assistant, tool),
-with one bookkeeping row per turn; and reading and writing it."""
+with one bookkeeping row per turn; the conversation's dialog state (:mod:`agent.dialog`);
+and reading and writing them."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import datetime as dt
 import enum
 from typing import Any
 
+import structlog
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, column, func, select, table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from agent.dialog import ConversationState, parse_state
 from agent.models.base import ChatMessage, ToolCall
 from app.db import Base, UTCDateTime, enum_column, utcnow
+from booking.models import PENDING_STATUSES, Appointment
+
+log = structlog.get_logger(__name__)
 
 #: The columns of ``conversations`` (messaging's table) that tie a turn to its clinic.
 _conversations = table("conversations", column("id"), column("clinic_id"))
@@ -98,6 +104,57 @@ class AgentTurn(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class DialogStateRow(Base):
+    """The dialog state of one conversation (:class:`agent.dialog.ConversationState` as JSON),
+    written at the end of every agent turn; a conversation without a row starts empty."""
+
+    __tablename__ = "dialog_states"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: Appointment statuses of a hold still waiting for its deposit (or for its booking).
+_HELD = PENDING_STATUSES
+
+
+def load_state(session: Session, conversation_id: int) -> ConversationState:
+    """The stored dialog state of ``conversation_id`` (empty when it has none, or when the
+    stored one is of another version), with a hold that ended since (expired, paid, released
+    by staff) taken off: the appointment row is the truth about a hold.
+
+    Args:
+        session: an open session (read only).
+        conversation_id: whose state.
+    """
+    row = session.get(DialogStateRow, conversation_id)
+    state = parse_state(row.state) if row is not None else None
+    if row is not None and state is None:
+        log.warning("dialog_state_unreadable", conversation_id=conversation_id)
+    state = state or ConversationState()
+    if state.hold is not None:
+        held = session.get(Appointment, state.hold.appointment_id)
+        if held is None or held.status not in _HELD:
+            state.hold_ended()
+    return state
+
+
+def save_state(
+    session: Session, conversation_id: int, state: ConversationState, now: dt.datetime
+) -> None:
+    """Store ``state`` as the dialog state of ``conversation_id`` in ``session`` (the caller's
+    transaction commits it), replacing the earlier one."""
+    data = state.model_dump(mode="json")
+    row = session.get(DialogStateRow, conversation_id)
+    if row is None:
+        session.add(DialogStateRow(conversation_id=conversation_id, state=data, updated_at=now))
+    else:
+        row.state, row.updated_at = data, now
+
+
 def load_history(
     session: Session, conversation_id: int, limit: int
 ) -> tuple[list[ChatMessage], int]:
@@ -149,9 +206,13 @@ def save_turn(
     messages: list[ChatMessage],
     record: AgentTurn,
     now: dt.datetime,
+    state: ConversationState | None = None,
 ) -> None:
-    """Add a turn's new ``messages`` (as turn number ``turn``) and its ``record`` to
-    ``session`` (the caller's transaction commits them)."""
+    """Add a turn's new ``messages`` (as turn number ``turn``), its ``record`` and the dialog
+    ``state`` it ended with (None: leave the stored one) to ``session`` (the caller's
+    transaction commits them)."""
+    if state is not None:
+        save_state(session, conversation_id, state, now)
     for m in messages:
         session.add(
             AgentStep(

@@ -1,24 +1,23 @@
-"""What every tool module shares: the turn's dependencies, slot-search arguments and the
+"""What every tool module shares: the turn's dependencies, the slot-search filter and the
 views of offered slots (so a tool module beside :mod:`agent.tools`, such as
-:mod:`agent.tools_group`, needs nothing from it and no import circle forms)."""
+:mod:`agent.tools_group`, needs nothing from it and no import circle forms). The tools'
+argument models are in :mod:`agent.tool_args`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from agent.dialog import ConversationState
+from agent.tool_args import FindSlotsArgs
 from app.db import Database
 from booking.models import SlotOffer
 from booking.ports import DepositProvider, EMRClient
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter, format_when
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
 from knowledge.retrieval import Embedder
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @dataclass
@@ -33,6 +32,8 @@ class AgentDeps:
             (set by the app).
         alert: callback ``(reason, summary) -> None`` that alerts staff and leaves the AI on
             (a medical question); None falls back to ``handoff``.
+        state: the conversation's dialog state during the turn; each tool that succeeds
+            writes its facts here (the engine loads it and stores it, :mod:`agent.dialog`).
     """
 
     db: Database
@@ -46,6 +47,7 @@ class AgentDeps:
     handoff: Callable[[str, str], None]
     embedder: Embedder | None = None
     alert: Callable[[str, str], None] | None = None
+    state: ConversationState = field(default_factory=ConversationState)
 
     def notify(self, reason: str, summary: str, *, pause: bool) -> None:
         """Alert staff; pause the AI too when ``pause`` (or when no ``alert`` is wired)."""
@@ -55,19 +57,8 @@ class AgentDeps:
             self.alert(reason, summary)
 
 
-class FindSlotsArgs(BaseModel):
-    """Find real openings for a service."""
-
-    service_id: str = Field(description="The service's id from the menu.")
-    date_from: dt.date | None = Field(None, description="Earliest local date, YYYY-MM-DD.")
-    date_to: dt.date | None = Field(None, description="Latest local date, inclusive.")
-    weekdays: list[Weekday] = Field(default_factory=list, description="Allowed weekdays.")
-    after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
-    before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
-    provider_id: str | None = Field(None, description="Only this provider's openings.")
-
-
 def hhmm(value: str | None) -> dt.time | None:
+    """A local ``HH:MM`` argument as a time (None or empty: None)."""
     if not value:
         return None
     return dt.time.fromisoformat(value)

@@ -11,13 +11,24 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from agent.dialog import Hold
 from agent.models.toolspec import ToolArgumentError, parse_arguments, tool_spec
-from agent.tool_base import AgentDeps, FindSlotsArgs, service_terms
+from agent.tool_args import (
+    CancelAppointmentArgs,
+    FindSlotsArgs,
+    HandoffArgs,
+    HoldSlotArgs,
+    MyAppointmentsArgs,
+    RescheduleAppointmentArgs,
+    SearchKnowledgeArgs,
+    SendDepositLinkArgs,
+)
+from agent.tool_base import AgentDeps, service_terms
 from agent.tool_base import hhmm as _hhmm
 from agent.tool_base import offer_view as _offer_view
 from agent.tools_group import GROUP_TOOLS
@@ -32,47 +43,6 @@ from knowledge.clinic_file import WEEKDAYS
 from knowledge.embeddings import EmbeddingError
 
 log = structlog.get_logger(__name__)
-
-
-class SearchKnowledgeArgs(BaseModel):
-    """Search the clinic's documents and FAQs."""
-
-    query: str = Field(description="The patient's question in a few words.")
-
-
-class HoldSlotArgs(BaseModel):
-    """Hold one of the openings last offered, by its option number."""
-
-    option: int = Field(ge=1, description="The option number the patient chose.")
-
-
-class SendDepositLinkArgs(BaseModel):
-    """Send the deposit link for the slot being held (or book it if no deposit applies)."""
-
-
-class MyAppointmentsArgs(BaseModel):
-    """List the patient's upcoming appointments (to answer "when is my appointment")."""
-
-
-class CancelAppointmentArgs(BaseModel):
-    """Cancel one of the patient's upcoming appointments (the clinic's notice policy applies:
-    a paid deposit is refunded only with enough notice)."""
-
-    appointment_id: int = Field(description="The id from my_appointments.")
-
-
-class RescheduleAppointmentArgs(BaseModel):
-    """Move an upcoming appointment to one of the openings last offered by find_slots."""
-
-    appointment_id: int = Field(description="The id from my_appointments.")
-    option: int = Field(ge=1, description="The option number the patient chose.")
-
-
-class HandoffArgs(BaseModel):
-    """Pause the assistant and ask staff to take over the conversation."""
-
-    reason: Literal["patient_request", "medical", "emergency", "complaint", "other"]
-    summary: str = Field(description="One or two sentences for staff; no medical details.")
 
 
 def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, Any]:
@@ -140,6 +110,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     if not offers:
         offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]
+    deps.state.offered(service.id, views)
     return {
         "service_id": service.id,
         "service": service.name,
@@ -184,17 +155,28 @@ def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
                 {"service_id": service.id, "date_from": local_day.isoformat()}
             ),
         )
+        deps.state.taken(alternatives.get("slots", []))
         return {
             "held": False,
             "reason": "that time was just taken",
             "alternatives": alternatives.get("slots", []),
         }
+    when = format_when(chosen.start_at, deps.terms.timezone)
+    deps.state.held(
+        Hold(
+            appointment_id=held.appointment_id,
+            service=service.name,
+            provider=provider.name,
+            when=when,
+            expires_at=held.expires_at,
+        )
+    )
     return {
         "held": True,
         "appointment_id": held.appointment_id,
         "service": service.name,
         "provider": provider.name,
-        "when": format_when(chosen.start_at, deps.terms.timezone),
+        "when": when,
         "hold_minutes": deps.terms.hold_minutes,
         "deposit": format_money(deposit) if deposit else None,
     }
@@ -233,6 +215,7 @@ def send_deposit_link(deps: AgentDeps, args: SendDepositLinkArgs) -> dict[str, A
             now=deps.now,
             tell_patient_too=False,
         )
+        deps.state.booked(appt.id)
         return {
             "booked": True,
             "service": booked.service_name,
@@ -247,6 +230,7 @@ def send_deposit_link(deps: AgentDeps, args: SendDepositLinkArgs) -> dict[str, A
         deps.handoff("other", "The deposit link could not be created; please follow up.")
         return {"error": "the payment system is down; staff were asked to follow up"}
     minutes = max(1, int(((appt.hold_expires_at or deps.now) - deps.now).total_seconds() // 60))
+    deps.state.link_sent(appt.id)
     return {
         "link": link.url,
         "amount": format_money(link.amount_cents),
@@ -261,7 +245,7 @@ def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]
     """The patient's upcoming appointments with ids, times and deposit status."""
     rows = upcoming(deps.db, deps.patient_phone, deps.terms.clinic_id, deps.now)
     notice = deps.terms.cancellation_notice_hours
-    return {
+    listed: dict[str, Any] = {
         "appointments": [
             {
                 "appointment_id": r.appointment_id,
@@ -283,6 +267,8 @@ def my_appointments(deps: AgentDeps, args: MyAppointmentsArgs) -> dict[str, Any]
         ],
         "cancellation_notice_hours": notice,
     }
+    deps.state.listed(listed["appointments"], notice)
+    return listed
 
 
 def _own(deps: AgentDeps, appointment_id: int) -> bool:
@@ -304,6 +290,7 @@ def cancel_appointment(deps: AgentDeps, args: CancelAppointmentArgs) -> dict[str
         appointment_id=args.appointment_id,
         now=deps.now,
     )
+    deps.state.cancelled(args.appointment_id)
     return {
         "cancelled": True,
         "service": done.service,
@@ -340,6 +327,7 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
         return {"rescheduled": False, "reason": "that time was just taken"}
     except ValueError as exc:
         return {"error": str(exc)}
+    deps.state.rescheduled()
     return {
         "rescheduled": True,
         "deposit_paid": format_money(moved.deposit_paid_cents)

@@ -11,7 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.tool_base import AgentDeps, FindSlotsArgs, offer_view, service_terms, wanted_filter
+from agent.dialog import Hold
+from agent.tool_args import FindSlotsArgs
+from agent.tool_base import AgentDeps, offer_view, service_terms, wanted_filter
 from booking.deposits import book_without_deposit, expire_due_holds, request_deposit
 from booking.group import (
     GroupMember,
@@ -23,7 +25,7 @@ from booking.group import (
     hold_group,
     record_group_offers,
 )
-from booking.holds import HoldFailed
+from booking.holds import HeldSlot, HoldFailed
 from booking.models import SlotOffer
 from booking.ports import PaymentError, format_money
 from booking.slots import latest_offers
@@ -71,12 +73,22 @@ def _partial_view(deps: AgentDeps, opening: GroupOpening | None) -> dict[str, An
 
 
 def find_group_slots(deps: AgentDeps, args: FindGroupSlotsArgs) -> dict[str, Any]:
-    """Group openings for ``party_size`` people matching the wish, recorded as numbered options.
+    """Group openings for ``party_size`` people matching the wish, recorded as numbered options
+    (and in the dialog state, with the search's arguments).
 
     When none fits the wish, the same days at any time are tried, then any day
     (``matched_preferences`` false); ``fits_fewer`` then says how many of the group the wish
     could take (``{"count", "when", "start"}``), or is None.
     """
+    found = _find_group(deps, args)
+    if "groups" in found:
+        search = args.model_dump(mode="json", exclude_defaults=True)
+        deps.state.group_offered(found["service_id"], search, found["groups"])
+    return found
+
+
+def _find_group(deps: AgentDeps, args: FindGroupSlotsArgs) -> dict[str, Any]:
+    """:func:`find_group_slots` without the dialog state's record."""
     try:
         service = deps.clinic.service(args.service_id)
     except KeyError:
@@ -174,23 +186,15 @@ def hold_group_slots(deps: AgentDeps, args: HoldGroupArgs) -> dict[str, Any]:
         if exc.reason != "taken":
             return {"error": "the calendar could not be reached; offer to have the team follow up"}
         day = chosen[0].start_at.astimezone(deps.terms.zone).date()
-        again = find_group_slots(
+        again = _find_group(
             deps,
             FindGroupSlotsArgs(service_id=service.id, date_from=day, party_size=len(chosen)),
         )
+        deps.state.group_taken(again.get("groups", []))
         return {"held": False, "reason": "those times were just taken", **again}
-    holds = []
-    for h, member in zip(held, members, strict=True):
-        view = {
-            "appointment_id": h.appointment_id,
-            "when": format_when(member.offer.start_at, deps.terms.timezone),
-            "start": member.offer.start_at.astimezone(deps.terms.zone).isoformat(),
-            "provider": member.provider_name,
-        }
-        step = _settle(deps, h.appointment_id, deposit)
-        if "error" in step:
-            return step
-        holds.append({**view, **step})
+    holds = _settle_all(deps, held, members, service.name, deposit)
+    if isinstance(holds, dict):
+        return holds
     return {
         "held": True,
         "service": service.name,
@@ -199,6 +203,39 @@ def hold_group_slots(deps: AgentDeps, args: HoldGroupArgs) -> dict[str, Any]:
         "hold_minutes": deps.terms.hold_minutes,
         "holds": holds,
     }
+
+
+def _settle_all(
+    deps: AgentDeps, held: list[HeldSlot], members: list[GroupMember], service: str, deposit: int
+) -> list[dict[str, Any]] | dict[str, Any]:
+    """Each person's hold view with its deposit link (or its booking), recorded in the dialog
+    state as the group's holds; ``{"error"}`` when the payment system failed."""
+    holds, facts = [], []
+    for h, member in zip(held, members, strict=True):
+        when = format_when(member.offer.start_at, deps.terms.timezone)
+        view = {
+            "appointment_id": h.appointment_id,
+            "when": when,
+            "start": member.offer.start_at.astimezone(deps.terms.zone).isoformat(),
+            "provider": member.provider_name,
+        }
+        step = _settle(deps, h.appointment_id, deposit)
+        if "error" in step:
+            return step
+        holds.append({**view, **step})
+        if "link" in step:  # one booked outright (no deposit) is no hold any more
+            facts.append(
+                Hold(
+                    appointment_id=h.appointment_id,
+                    service=service,
+                    provider=member.provider_name,
+                    when=when,
+                    expires_at=h.expires_at,
+                    link_sent=True,
+                )
+            )
+    deps.state.group_held(facts)
+    return holds
 
 
 def _settle(deps: AgentDeps, appointment_id: int, deposit: int) -> dict[str, Any]:

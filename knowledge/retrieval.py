@@ -21,12 +21,15 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge.chunking import FAQ
 from knowledge.lexical import Concept, LexicalIndex, content_stems
 from knowledge.models import KnowledgeChunk, Service
+
+log = structlog.get_logger(__name__)
 
 # best_answer threshold on Passage.coverage, calibrated on tests/knowledge/qa.yaml (answerable
 # questions) against unrelated ones (tests/knowledge/test_retrieval.py).
@@ -40,11 +43,27 @@ K = TypeVar("K", bound=Hashable)
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into vectors (e.g. an OpenAI embeddings adapter in ``agent/models``)."""
+    """Turns texts into vectors (:mod:`knowledge.embeddings`, :mod:`knowledge.local_embeddings`).
+
+    ``embed`` embeds what a patient asks. An asymmetric model (e5 wants ``"query: "`` and
+    ``"passage: "`` prefixes) also has ``embed_passages(texts)`` for the stored chunks; see
+    :func:`embed_passages`.
+    """
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, all of one dimension, in input order."""
         ...
+
+
+def embed_passages(embedder: Embedder, texts: list[str]) -> list[list[float]]:
+    """Vectors for stored passages: the embedder's ``embed_passages`` if it has one, else
+    its ``embed`` (a symmetric model such as OpenAI's embeds both sides alike).
+
+    Returns:
+        One vector per text, in order. Raises whatever the embedder raises.
+    """
+    method = getattr(embedder, "embed_passages", None)
+    return list(method(texts)) if callable(method) else embedder.embed(texts)
 
 
 @dataclass(frozen=True)
@@ -183,6 +202,11 @@ def _dense_ranking(index: _ClinicIndex, embedder: Embedder, query: str) -> list[
     if not index.vectors:
         return []
     q = [float(x) for x in embedder.embed([query])[0]]
+    if len(q) != len(index.vectors[0][1]):
+        # Chunks seeded by another model (e.g. local, then OPENAI_API_KEY set): comparing
+        # vectors of different models means nothing, so rank lexically until a re-seed.
+        log.warning("embedding_dimension_mismatch", query=len(q), stored=len(index.vectors[0][1]))
+        return []
     q_norm = math.sqrt(sum(x * x for x in q)) or 1.0
     sims = [
         (sum(a * b for a, b in zip(q, vec, strict=False)) / (q_norm * norm), i)
@@ -234,8 +258,8 @@ def search(
     concepts = index.lexical.concepts(query)
     scores = index.lexical.score(concepts)
     lexical = sorted(scores, key=lambda i: (-scores[i], i))[: max(k, LEXICAL_DEPTH)]
-    if embedder is not None and index.vectors:
-        dense = _dense_ranking(index, embedder, query)
+    dense = _dense_ranking(index, embedder, query) if embedder is not None else []
+    if dense:
         fused = fuse([lexical, dense])
         return [_passage(index, i, s, concepts) for i, s in fused[:k]]
     return [_passage(index, i, scores[i], concepts) for i in lexical[:k]]

@@ -21,6 +21,7 @@ from app.db import Database
 from knowledge.chunking import Chunk, chunk_sources
 from knowledge.clinic_file import ClinicFile, Document
 from knowledge.models import Clinic, ClinicNumber, KnowledgeChunk, Provider, Service
+from knowledge.retrieval import embed_passages
 
 if TYPE_CHECKING:
     from knowledge.retrieval import Embedder
@@ -153,7 +154,7 @@ def embed_texts(embedder: Embedder, texts: list[str]) -> list[list[float]]:
     vectors: list[list[float]] = []
     for i in range(0, len(texts), EMBED_BATCH):
         batch = texts[i : i + EMBED_BATCH]
-        out = embedder.embed(batch)
+        out = embed_passages(embedder, batch)
         if len(out) != len(batch):
             raise SeedError(f"embedder returned {len(out)} vectors for {len(batch)} texts")
         vectors.extend([float(x) for x in v] for v in out)

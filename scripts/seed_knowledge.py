@@ -65,14 +65,22 @@ def _seed_local(clinic: ClinicFile, docs: list[Document] | None) -> list[str]:
 
     from app.db import Database
     from app.settings import load_settings
-    from knowledge.embeddings import embedder_from_env
+    from knowledge.embedder_choice import EmbedderChoiceError, choose_embedder
     from knowledge.updates import replace_documents, seed_with_uploads
 
     settings = load_settings()
     if settings.is_sqlite:
         settings.instance_path.mkdir(parents=True, exist_ok=True)
+    try:  # EMBEDDINGS as in the app: OpenAI with a key, else the local model if installed
+        embedder = choose_embedder(
+            settings.embeddings,
+            openai_api_key=settings.openai_api_key,
+            openai_model=settings.openai_embedding_model,
+            openai_base_url=settings.openai_base_url,
+        )
+    except EmbedderChoiceError as exc:
+        raise Failure(str(exc)) from None
     db = Database(settings.effective_database_url)
-    embedder = embedder_from_env(os.environ)
     try:
         out = [seed_with_uploads(db, clinic, embedder=embedder).summary()]
         if docs is not None:

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agent.dialog import ConversationState, StateUpdate
+
 if TYPE_CHECKING:
     from knowledge.clinic_file import ClinicFile
 
@@ -55,10 +57,13 @@ class TurnContext:
     Attributes:
         clinic: the clinic's validated records (services, providers, hours, policies).
         now: the current instant, aware.
+        state: where the conversation stood when the turn began (:mod:`agent.dialog`); the
+            tools' facts of this turn are in its tool results, not here.
     """
 
     clinic: ClinicFile
     now: dt.datetime
+    state: ConversationState = field(default_factory=ConversationState)
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,15 @@ class Usage:
 
 @dataclass(frozen=True)
 class ChatResponse:
-    """The model's answer: final ``content`` or ``tool_calls`` to run (or both)."""
+    """The model's answer: final ``content`` or ``tool_calls`` to run (or both), and with a
+    final answer what the model learned that no tool knows (``state``: the question its reply
+    asks, the wish it read; None: nothing, and the reply asks nothing), which the engine
+    stores with the conversation at the end of the turn."""
 
     content: str | None
     tool_calls: tuple[ToolCall, ...] = ()
     usage: Usage = field(default_factory=Usage)
+    state: StateUpdate | None = None
 
 
 class ChatModel(Protocol):

@@ -4,9 +4,10 @@ Flow: the patient asks -> ``my_appointments`` -> none: say so; several and the t
 single one out: ask which; one: for a question, list it; for a cancel, confirm first with
 what happens to the deposit under the notice policy, then ``cancel_appointment`` on "yes";
 for a move, ``find_slots`` for that appointment's service with the new wish (or ask for
-one), then ``reschedule_appointment`` on a pick. The state of that flow is read back from
-the history every call (:func:`change_state`): the latest ``my_appointments`` rows and the
-markers of the replies already sent (see :mod:`agent.copy`).
+one), then ``reschedule_appointment`` on a pick. The state of that flow is the stored dialog
+state (:mod:`agent.dialog`, read by :func:`change_state`): the rows ``my_appointments``
+listed, and what the replies asked, as each reply named it where it was chosen
+(:func:`agent.offline.state.asks_which` and its neighbours), never read back from wording.
 """
 
 from __future__ import annotations
@@ -17,36 +18,28 @@ from typing import Any
 
 from agent import copy
 from agent.copy import Appt
+from agent.dialog import Asked, ConversationState
 from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import match_services
 from agent.nlu.when import TimePreference, parse_when
-from agent.offline.parser import ToolResult, Turn, option
+from agent.offline.parser import ToolResult, option
+from agent.offline.state import asks, asks_new_time, asks_which, confirms_cancel, keeps
 from agent.offline.steps import call, say, slot_args
 from knowledge.clinic_file import ClinicFile
-
-#: Tools whose turn starts something new: a move still open after one of them must have
-#: been re-announced in that turn's reply.
-_ACTION_TOOLS = (
-    "find_slots",
-    "hold_slot",
-    "send_deposit_link",
-    "my_appointments",
-    "cancel_appointment",
-    "reschedule_appointment",
-)
 
 
 @dataclass
 class ChangeState:
-    """Where a change of an existing appointment stands, read from the history.
+    """Where a change of an existing appointment stands, read from the stored state.
 
     Attributes:
         appointments: rows of the latest ``my_appointments`` result.
         notice_hours: the clinic's cancellation notice (from that result).
-        pending_cancel: the appointment the last reply asked "Reply YES to cancel" about.
+        pending_cancel: the appointment the last reply asked the patient to confirm
+            cancelling.
         choosing: "cancel" | "move" when the last reply asked which appointment.
         moving: the appointment being moved (until a turn does something else).
         move_offers: the open slot offers are for ``moving``.
@@ -65,47 +58,22 @@ class ChangeState:
     offers_closed: bool = False
 
 
-def _named(appts: list[Appt], reply: str) -> Appt | None:
-    """The appointment a reply names by its exact time (service name breaks ties)."""
-    hits = [a for a in appts if a.get("when") and a["when"] in reply]
-    both = [a for a in hits if a.get("service") and a["service"] in reply]
-    found = both or hits
-    return found[0] if found else None
-
-
-def change_state(history: list[Turn]) -> ChangeState:
-    """Derive the :class:`ChangeState` from the past turns, oldest first."""
-    st = ChangeState()
-    marks = (copy.CONFIRM_CANCEL_MARK, copy.WHICH_MARK, copy.MOVE_MARK)
-    previous_marked = False
-    for turn in history:
-        for name, _args, result in turn.tools:
-            if name == "my_appointments" and isinstance(result.get("appointments"), list):
-                st.appointments = result["appointments"]
-                st.notice_hours = int(result.get("cancellation_notice_hours") or 24)
-        reply = turn.reply
-        marked = any(m in reply for m in marks)
-        if marked and not previous_marked:
-            st.request = turn.text
-        previous_marked = marked
-        confirm = copy.CONFIRM_CANCEL_MARK in reply
-        st.pending_cancel = _named(st.appointments, reply) if confirm else None
-        if copy.WHICH_MARK in reply:
-            asked = reply.rsplit(copy.WHICH_MARK, 1)[1]
-            st.choosing = "cancel" if "cancel" in asked else "move"
-        else:
-            st.choosing = None
-        if turn.ran("find_slots"):
-            st.offers_closed = False
-        if copy.KEEP_MARK in reply:
-            st.moving, st.move_offers, st.offers_closed = None, False, True
-        elif copy.MOVE_MARK in reply:
-            st.moving = _named(st.appointments, reply) or st.moving
-            if turn.ran("find_slots"):
-                st.move_offers = True
-        elif turn.ran(*_ACTION_TOOLS) or marked:
-            st.moving, st.move_offers = None, False
-    return st
+def change_state(stored: ConversationState) -> ChangeState:
+    """The :class:`ChangeState` of the ``stored`` dialog state."""
+    change, question = stored.change, stored.question
+    choosing = None
+    if question is not None and question.asked == Asked.APPOINTMENT:
+        choosing = question.action or "move"
+    return ChangeState(
+        appointments=[a.view() for a in change.appointments],
+        notice_hours=change.notice_hours,
+        pending_cancel=stored.confirm.appointment.view() if stored.confirm else None,
+        choosing=choosing,
+        moving=change.moving.view() if change.moving else None,
+        move_offers=change.move_offers,
+        request=change.request,
+        offers_closed=change.offers_closed,
+    )
 
 
 def appointment_start(appt: Appt, now_local: dt.datetime) -> dt.datetime | None:
@@ -222,12 +190,12 @@ class ChangePolicy:
                     "cancel_appointment", appointment_id=st.pending_cancel["appointment_id"]
                 )
             if answer is False or intents.keeps_as_is:
-                return say(copy.kept(st.pending_cancel))
+                return say(copy.kept(st.pending_cancel), keeps())
         if st.choosing:
             if self._pick(text, st.appointments) is not None:
                 return call("my_appointments")
             if answer is False or intents.keeps_as_is:
-                return say(copy.kept(None, moving=st.choosing == "move"))
+                return say(copy.kept(None, moving=st.choosing == "move"), keeps())
         if st.moving is not None:
             step = self._moving(st.moving, text, intents, answer)
             if step is not None:
@@ -250,7 +218,7 @@ class ChangePolicy:
         when = parse_when(text, self.now_local)
         dropped = intents.keeps_as_is and not intents.wants_reschedule
         if dropped and answer is not True:
-            return say(copy.kept(appt, moving=True))
+            return say(copy.kept(appt, moving=True), keeps())
         if st.move_offers and self.offers:
             options = [option(o) for o in self.offers]
             pick = parse_pick(text, options)
@@ -263,14 +231,14 @@ class ChangePolicy:
         if when is not None:
             return self._search(appt, when, text)
         if answer is False:
-            return say(copy.move_other_times(appt))
+            return say(copy.move_other_times(appt), asks_new_time(appt))
         return None
 
     def _search(self, appt: Appt, when: TimePreference | None, text: str) -> ChatResponse:
         try:
             service = self.clinic.service(str(appt.get("service_id")))
         except KeyError:
-            return say(copy.ask_when(appt))
+            return say(copy.ask_when(appt), asks_new_time(appt))
         provider = match_provider(text, self.clinic.providers)
         return call("find_slots", **slot_args(service, when, provider))
 
@@ -287,13 +255,15 @@ class ChangePolicy:
             if appt is None or appt.get("service_id") != args.get("service_id"):
                 return None
             wanted = copy.describe(args)
-            return say(copy.move_offers(appt, result, wanted))
+            return say(copy.move_offers(appt, result, wanted), asks_new_time(appt))
         if name == "cancel_appointment":
             return say(copy.cancelled(result, self.notice_hours))
         if name == "reschedule_appointment":
             if result.get("rescheduled") and result.get("status") == "held":
                 return call("send_deposit_link")  # held with no link sent yet
-            return say(copy.moved(result, self.state.moving, self.clinic.clinic.name))
+            moved = copy.moved(result, self.state.moving, self.clinic.clinic.name)
+            taken = not result.get("rescheduled") and self.state.moving is not None
+            return say(moved, asks_new_time(self.state.moving) if taken else None)
         return None
 
     def _turn_target(self, text: str, results: list[ToolResult], intents: Intents) -> Appt | None:
@@ -315,7 +285,10 @@ class ChangePolicy:
         action = self.action(intents)
         named = intents.names_change or intents.asks_my_appointment or bool(self.state.choosing)
         if not appts:
-            return say(copy.no_appointments(action)) if named or self.state.pending_cancel else None
+            if not (named or self.state.pending_cancel):
+                return None
+            offers_search = None if action == "cancel" else asks(Asked.SEARCH)
+            return say(copy.no_appointments(action), offers_search)
         if action == "query":
             return say(copy.listing(appts))
         appt = self.target(appts, text, action)
@@ -327,12 +300,12 @@ class ChangePolicy:
         if action == "move" and not named and other_service:
             return None  # "filler instead?": another service, not a move
         if appt is None:
-            return say(copy.which_appointment(appts, action))
+            return say(copy.which_appointment(appts, action), asks_which(action))
         if action == "cancel":
-            return say(copy.confirm_cancel(appt, self.notice_hours))
+            return say(copy.confirm_cancel(appt, self.notice_hours), confirms_cancel(appt))
         when = parse_when(text, self.now_local)
         if when is None and self.state.choosing:
             when = parse_when(self.state.request, self.now_local)
         if when is None:
-            return say(copy.ask_when(appt))
+            return say(copy.ask_when(appt), asks_new_time(appt))
         return self._search(appt, when, text)

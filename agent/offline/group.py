@@ -9,7 +9,9 @@ not say, asks the service when none is known yet, and drops back to a one-person
 :class:`agent.offline.policy.Policy`.
 
 Like the rest of the offline model it keeps no memory: :func:`group_state` reads the group's
-standing from the history's texts and tool results on every call.
+standing from the stored dialog state (:attr:`agent.dialog.ConversationState.group`, written
+by the group tools), and :meth:`GroupFlow.party_update` adds to the model's update of the turn
+how many people the patient's text said are coming.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent import copy, copy_group
-from agent.models.base import ChatMessage, ChatResponse
+from agent.dialog import Asked, ConversationState, StateUpdate
+from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents, yes_no
 from agent.nlu.party import Party, count_word, party_of
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import match_services
 from agent.nlu.when import parse_when
-from agent.offline.parser import ToolResult, option, turns
-from agent.offline.state import DialogState
+from agent.offline.parser import ToolResult, option
+from agent.offline.state import DialogState, asks
 from agent.offline.steps import call, refine, say, slot_args
 from agent.tools_group import MAX_PARTY
 from knowledge.clinic_file import ClinicFile
@@ -44,12 +47,12 @@ _BARE_COUNT = re.compile(r"^\s*(?:(?:we(?:'re| are|re)?|its|it's|just)\s+)?(\w+)
 
 @dataclass
 class GroupState:
-    """Where a group request stands in the history.
+    """Where a group request stands, as the flow reads it from the stored state.
 
     Attributes:
         active: a group request is open (no hold made for it yet, no "just me").
         size: its people, the texter included (None: not said yet).
-        offers: the standing group options (``find_group_slots`` ``groups``), newest batch.
+        offers: the standing group options (``find_group_slots`` group views).
         args: the arguments of the latest group search.
         asked_count: the assistant's last reply asked how many are coming.
     """
@@ -61,33 +64,19 @@ class GroupState:
     asked_count: bool = False
 
 
-def group_state(history: list[ChatMessage]) -> GroupState:
-    """The :class:`GroupState` of ``history`` (earlier turns, oldest first)."""
-    st = GroupState()
-    for turn in turns(history):
-        party = party_of(turn.text) or (_bare_count(turn.text) if st.asked_count else None)
-        if party is not None and party.size == 1:
-            st = GroupState()
-        elif party is not None:
-            st.active, st.size = True, party.size
-        for name, args, result in turn.tools:
-            _read_tool(st, name, args, result)
-        st.asked_count = copy_group.HOW_MANY_MARK in turn.reply
-    return st
-
-
-def _read_tool(st: GroupState, name: str, args: dict[str, Any], result: dict[str, Any]) -> None:
-    if name == "find_group_slots" and "groups" in result:
-        st.active, st.size = True, int(args.get("party_size") or 2)
-        st.offers, st.args = result["groups"], args
-    elif name == "hold_group" and result.get("held"):
-        st.active, st.offers = False, []
-    elif name == "hold_group" and "groups" in result:
-        st.offers = result["groups"]
-    elif name in ("find_slots", "hold_slot", "reschedule_appointment") and "error" not in result:
-        st.offers = []  # a one-person offer or hold replaces the group's options
-        if name == "hold_slot" and result.get("held"):
-            st.active = False
+def group_state(stored: ConversationState) -> GroupState:
+    """The :class:`GroupState` of the ``stored`` dialog state."""
+    asked = stored.question is not None and stored.question.asked == Asked.COUNT
+    group = stored.group
+    if group is None:
+        return GroupState(asked_count=asked)
+    return GroupState(
+        active=True,
+        size=group.size,
+        offers=[o.view() for o in group.offers],
+        args=dict(group.search),
+        asked_count=asked,
+    )
 
 
 def _bare_count(text: str) -> Party | None:
@@ -103,7 +92,7 @@ class GroupFlow:
     Args:
         clinic: the clinic's records.
         now_local: the turn's instant in the clinic's zone.
-        history: the messages before the patient's latest text.
+        stored: the stored dialog state when the turn began.
         state: the booking state the main policy reads (service, wish, provider).
     """
 
@@ -111,24 +100,38 @@ class GroupFlow:
         self,
         clinic: ClinicFile,
         now_local: dt.datetime,
-        history: list[ChatMessage],
+        stored: ConversationState,
         state: DialogState,
     ) -> None:
         self.clinic = clinic
         self.now_local = now_local
         self.state = state
-        self.group = group_state(history)
+        self.group = group_state(stored)
 
     @property
     def offers_stand(self) -> bool:
         """Group options are open for picking (one-person offers then are not)."""
         return bool(self.group.offers)
 
+    def party(self, text: str) -> Party | None:
+        """The people ``text`` says are coming ("me and my friend"), or a bare count ("3")
+        answering "how many of you?"; None when it says neither."""
+        return party_of(text) or (_bare_count(text) if self.group.asked_count else None)
+
+    def party_update(self, update: StateUpdate, text: str, ran: set[str]) -> None:
+        """Add to the turn's ``update`` how many people ``text`` said are coming, unless a tool
+        of this turn (``ran``: their names) already recorded the group or closed it."""
+        party = self.party(text)
+        if party is None:
+            return
+        if party.size == 1 or not ran & {"find_group_slots", "hold_group", "hold_slot"}:
+            update.party_size = party.size
+
     def on_text(self, text: str) -> ChatResponse | None:
         """The group step for a new patient text, or None when the text is not about a group."""
         intents = detect_intents(text)
         g = self.group
-        party = party_of(text) or (_bare_count(text) if g.asked_count else None)
+        party = self.party(text)
         if party is not None and party.size == 1:  # "just me, she can't make it"
             return self._just_one() if g.active else None
         if (
@@ -201,12 +204,12 @@ class GroupFlow:
             return None
         size = party.size if party is not None else self.group.size
         if size is None:
-            return say(copy_group.HOW_MANY)
+            return say(copy_group.HOW_MANY, asks(Asked.COUNT))
         if size > MAX_PARTY:
             return call("handoff_to_staff", reason="other", summary=_too_many(size))
         service_id = matches[0].service_id if matches else self.state.service_id
         if service_id is None:
-            return say(copy.ask_service(self.clinic))
+            return say(copy.ask_service(self.clinic), asks(Asked.SERVICE))
         service = self.clinic.service(service_id)
         preference = refine(when, self.state.preference) if when else self.state.preference
         provider = match_provider(text, self.clinic.providers) or self.state.provider_id
@@ -219,7 +222,7 @@ class GroupFlow:
             service = self.clinic.service(self.state.service_id)
             args = slot_args(service, self.state.preference, self.state.provider_id)
         if not args:
-            return say(copy.ask_service(self.clinic))
+            return say(copy.ask_service(self.clinic), asks(Asked.SERVICE))
         return call("find_slots", **args)
 
     def after_tools(self, text: str, results: list[ToolResult]) -> ChatResponse | None:

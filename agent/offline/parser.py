@@ -1,16 +1,16 @@
-"""Reading the conversation the engine sends: the patient's new text, this turn's tool
-exchanges, and the history split into turns.
+"""Reading the messages the engine sends: the patient's new text and this turn's tool
+exchanges (their JSON results).
 
-The offline model keeps no memory: everything it knows about the conversation so far comes
-from the messages of each request (the patient's texts, its own tool calls with their JSON
-results, and its replies). These functions take those messages apart.
+Where the conversation stood before this turn is not read from the messages: it is the stored
+dialog state in the request's context (:mod:`agent.dialog`), so the offline model never reads
+its own earlier replies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from agent.models.base import ChatMessage, ToolCall
@@ -62,39 +62,6 @@ def tool_results(messages: list[ChatMessage]) -> list[ToolResult]:
         if m.role == "tool" and m.tool_call_id in calls:
             tc = calls[m.tool_call_id]
             out.append((tc.name, tc.arguments, _parsed(m.content)))
-    return out
-
-
-@dataclass
-class Turn:
-    """One past turn: the patient's text, the tools run for it, and the reply sent."""
-
-    text: str
-    tools: list[ToolResult] = field(default_factory=list)
-    reply: str = ""
-
-    def ran(self, *names: str) -> bool:
-        """True when any of the tools ``names`` ran in this turn."""
-        return any(name in names for name, _, _ in self.tools)
-
-
-def turns(messages: list[ChatMessage]) -> list[Turn]:
-    """The history split into turns, oldest first (tool exchanges before the first patient
-    text are ignored)."""
-    out: list[Turn] = []
-    pending: list[ChatMessage] = []
-    for m in messages:
-        if m.role == "user":
-            out.append(Turn(text=m.content or ""))
-            pending = []
-        elif not out:
-            continue
-        elif m.role == "assistant" and m.tool_calls:
-            pending.append(m)
-        elif m.role == "assistant" and m.content:
-            out[-1].reply = m.content
-        elif m.role == "tool":
-            out[-1].tools.extend(tool_results([*pending, m]))
     return out
 
 

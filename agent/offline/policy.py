@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent import copy
+from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents, yes_no
@@ -24,7 +25,7 @@ from agent.nlu.when import TimePreference, parse_when
 from agent.offline.changes import ChangePolicy
 from agent.offline.parser import ToolResult, option
 from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
-from agent.offline.state import DialogState
+from agent.offline.state import DialogState, asks
 from agent.offline.steps import call, refine, say, slot_args
 from knowledge.clinic_file import ClinicFile, ServiceInfo
 
@@ -128,7 +129,7 @@ class Policy:
             and r.when is None
             and not intents.wants_booking
         ):
-            return say(copy.price(service, clinic.deposit_cents(service)))
+            return say(copy.price(service, clinic.deposit_cents(service)), asks(Asked.SEARCH))
         in_booking = bool(state.offers or state.asked_service or state.offered_search)
         if service is None and not intents.wants_booking and not in_booking:
             if intents.asks_hours:
@@ -166,7 +167,7 @@ class Policy:
         if not wants_slots:
             return None
         if known is None:
-            return say(copy.ask_service(self.clinic))
+            return say(copy.ask_service(self.clinic), asks(Asked.SERVICE))
         same_service = service is None or service.id == state.service_id or corrects
         preference = refine(r.when, state.preference if same_service else None) or (
             state.preference if service is None or state.asked_service or corrects else None
@@ -179,13 +180,13 @@ class Policy:
         """Everything that is not a booking step: service info, hours, menu, manners."""
         intents, clinic, service = r.intents, self.clinic, self._service(r)
         if service is not None:
-            return say(copy.service_info(service))
+            return say(copy.service_info(service), asks(Asked.SEARCH))
         if self.state.offers and r.answer is False:
             return say(copy.OTHER_TIMES)
         if intents.asks_hours:
             return say(copy.hours(clinic))
         if intents.asks_services:
-            return say(copy.menu(clinic))
+            return say(copy.menu(clinic), asks(Asked.SEARCH))
         if intents.greeting and not intents.is_question:
             return say(copy.greeting(clinic.clinic.name))
         if intents.thanks and not intents.is_question:

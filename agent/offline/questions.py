@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from agent.dialog import StateUpdate
 from agent.models.base import ChatResponse
 from agent.nlu.intents import detect_intents
 from agent.offline.parser import ToolResult
@@ -80,9 +81,11 @@ def answer_each(
         results: this turn's tool exchanges so far, oldest first.
 
     Returns:
-        A tool call (this request's answer) or the final SMS text.
+        A tool call (this request's answer) or the final SMS text, with what its answers
+        ask (:class:`agent.dialog.StateUpdate`).
     """
     answers: list[str] = []
+    asked = StateUpdate()  # what the joined reply asks: each answer's question, the last wins
     unused = list(results)
     for part in parts:
         step = first_step(part)
@@ -97,4 +100,5 @@ def answer_each(
             step = next_step(part, mine)
         if step.content and step.content not in answers:
             answers.append(step.content)
-    return say("\n\n".join(answers))
+            asked = asked.merged(step.state or StateUpdate())
+    return say("\n\n".join(answers), asked)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from agent.dialog import StateUpdate
 from agent.models.base import ChatResponse, ToolCall
 from agent.nlu.when import TimePreference
 from knowledge.clinic_file import WEEKDAYS, ServiceInfo
@@ -18,9 +19,10 @@ def call(name: str, **arguments: Any) -> ChatResponse:
     return ChatResponse(content=None, tool_calls=(ToolCall(f"call_{next(_ids)}", name, arguments),))
 
 
-def say(text: str) -> ChatResponse:
-    """Answer with the final SMS text."""
-    return ChatResponse(content=text)
+def say(text: str, state: StateUpdate | None = None) -> ChatResponse:
+    """Answer with the final SMS text; ``state`` names what the reply asks (the question, the
+    confirmation it waits for; :mod:`agent.offline.state`), None when it asks nothing."""
+    return ChatResponse(content=text, state=state)
 
 
 def refine(when: TimePreference | None, prior: TimePreference | None) -> TimePreference | None:

@@ -9,12 +9,13 @@ Read top to bottom, a turn is:
    (a burst is one turn), apply STOP / START / HELP (:mod:`messaging.consent`), stop for an
    opted-out number or a conversation staff have taken over (staff are told), stop a number
    past the clinic's limits (:mod:`app.flows.limits`: one polite reply, staff alerted, the AI
-   paused; an emergency still goes on), and read the agent's transcript;
+   paused; an emergency still goes on), and read the agent's transcript and the
+   conversation's dialog state (:mod:`agent.dialog`);
 3. the agent answers (:func:`agent.engine.answer`: guardrails, model, tools; only the tools
    the model calls touch the database);
-4. :func:`_save`, one transaction: the texts marked processed, the turn's transcript and the
-   reply rows, within the clinic's segment budget; the outbound choke point sends them after
-   commit (:mod:`app.wiring`). A turn that dies before it leaves its texts unprocessed for the
+4. :func:`_save`, one transaction: the texts marked processed, the turn's transcript, its
+   dialog state and the reply rows, within the clinic's segment budget; the outbound choke
+   point sends them after commit (:mod:`app.wiring`). A turn that dies before it leaves its texts unprocessed for the
    sweeper; an unexpected error in the agent ends in the fallback reply and a staff alert.
 
 A turn that needs no tool is therefore two transactions, and three with a tool that reads.
@@ -244,7 +245,15 @@ def _save(ctx: AppContext, turn: PreparedTurn, done: Answer, now: dt.datetime) -
                 return
             if mark_processed(session, turn.text_ids, now) != len(turn.text_ids):
                 raise _Superseded
-            save_turn(session, turn.conversation_id, done.number, done.messages, done.record, now)
+            save_turn(
+                session,
+                turn.conversation_id,
+                done.number,
+                done.messages,
+                done.record,
+                now,
+                state=done.state,
+            )
             if conversation.ai_paused and not done.result.handed_off:
                 log.info("reply_withheld_staff_took_over", conversation_id=turn.conversation_id)
                 return
