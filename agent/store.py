@@ -124,7 +124,7 @@ _HELD = PENDING_STATUSES
 def load_state(session: Session, conversation_id: int) -> ConversationState:
     """The stored dialog state of ``conversation_id`` (empty when it has none, or when the
     stored one is of another version), with a hold that ended since (expired, paid, released
-    by staff) taken off: the appointment row is the truth about a hold.
+    by staff) taken off, a group's holds too: the appointment row is the truth about a hold.
 
     Args:
         session: an open session (read only).
@@ -135,11 +135,16 @@ def load_state(session: Session, conversation_id: int) -> ConversationState:
     if row is not None and state is None:
         log.warning("dialog_state_unreadable", conversation_id=conversation_id)
     state = state or ConversationState()
-    if state.hold is not None:
-        held = session.get(Appointment, state.hold.appointment_id)
-        if held is None or held.status not in _HELD:
-            state.hold_ended()
+    if state.hold is not None and not _still_held(session, state.hold.appointment_id):
+        state.hold_ended()
+    state.group_holds = [h for h in state.group_holds if _still_held(session, h.appointment_id)]
     return state
+
+
+def _still_held(session: Session, appointment_id: int) -> bool:
+    """The appointment ``appointment_id`` is still an unpaid hold."""
+    held = session.get(Appointment, appointment_id)
+    return held is not None and held.status in _HELD
 
 
 def save_state(

@@ -13,6 +13,7 @@ from agent.offline import OfflineModel
 from agent.store import load_state
 from agent.tools import AgentDeps
 from app.context import AppContext
+from booking.models import Appointment, AppointmentStatus
 from knowledge.clinic_file import ClinicFile
 from tests.agent.test_agent_engine import _deps
 
@@ -90,3 +91,19 @@ def test_a_party_update_opens_resizes_and_closes_a_group() -> None:
     state.after_reply(StateUpdate(party_size=1))
     assert state.group is None
     assert ConversationState.model_validate_json(state.model_dump_json()) == state
+
+
+def test_a_paid_group_hold_is_no_longer_a_stored_hold(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    deps = _deps(ctx, demo_clinic)
+    run_turn(deps, OfflineModel(), "me and my friend want botox saturday")
+    run_turn(deps, OfflineModel(), "1")
+    holds = _stored(deps).group_holds
+    assert len(holds) == 2
+    with deps.db.session() as s:
+        paid = s.get(Appointment, holds[0].appointment_id)
+        assert paid is not None
+        paid.status = AppointmentStatus.BOOKED
+    assert [h.appointment_id for h in _stored(deps).group_holds] == [holds[1].appointment_id]
