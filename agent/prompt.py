@@ -55,9 +55,9 @@ def clinic_block(clinic: ClinicFile) -> str:
             f"- {s.id} | {s.name} | {', '.join(s.aliases) or '-'} | {s.duration_minutes} min | "
             f"{s.price or 'ask'} | {format_money(deposit) if deposit else 'none'} | {providers}"
         )
-    lines.append("Providers (id | name | title):")
+    lines.append("Providers (id | name | title | weekly hours):")
     for p in clinic.providers:
-        lines.append(f"- {p.id} | {p.name} | {p.title or '-'}")
+        lines.append(f"- {p.id} | {p.name} | {p.title or '-'} | {_hours(p.hours)}")
     return "\n".join(lines)
 
 
