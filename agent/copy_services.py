@@ -62,6 +62,28 @@ def for_concern(concern: str, services: Sequence[ServiceInfo]) -> str:
     return f"For {concern} we offer {_priced(services)}. {_ASK}"
 
 
+def no_treatment_for(concern: str, label: str, alternatives: Sequence[ServiceInfo]) -> str:
+    """No service of the clinic treats ``concern`` (of the kind ``label``: "tattoo
+    removal"); the closest ones, if any."""
+    if not alternatives:
+        return f"Sorry, we don't offer {label}."
+    return (
+        f"We don't have a treatment made for {concern}; the closest we offer: "
+        f"{_priced(alternatives)}. {_ASK}"
+    )
+
+
+def also_offered(reply: str, services: Sequence[ServiceInfo]) -> str:
+    """``reply`` about what the clinic lacks, plus the services the patient also named that
+    the clinic does offer ("botox and lip filler")."""
+    if not services:
+        return reply
+    also = f"We do offer {_priced(services)}."
+    if reply.endswith(_ASK):
+        return f"{reply[: -len(_ASK)]}{also} {_ASK}"
+    return f"{reply} {also}"
+
+
 def provider_does(provider: ProviderInfo, service: ServiceInfo, others: list[str]) -> str:
     """Whether ``provider`` does ``service``; ``others`` are the names of those who do."""
     if others and provider.name not in others:

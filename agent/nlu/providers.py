@@ -107,12 +107,12 @@ def match_provider(text: str, providers: Sequence[ProviderInfo]) -> str | None:
 _NOT_A_PERSON = r"(?!(?:you|u|ya|yall|y'all|ya'll|your|ur|you guys|u guys|we|i|it|this|that)\b)"
 _DOES = re.compile(
     r"\b(?:does|do|can|will|would|is)\s+(?P<who>she|he|they|" + _NOT_A_PERSON + r"[a-z.]+"
-    r"(?:\s[a-z]+)?)\s+(?:also\s+|even\s+)?(?:do|does|doing|offer|perform|inject|handle|"
+    r"(?:\s[a-z]+){0,2}?)\s+(?:also\s+|even\s+)?(?:do|does|doing|offer|perform|inject|handle|"
     r"know how to do)\b"
 )
 _WHO = re.compile(
-    r"\b(?:who|which (?:one|person|provider|injector|nurse|doctor|dr|esthetician|aesthetician|"
-    r"of (?:you|them|your \w+)))\b(?!\s+(?:do i|should i|can i|am i|would i)\b)"
+    r"\b(?:who(?:'s|s| is| does| do| can| works?| would| should i see)|which (?:provider|injector|"
+    r"nurse|doctor|dr|esthetician|aesthetician|of (?:you|them|your \w+))s?)\b"
 )
 _IS_IN = re.compile(
     r"\b(?:is|are|will|does)\s+(?P<who>she|he|" + _NOT_A_PERSON + r"[a-z.]+(?:\s[a-z]+)?)"

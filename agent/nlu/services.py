@@ -325,20 +325,21 @@ def unmet_terms(text: str, services: Sequence[ServiceInfo]) -> list[TermHit]:
     """Field terms in ``text`` that no matched service answers (in message order).
 
     ``"do you do coolsculpting"`` at a clinic without it returns the CoolSculpting term;
-    ``"botox"`` at a clinic whose services name Botox returns nothing.
+    ``"botox"`` at a clinic whose services name Botox returns nothing. A generic name or a
+    concern is answered by any matched service of its category, and a concern by any
+    matched service at all (the clinic's own ``treats`` spoke first).
     """
     msg = [_ROLE if w in _ROLES else w for w in _words(text)]
     matched = {m.service_id for m in match_services(text, services)}
     cats = {category_of(s) for s in services if s.id in matched}
     out = []
     for term in find_terms(msg):
-        if term.category_id in cats and term.term.kind == "common":
+        kind = term.term.kind
+        if kind == "concern" and matched:
+            continue
+        if kind in ("common", "concern") and term.category_id in cats:
             continue
         if any(s.id in matched and names_term(s, term.term) for s in services):
-            continue
-        if term.term.kind == "common" and any(
-            s.id in matched and category_of(s) == term.category_id for s in services
-        ):
             continue
         out.append(term)
     return sorted(out, key=lambda t: t.span.start)

@@ -28,8 +28,10 @@ Sources (names as marketed in the United States, checked 2026):
 
 ``kind`` of a term: ``"brand"`` (a product the clinic may or may not carry: "we don't carry
 Botox"), ``"treatment"`` (one particular treatment of the category: "lip flip", "laser tattoo
-removal") or ``"common"`` (a generic name of the category: "tox", "filler", "peel", which any
-service of the category answers).
+removal"), ``"common"`` (a generic name of the category: "tox", "filler", "peel", which any
+service of the category answers) or ``"concern"`` (what patients want treated, for clinics
+whose services list no ``treats``: "double chin", "unwanted hair"). Concerns here are the
+textbook indications of each category, in the words patients use.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ class Term:
     """A name patients use for a treatment.
 
     ``text`` is the display form ("CoolSculpting"); matching ignores case, spacing and small
-    typos. ``kind`` is ``"brand"``, ``"treatment"`` or ``"common"`` (see the module
-    docstring).
+    typos. ``kind`` is ``"brand"``, ``"treatment"``, ``"common"`` or ``"concern"`` (see the
+    module docstring).
     """
 
     text: str
@@ -80,6 +82,10 @@ def _t(*names: str) -> tuple[Term, ...]:
     return tuple(Term(n, "treatment") for n in names)
 
 
+def _k(*names: str) -> tuple[Term, ...]:
+    return tuple(Term(n, "concern") for n in names)
+
+
 def _c(*names: str) -> tuple[Term, ...]:
     return tuple(Term(n, "common") for n in names)
 
@@ -90,7 +96,8 @@ CATEGORIES: tuple[Category, ...] = (
         "wrinkle relaxers",
         _b("Botox", "Botox Cosmetic", "Dysport", "Xeomin", "Jeuveau", "Daxxify", "Letybo")
         + _c("tox", "neurotoxin", "wrinkle relaxer", "botulinum", "newtox")
-        + _t("lip flip", "baby botox"),
+        + _t("lip flip", "baby botox")
+        + _k("forehead lines", "frown lines", "crow's feet", "11s", "wrinkles"),
         related=("filler",),
         injectable=True,
     ),
@@ -114,7 +121,8 @@ CATEGORIES: tuple[Category, ...] = (
             "Belotero",
         )
         + _c("filler", "dermal filler")
-        + _t("lip filler", "cheek filler", "chin filler", "jawline filler", "tear trough filler"),
+        + _t("lip filler", "cheek filler", "chin filler", "jawline filler", "tear trough filler")
+        + _k("thin lips", "fuller lips", "hollow cheeks", "volume loss", "under eye hollows"),
         related=("biostimulator", "neurotoxin"),
         injectable=True,
     ),
@@ -130,13 +138,16 @@ CATEGORIES: tuple[Category, ...] = (
         "fat reduction",
         _b("CoolSculpting", "Emsculpt", "Emsculpt Neo", "SculpSure", "truSculpt", "Kybella")
         + _c("body contouring", "fat reduction")
-        + _t("cryolipolysis", "fat freezing", "fat dissolving"),
+        + _t("cryolipolysis", "fat freezing", "fat dissolving")
+        + _k("double chin", "belly fat", "love handles", "stubborn fat"),
         related=("skin_tightening", "rf_microneedling"),
     ),
     Category(
         "skin_tightening",
         "skin tightening",
-        _b("Thermage", "Ultherapy", "Sofwave") + _c("skin tightening", "hifu"),
+        _b("Thermage", "Ultherapy", "Sofwave")
+        + _c("skin tightening", "hifu")
+        + _k("loose skin", "sagging skin", "jowls"),
         related=("rf_microneedling", "laser_resurfacing"),
     ),
     Category(
@@ -148,7 +159,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "microneedling",
         "microneedling",
-        _b("SkinPen") + _c("microneedling", "collagen induction"),
+        _b("SkinPen") + _c("microneedling", "collagen induction") + _k("acne scars", "large pores"),
         related=("rf_microneedling", "peel", "laser_resurfacing"),
     ),
     Category(
@@ -162,50 +173,72 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "ipl",
         "light treatments",
-        _c("IPL", "photofacial", "intense pulsed light"),
+        _c("IPL", "photofacial", "intense pulsed light")
+        + _k("sun spots", "sun damage", "redness", "rosacea", "broken capillaries"),
         related=("laser_resurfacing", "peel"),
     ),
     Category(
         "hair_removal",
         "hair removal",
-        _c("hair removal") + _t("laser hair removal", "electrolysis"),
+        _c("hair removal")
+        + _t("laser hair removal", "electrolysis")
+        + _k("unwanted hair", "ingrown hairs", "razor bumps"),
     ),
     Category(
         "tattoo_removal",
         "tattoo removal",
-        _b("PicoSure", "PicoWay") + _c("tattoo removal") + _t("laser tattoo removal"),
+        _b("PicoSure", "PicoWay")
+        + _c("tattoo removal")
+        + _t("laser tattoo removal")
+        + _k("tattoo"),
     ),
     Category(
         "peel",
         "peels",
-        _b("VI Peel") + _c("chemical peel", "peel"),
+        _b("VI Peel")
+        + _c("chemical peel", "peel")
+        + _k("melasma", "hyperpigmentation", "dark spots"),
         related=("facial", "microneedling"),
     ),
     Category(
         "facial",
         "facials",
-        _b("HydraFacial", "DiamondGlow") + _c("facial") + _t("dermaplaning", "oxygen facial"),
+        _b("HydraFacial", "DiamondGlow")
+        + _c("facial")
+        + _t("dermaplaning", "oxygen facial")
+        + _k("clogged pores", "blackheads", "dull skin"),
         related=("peel",),
     ),
     Category(
         "prp",
         "PRP",
-        _c("PRP", "PRF", "platelet rich plasma") + _t("vampire facial"),
+        _c("PRP", "PRF", "platelet rich plasma")
+        + _t("vampire facial")
+        + _k("thinning hair", "hair loss"),
         related=("microneedling",),
     ),
-    Category("wellness", "IV and vitamin shots", _c("iv drip", "iv therapy") + _t("b12", "nad")),
+    Category(
+        "wellness",
+        "IV and vitamin shots",
+        _c("IV drip", "IV therapy") + _t("B12", "NAD") + _k("hangover", "dehydration"),
+    ),
     Category(
         "weight_loss",
         "medical weight loss",
         _b("Ozempic", "Wegovy", "Mounjaro", "Zepbound")
-        + _c("semaglutide", "tirzepatide", "weight loss"),
+        + _c("semaglutide", "tirzepatide", "weight loss", "GLP-1"),
     ),
     Category(
         "brows_lashes",
         "brow and lash services",
         _t("brow lamination", "lash lift", "lash extensions", "microblading", "brow tint"),
     ),
-    Category("veins", "vein treatments", _t("sclerotherapy", "spider vein treatment")),
+    Category(
+        "veins",
+        "vein treatments",
+        _t("sclerotherapy", "spider vein treatment") + _k("spider veins", "varicose veins"),
+        ("ipl",),
+    ),
     Category("threads", "thread lifts", _t("pdo threads", "thread lift"), ("filler",)),
 )
 

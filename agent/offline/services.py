@@ -61,9 +61,10 @@ def services_step(
             return step
     unmet = unmet_terms(text, clinic.services)
     if unmet:
-        return say(
-            _unmet_answer(clinic, unmet[0].term.text, unmet[0].term.kind, unmet[0].category_id)
-        )
+        first = unmet[0]
+        named = [clinic.service(m.service_id) for m in matches if m.via in ("name", "brand")]
+        reply = _unmet_answer(clinic, first.term.text, first.term.kind, first.category_id)
+        return say(say_.also_offered(reply, named))
     concern = [m for m in matches if m.via in _CONCERN]
     if len(concern) > 1 and len(concern) == len([m for m in matches if m.via not in ("area",)]):
         services = [clinic.service(m.service_id) for m in concern[:4]]
@@ -75,6 +76,9 @@ def _unmet_answer(clinic: ClinicFile, term: str, kind: str, category_id: str) ->
     alts, same = alternatives(category_id, clinic.services)
     if same and kind == "common":
         return say_.category_choice(category(category_id).label, alts)
+    if kind == "concern":
+        label = category(category_id).label
+        return say_.for_concern(term, alts) if same else say_.no_treatment_for(term, label, alts)
     if alts:
         return say_.not_carried(term, kind, alts, same)
     menu = [s for s in clinic.services if s.bookable][:6]
