@@ -64,7 +64,7 @@ def find_terms(msg: Sequence[str]) -> list[TermHit]:
     for phrase, term, cat_id in _term_phrases():
         score, span = full_match(wl, phrase)
         exact = score >= 0.97
-        if not span or not (exact or (score >= _TERM_FLOOR and len(phrase.compact) >= 6)):
+        if not span or not (exact or score >= _TERM_FLOOR):
             continue
         if not exact and not _one_typo(phrase.compact, "".join(wl[i] for i in span)):
             continue

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Sequence
 from typing import Protocol
 
-from agent.nlu._lexicon import close_enough, squeeze
+from agent.nlu._lexicon import close_enough, squeeze, stem
 from agent.nlu.text import tokens
 
 __all__ = ["LEXICAL", "LexicalSimilarity", "Similarity"]
@@ -83,10 +83,11 @@ class Similarity(Protocol):
 
 def root(word: str) -> str:
     """A word without its inflection, for order-free comparison: ``scarring`` -> ``scar``,
-    ``wrinkles`` -> ``wrinkl``, ``lines`` -> ``line``. Words of 4 letters or fewer stay."""
-    w = squeeze(word)
-    for suffix in ("ing", "ed", "es", "s", "y", "e"):
-        if len(w) - len(suffix) >= 3 and w.endswith(suffix) and len(w) > 4:
+    ``wrinkles`` and ``wrinkly`` -> ``wrinkl``, ``lines`` -> ``line``. Words of 4 letters or
+    fewer keep their letters (after the plural is dropped)."""
+    w = stem(squeeze(word))
+    for suffix in ("ing", "ed", "y", "e"):
+        if len(w) > 4 and len(w) - len(suffix) >= 3 and w.endswith(suffix):
             w = w[: -len(suffix)]
             break
     if len(w) >= 4 and w[-1] == w[-2]:
