@@ -101,6 +101,11 @@ def working_days(provider: ProviderInfo) -> str:
     return _listed(days) if days else "no regular days"
 
 
+def usual_days(provider: ProviderInfo) -> str:
+    """When ``provider`` usually works ("Kim usually works Monday and Friday.")."""
+    return f"{provider.name} usually works {working_days(provider)}."
+
+
 def provider_hours(provider: ProviderInfo, days: Sequence[int], off: Sequence[int]) -> str:
     """Whether ``provider`` is in on the weekdays ``days`` (0=Monday), and when.
 
@@ -117,7 +122,7 @@ def provider_hours(provider: ProviderInfo, days: Sequence[int], off: Sequence[in
         return f"Yes, {provider.name} is in {_listed(parts)}."
     if parts:
         return f"{provider.name} is in {_listed(parts)}, not {_listed(missing)}."
-    away = " (time off)" if off else ""
+    away = " (a day off)" if off else ""
     return (
         f"{provider.name} isn't in on {_listed(missing)}{away}; "
         f"{provider.name} usually works {working_days(provider)}."

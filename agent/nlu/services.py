@@ -119,10 +119,16 @@ def _treat_phrases(treats: tuple[str, ...]) -> list[_Phrase]:
     return [_Phrase(t.strip(), tuple(_words(t))) for t in treats if _words(t)]
 
 
+def _common(tok: str) -> bool:
+    """A frequent word, also after plural stemming turned it into a non-word ("does" ->
+    "doe")."""
+    return tok in COMMON_WORDS or f"{tok}s" in COMMON_WORDS
+
+
 def _content(tok: str) -> bool:
     return (
         len(tok) >= 2
-        and tok not in COMMON_WORDS
+        and not _common(tok)
         and tok not in _GENERIC
         and tok != _ROLE
         and not any(ch.isdigit() for ch in tok)

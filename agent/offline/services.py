@@ -100,11 +100,17 @@ def _days(when: TimePreference | None) -> list[tuple[int, dt.date | None]]:
     return [(d, None) for d in sorted(when.weekdays)]
 
 
-def _off(provider: ProviderInfo, days: list[tuple[int, dt.date | None]]) -> list[int]:
+def _off(
+    clinic: ClinicFile, provider: ProviderInfo, days: list[tuple[int, dt.date | None]]
+) -> list[int]:
+    """The asked weekdays whose date is the provider's time off or a day the clinic is
+    closed all day."""
+    closed = {c.date for c in clinic.clinic.closures if c.hours is None}
     return [
         d
         for d, date in days
-        if date is not None and any(t.start <= date <= t.end for t in provider.time_off)
+        if date is not None
+        and (date in closed or any(t.start <= date <= t.end for t in provider.time_off))
     ]
 
 
@@ -142,8 +148,10 @@ def _provider_answer(
         return say(say_.provider_does(provider, service, others))
     if ask.kind == "in" or days:
         if not days:
-            return say(f"{provider.name} usually works {say_.working_days(provider)}.")
-        return say(say_.provider_hours(provider, [d for d, _ in days], _off(provider, days)))
+            return say(say_.usual_days(provider))
+        return say(
+            say_.provider_hours(provider, [d for d, _ in days], _off(clinic, provider, days))
+        )
     return None
 
 
@@ -169,7 +177,7 @@ def _who(
         return say(say_.role_days(what, people))
     working = []
     for p in people:
-        off = _off(p, days)
+        off = _off(clinic, p, days)
         ds = [d for d, _ in days if p.hours.get(WEEKDAYS[d]) and d not in off]
         if ds:
             working.append((p, ds))
