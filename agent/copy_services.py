@@ -102,7 +102,7 @@ def working_days(provider: ProviderInfo) -> str:
 
 
 def usual_days(provider: ProviderInfo) -> str:
-    """When ``provider`` usually works ("Kim usually works Monday and Friday.")."""
+    """When ``provider`` usually works ("Bo Chen usually works Monday and Friday.")."""
     return f"{provider.name} usually works {working_days(provider)}."
 
 

@@ -1,4 +1,4 @@
-"""Which provider does the patient ask for? ("dr lee", "maya", "with lee", "nurse amy")."""
+"""Which provider does the patient ask for? ("dr reyes", "ann", "with reyes", "nurse amy")."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def provider_scores(text: str, people: Sequence[tuple[str, str, str]]) -> dict[s
     :func:`close_enough` similarity (words of 4+ letters; never against a frequent English
     word). A name word that is itself a frequent word ("Will", "Grace") only counts exactly,
     and only after "dr"/"with"/"see"... or when the message is just the name. Each further
-    matched name word adds 0.1 (so "maya lee" beats "maya" alone). With no name matched,
+    matched name word adds 0.1 (so "ann reyes" beats "ann" alone). With no name matched,
     "the doctor" / "the nurse" picks the only provider with such a title.
     """
     msg = tokens(text)
@@ -93,8 +93,8 @@ def best_unique(
 def match_provider(text: str, providers: Sequence[ProviderInfo]) -> str | None:
     """Return the id of the one provider ``text`` asks for, else None.
 
-    Typo-tolerant on first and last names ("dr lee", "maya", "with lee", "nurse amy",
-    "dr mya"). Returns None when no provider clearly matches, when two match about equally
+    Typo-tolerant on first and last names ("dr reyes", "ann", "with reyes", "nurse amy",
+    "dr reyse"). Returns None when no provider clearly matches, when two match about equally
     (two "Amy"s), or when the patient says any provider will do ("anyone", "any provider",
     "no preference").
     """
@@ -139,10 +139,10 @@ class ProviderQuestion:
     """A question about who does what or who is in when.
 
     ``kind``: ``"does"`` ("does she do lips too?"), ``"who"`` ("who does laser?", "which
-    injector is in on the weekend?") or ``"in"`` ("is dr lee in on friday?").
+    injector is in on the weekend?") or ``"in"`` ("is dr reyes in on friday?").
     ``pronoun``: the person is a pronoun, meaning the provider named earlier.
     ``role``: ``"injector"``, ``"esthetician"``, ``"nurse"``, ``"doctor"`` or None.
-    ``who``: the words standing for the person ("she", "dr lee"; empty for ``"who"``); the
+    ``who``: the words standing for the person ("she", "dr reyes"; empty for ``"who"``); the
     caller checks that they name a provider.
     """
 

@@ -115,7 +115,7 @@ def _off(
 
 
 def _the_provider(clinic: ClinicFile, state: DialogState, ask: ProviderQuestion) -> str | None:
-    """The provider the question is about: named in its own words ("is dr lee in"), or the
+    """The provider the question is about: named in its own words ("is dr reyes in"), or the
     one named earlier for a pronoun ("does she do lips"); None when unclear."""
     if not ask.pronoun:
         return match_provider(ask.who, clinic.providers)
