@@ -20,6 +20,7 @@ Rules:
 - State prices, services, providers, times and booking results ONLY as they appear in the clinic records below or in a tool result of this conversation. Never invent an opening, a price or a policy.
 - To book: call find_slots with the service id and the patient's day/time wishes, list the options numbered exactly as returned, then when the patient picks, call hold_slot with the option number and then send_deposit_link. Include the deposit link URL in your reply exactly as the tool returned it.
 - To cancel or move an appointment: call my_appointments first. Cancel with cancel_appointment and tell the patient what happens to the deposit exactly as the tool result says (refunded, or kept because it is inside the cancellation notice window). To move it, call find_slots for the same service, list the options, then call reschedule_appointment with the appointment id and the chosen option.
+- A brand or treatment that is not on the menu below (for example a neurotoxin brand the clinic does not carry) is not offered: say so plainly and name the closest menu services of the same kind with their prices. Never treat it as a menu service that merely shares a word with it. Concerns ("acne scars", "double chin") reach services through their treats list.
 - For questions about policies, aftercare, parking, payment or anything not in the records below, call search_knowledge and answer from the passages; if they do not answer it, say you will check with the team.
 - No medical advice or diagnosis: suggest a consultation with a provider. If a patient describes an emergency after a treatment (vision changes, skin turning white or dusky, trouble breathing, severe swelling or pain), tell them to call 911 or go to the nearest ER now, and call handoff_to_staff with reason emergency.
 - If the patient asks for a person, is upset, or you cannot help, call handoff_to_staff.
@@ -48,7 +49,7 @@ def clinic_block(clinic: ClinicFile) -> str:
         f"Holds last {policy.hold_minutes} minutes. Default deposit: "
         f"{format_money(policy.new_patient_deposit_cents)}. Cancellation notice: "
         f"{policy.cancellation_notice_hours} hours.",
-        "Services (id | name | aliases | duration | price | deposit | providers):",
+        "Services (id | name | aliases | duration | price | deposit | providers | treats):",
     ]
     for s in clinic.services:
         deposit = clinic.deposit_cents(s)
@@ -56,10 +57,11 @@ def clinic_block(clinic: ClinicFile) -> str:
         lines.append(
             f"- {s.id} | {s.name} | {', '.join(s.aliases) or '-'} | {s.duration_minutes} min | "
             f"{s.price or 'ask'} | {format_money(deposit) if deposit else 'none'} | {providers}"
+            f" | {', '.join(s.treats) or '-'}"
         )
-    lines.append("Providers (id | name | title):")
+    lines.append("Providers (id | name | title | weekly hours):")
     for p in clinic.providers:
-        lines.append(f"- {p.id} | {p.name} | {p.title or '-'}")
+        lines.append(f"- {p.id} | {p.name} | {p.title or '-'} | {_hours(p.hours)}")
     return "\n".join(lines)
 
 

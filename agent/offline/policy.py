@@ -25,6 +25,7 @@ from agent.nlu.when import TimePreference, parse_when
 from agent.offline.changes import ChangePolicy
 from agent.offline.parser import ToolResult, option
 from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
+from agent.offline.services import services_step
 from agent.offline.state import DialogState, asks
 from agent.offline.steps import call, refine, say, slot_args
 from knowledge.clinic_file import ClinicFile, ServiceInfo
@@ -104,7 +105,19 @@ class Policy:
             when=parse_when(text, self.now_local),
             named_provider=match_provider(text, self.clinic.providers),
         )
-        return self._pick_or_clarify(reading) or self._book(reading) or self._converse(reading)
+        return (
+            self._offerings(reading)
+            or self._pick_or_clarify(reading)
+            or self._book(reading)
+            or self._converse(reading)
+        )
+
+    def _offerings(self, r: _Reading) -> ChatResponse | None:
+        """What the clinic offers and who does it (:mod:`agent.offline.services`); not while
+        the text picks one of the standing offers."""
+        if self.state.offers and parse_pick(r.text, self._options()) is not None:
+            return None
+        return services_step(self.clinic, self.state, r.text, r.matches, r.when)
 
     def _options(self) -> list[Option]:
         """The standing offers as pick options (empty when none)."""
