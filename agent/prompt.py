@@ -35,6 +35,15 @@ def _hours(hours: dict[str, list[tuple[str, str]]]) -> str:
     return "; ".join(parts) or "not listed"
 
 
+def _closures(clinic: ClinicFile) -> str:
+    """Each closure as ``2026-12-24 Christmas Eve: open 09:00-13:00`` (or ``closed``)."""
+    parts = []
+    for c in clinic.clinic.closures:
+        hours = ", ".join(f"{a}-{b}" for a, b in c.hours) if c.hours else ""
+        parts.append(f"{c.date.isoformat()} {c.reason}: {'open ' + hours if hours else 'closed'}")
+    return "; ".join(parts) or "none listed"
+
+
 def clinic_block(clinic: ClinicFile) -> str:
     """The clinic's records as prompt text: profile, policies, services, providers."""
     info = clinic.clinic
@@ -43,6 +52,7 @@ def clinic_block(clinic: ClinicFile) -> str:
         f"Clinic: {info.name}. Address: {info.address or 'not listed'}. "
         f"Website: {info.website or 'not listed'}. Phone: {info.phone_numbers[0]}.",
         f"Hours: {_hours(info.hours)}.",
+        f"Closures and short days: {_closures(clinic)}.",
         f"Holds last {policy.hold_minutes} minutes. Default deposit: "
         f"{format_money(policy.new_patient_deposit_cents)}. Cancellation notice: "
         f"{policy.cancellation_notice_hours} hours.",
@@ -55,9 +65,13 @@ def clinic_block(clinic: ClinicFile) -> str:
             f"- {s.id} | {s.name} | {', '.join(s.aliases) or '-'} | {s.duration_minutes} min | "
             f"{s.price or 'ask'} | {format_money(deposit) if deposit else 'none'} | {providers}"
         )
-    lines.append("Providers (id | name | title):")
+    ages = [f"{s.name} {s.min_age}+" for s in clinic.services if s.min_age is not None]
+    if ages:
+        lines.append(f"Minimum ages: {', '.join(ages)}.")
+    lines.append("Providers (id | name | title | time off):")
     for p in clinic.providers:
-        lines.append(f"- {p.id} | {p.name} | {p.title or '-'}")
+        off = ", ".join(f"{t.start.isoformat()} to {t.end.isoformat()}" for t in p.time_off)
+        lines.append(f"- {p.id} | {p.name} | {p.title or '-'} | {off or '-'}")
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
 from agent.nlu.when import TimePreference, parse_when
 from agent.offline.changes import ChangePolicy
+from agent.offline.dated_hours import dated_hours
 from agent.offline.parser import ToolResult, option
 from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
 from agent.offline.state import DialogState
@@ -130,6 +131,13 @@ class Policy:
         ):
             return say(copy.price(service, clinic.deposit_cents(service)))
         in_booking = bool(state.offers or state.asked_service or state.offered_search)
+        if service is None and not intents.wants_booking:
+            # "open christmas eve?", "are you open on the 24th?": that date's hours, closures
+            # included (during an offer a bare date is a booking wish, a holiday is not)
+            when = None if in_booking else r.when
+            dated = dated_hours(clinic, r.text, when, self.now_local.date())
+            if dated is not None:
+                return say(dated)
         if service is None and not intents.wants_booking and not in_booking:
             if intents.asks_hours:
                 return say(copy.hours(clinic, _days_of(r.when)))
