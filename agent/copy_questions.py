@@ -93,8 +93,8 @@ def arrival(policy: str, appointment: str) -> str:
         policy: the clinic's late-arrival sentences from its documents, or "".
         appointment: the patient's visit today in words ("your 2:00 PM Botox"), or "".
     """
-    visit = f" for {appointment}" if appointment else ""
-    text = f"Thanks for the heads-up! I've let the team know{visit}."
+    about = f" about {appointment}" if appointment else ""
+    text = f"Thanks for the heads-up{about}! I've let the team know."
     if policy:
         text += f" {policy}"
     return text + " See you soon!"

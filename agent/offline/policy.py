@@ -16,11 +16,13 @@ from typing import Any
 from agent import copy
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
+from agent.nlu.arrival import is_arrival
 from agent.nlu.intents import Intents, detect_intents, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
 from agent.nlu.when import TimePreference, parse_when
+from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
 from agent.offline.dated_hours import dated_hours
 from agent.offline.parser import ToolResult, option
@@ -85,6 +87,8 @@ class Policy:
                 reason="patient_request",
                 summary="Patient asked to speak with a person.",
             )
+        if is_arrival(text):  # "stuck in traffic be there in 10": staff told, AI stays on
+            return arrival_step(text, [], self.now_local.date())
         if triage(text).label == Label.MEDICAL and not intents.wants_booking:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
@@ -213,6 +217,8 @@ class Policy:
         name, args, result = results[-1]
         if "error" in result:
             return say(copy.tool_error(str(result["error"])))
+        if is_arrival(text):
+            return arrival_step(text, results, self.now_local.date())
         step = self.changes.after_tools(text, results)
         if step is not None:
             return step
