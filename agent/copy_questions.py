@@ -15,6 +15,7 @@ from agent.copy import clock
 __all__ = [
     "arrival",
     "day_label",
+    "deposit",
     "hours_on",
     "min_age",
     "records_silent",
@@ -98,3 +99,10 @@ def arrival(policy: str, appointment: str) -> str:
     if policy:
         text += f" {policy}"
     return text + " See you soon!"
+
+
+def deposit(service: str, amount: str | None) -> str:
+    """A service's deposit from the clinic file (``amount`` formatted, None: no deposit)."""
+    if amount is None:
+        return f"{service} needs no deposit to book."
+    return f"{service} needs a {amount} deposit to hold your time."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline.changes import ChangePolicy, change_state
+from agent.offline.facets import facet_questions
 from agent.offline.parser import split_request, tool_results, turns
 from agent.offline.policy import Policy
 from agent.offline.questions import answer_each, split_questions
@@ -39,8 +40,10 @@ class OfflineModel:
         policy = Policy(
             clinic, now_local, state, ChangePolicy(clinic, now_local, changed, state.offers)
         )
-        questions = split_questions(parts.text)
-        if len(questions) > 1:  # answer every question, each as if it came alone
+        questions = facet_questions(
+            clinic, parts.text, split_questions(parts.text), state.service_id
+        )
+        if questions != [parts.text]:  # answer every question, each as if it came alone
             return answer_each(
                 questions, policy.on_text, policy.after_tools, tool_results(parts.turn)
             )

@@ -24,7 +24,9 @@ from agent.nlu.services import ServiceMatch, match_services
 from agent.nlu.when import TimePreference, parse_when
 from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
+from agent.offline.clinic_policies import AGE, answer_policy, ask_policy, policy_topic
 from agent.offline.dated_hours import dated_hours
+from agent.offline.facets import asks_records
 from agent.offline.parser import ToolResult, option
 from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
 from agent.offline.state import DialogState
@@ -89,6 +91,9 @@ class Policy:
             )
         if is_arrival(text):  # "stuck in traffic be there in 10": staff told, AI stays on
             return arrival_step(text, [], self.now_local.date())
+        step = self._policy_question(text, intents)
+        if step is not None:  # age, late, cancellation, deposit: from the records only
+            return step
         if triage(text).label == Label.MEDICAL and not intents.wants_booking:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
@@ -109,6 +114,24 @@ class Policy:
             named_provider=match_provider(text, self.clinic.providers),
         )
         return self._pick_or_clarify(reading) or self._book(reading) or self._converse(reading)
+
+    def _policy_question(self, text: str, intents: Intents) -> ChatResponse | None:
+        """A question about a policy (age, late arrival, cancellation, deposit), answered
+        from the records; None for other texts. An age question ("im 17 can i get lip
+        filler") or a text naming a policy comes before any booking; the others only when
+        nothing is being booked or changed (cancelling answers its own fee)."""
+        topic = policy_topic(text)
+        names_policy = bool(re.search(r"\bpolic(?:y|ies)\b", text.lower()))
+        if topic is None or not (intents.is_question or names_policy or topic is AGE):
+            return None
+        busy = intents.wants_booking or intents.wants_cancel or intents.wants_reschedule
+        if topic is not AGE and not names_policy and (busy or self.state.offers):
+            return None
+        matches = match_services(text, self.clinic.services)
+        service_id = matches[0].service_id if matches else self.state.service_id
+        return ask_policy(
+            self.clinic, text, self.clinic.service(service_id) if service_id else None
+        )
 
     def _options(self) -> list[Option]:
         """The standing offers as pick options (empty when none)."""
@@ -191,6 +214,8 @@ class Policy:
         """Everything that is not a booking step: service info, hours, menu, manners."""
         intents, clinic, service = r.intents, self.clinic, self._service(r)
         if service is not None:
+            if intents.is_question and asks_records(clinic, r.text, service):
+                return call("search_knowledge", query=r.text)  # "does microneedling hurt"
             return say(copy.service_info(service))
         if self.state.offers and r.answer is False:
             return say(copy.OTHER_TIMES)
@@ -219,6 +244,9 @@ class Policy:
             return say(copy.tool_error(str(result["error"])))
         if is_arrival(text):
             return arrival_step(text, results, self.now_local.date())
+        step = answer_policy(text, results)
+        if step is not None:
+            return step
         step = self.changes.after_tools(text, results)
         if step is not None:
             return step

@@ -61,6 +61,8 @@ _STOP = frozenset(
     ]
 )
 _GENERAL = frozenset(content_stems(" ".join(COMMON_WORDS | FILLER_WORDS)))
+#: Stems of everyday words that name no topic of the clinic's records.
+GENERAL_STEMS = _GENERAL
 
 
 def clinic_vocabulary(clinic: ClinicFile, extra: list[str] | None = None) -> frozenset[str]:
