@@ -41,12 +41,16 @@ _NOTE = re.compile(
         )
     )
 )
-#: Questions and booking words: "where do i park", "can i come in at 5", "book me", "im here
-#: to ask about prices".
+#: A question opening a clause ("can i come in at 5", "ok, where do i park") or asked inside
+#: one ("im late on my period is that ok"), and booking or price talk anywhere ("book me",
+#: "im here to ask about prices"): then the text is not a note. A mere "is" is not a
+#: question ("traffic on the 10 is insane").
 _NOT_A_NOTE = re.compile(
-    r"\b(?:can|could|would|do|does|is|are|where|wheres|how|what|whats|when|which|any|book|"
-    r"booking|schedule|reschedule|cancel|appointment for|available|availability|openings?|"
-    r"ask|asking|wondering|question|price|prices|cost|how much)\b"
+    r"(?:^|[,.!;:]\s*)(?:can|could|would|should|do|does|is|are|where|wheres|how|what|whats|"
+    r"when|which|any)\b|"
+    r"\b(?:is|are|do|does|can|could|will|would|should) (?:it|that|this|there|you|u|yall|i|we)\b|"
+    r"\b(?:book|booking|schedule|reschedule|cancel|appointment for|available|availability|"
+    r"openings?|ask|asking|wondering|questions?|price|prices|cost|how much)\b"
 )
 
 
@@ -64,4 +68,5 @@ def is_arrival(text: str) -> bool:
     lowered = normalize(text).replace("'", "")
     if "?" in text or not _NOTE.search(lowered):
         return False
-    return not _NOT_A_NOTE.search(lowered)
+    clauses = text.lower().replace("'", "")
+    return not (_NOT_A_NOTE.search(lowered) or _NOT_A_NOTE.search(clauses))

@@ -23,6 +23,7 @@ from agent.nlu.holidays import holidays_in
         "Im here for my 2pm",
         "hey im in the lobby",
         "pulling in now",
+        "omw sorry traffic on the 10 is insane",  # "is" alone asks nothing
     ],
 )
 def test_arrival_notes(text: str) -> None:
@@ -40,6 +41,8 @@ def test_arrival_notes(text: str) -> None:
         "i will be there at 3 tomorrow",
         "how late are you open",
         "running late? whats ur late policy",
+        "im late on my period is that ok",
+        "ok, where do i park",
         "hi",
     ],
 )
