@@ -92,7 +92,7 @@ def arrival(policy: str, appointment: str) -> str:
 
     Args:
         policy: the clinic's late-arrival sentences from its documents, or "".
-        appointment: the patient's visit today in words ("your 2:00 PM Botox"), or "".
+        appointment: the patient's visit today in words ("your Glass Facial at 2:00 PM"), or "".
     """
     about = f" about {appointment}" if appointment else ""
     text = f"Thanks for the heads-up{about}! I've let the team know."

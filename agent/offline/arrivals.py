@@ -46,7 +46,7 @@ def late_policy(result: dict[str, Any]) -> str:
 
 
 def _today(result: dict[str, Any], today: dt.date) -> str:
-    """The patient's next visit today in words ("your Lip Flip at 12:00 PM CST"), or ""."""
+    """The patient's next visit today in words ("your Glass Facial at 12:00 PM CST"), or ""."""
     for appt in result.get("appointments") or []:
         start = dt.datetime.fromisoformat(str(appt.get("start")))
         if start.date() == today:

@@ -1,4 +1,4 @@
-"""Several things asked about one service in one text: "how much and how long is a hydra
+"""Several things asked about one service in one text: "how much and how long is a glass
 facial", "whats the downtime and the cost" (of the service talked about before).
 
 The price and the duration of a service are in its record, so they are answered together
@@ -62,7 +62,7 @@ def _has_facet(text: str) -> bool:
 
 
 def _asks_duration(lowered: str) -> bool:
-    """True when a normalized text asks how long the visit takes ("how long is a hydra
+    """True when a normalized text asks how long the visit takes ("how long is a glass
     facial", "how long does it take"), not how long results last or a wait is."""
     return bool(_DURATION.search(lowered)) and not _NOT_DURATION.search(lowered)
 
@@ -105,9 +105,9 @@ def facet_questions(
         service_id: the service talked about before this text, if any.
 
     Returns:
-        e.g. ``["how long is HydraFacial"]`` for "how much and how long is a hydra facial"
-        (the service's record answers both), or ``["how much is Peel", "whats the downtime
-        Peel"]`` for "whats the downtime and the cost" after a peel was discussed.
+        e.g. ``["how long is Glass Facial"]`` for "how much and how long is a glass facial"
+        (the service's record answers both), or ``["how much is Resurfacing", "downtime for
+        Resurfacing?"]`` for "whats the downtime and the cost" after resurfacing was discussed.
     """
     lowered = normalize(text).replace("'", "")
     price, duration = bool(_PRICE.search(lowered)), _asks_duration(lowered)
@@ -133,7 +133,7 @@ def facet_questions(
         rest = " ".join(_remainder(c, service) for c in asking).strip()
         if rest and _beyond_record(service, rest):
             asked.append(f"{rest} for {service.name}?")  # "whats the downtime" of that service
-        # else the leftover details the price ("for my forehead"): its answer covers them
+        # else the leftover details the price ("for my jawline"): its answer covers them
     if len(asked) == 1 and named and not duration:
         return parts  # a plain price question, answered as before
     return asked
@@ -141,7 +141,7 @@ def facet_questions(
 
 def asks_records(clinic: ClinicFile, text: str, service: ServiceInfo) -> bool:
     """True when ``text``, about ``service``, asks something its record does not hold
-    ("does microneedling hurt", "downtime for a peel"): the clinic's documents may answer
+    ("does resurfacing hurt", "downtime for resurfacing"): the clinic's documents may answer
     it, the service's description does not. (The documents themselves are not at hand here:
     they live in the knowledge index, searched by ``search_knowledge``.)"""
     return _beyond_record(service, _remainder(text, service))
@@ -150,6 +150,6 @@ def asks_records(clinic: ClinicFile, text: str, service: ServiceInfo) -> bool:
 def _beyond_record(service: ServiceInfo, rest: str) -> bool:
     """True when ``rest`` has a topic word the service's record does not use ("downtime",
     "hurt"): the clinic's documents may answer it; a word of the record details the price
-    ("forehead" in "most foreheads 20-40 units")."""
+    ("jawline" in "most jawlines 2-3 syringes")."""
     own = f"{service.name} {' '.join(service.aliases)} {service.description} {service.price}"
     return bool(set(content_stems(rest)) - GENERAL_STEMS - set(content_stems(own)))

@@ -117,8 +117,8 @@ class Policy:
 
     def _policy_question(self, text: str, intents: Intents) -> ChatResponse | None:
         """A question about a policy (age, late arrival, cancellation, deposit), answered
-        from the records; None for other texts. An age question ("im 17 can i get lip
-        filler") or a text naming a policy comes before any booking; the others only when
+        from the records; None for other texts. An age question ("im 17 can i get the
+        glass facial") or a text naming a policy comes before any booking; the others only when
         nothing is being booked or changed (cancelling answers its own fee)."""
         topic = policy_topic(text)
         names_policy = bool(re.search(r"\bpolic(?:y|ies)\b", text.lower()))
@@ -215,7 +215,7 @@ class Policy:
         intents, clinic, service = r.intents, self.clinic, self._service(r)
         if service is not None:
             if intents.is_question and asks_records(clinic, r.text, service):
-                return call("search_knowledge", query=r.text)  # "does microneedling hurt"
+                return call("search_knowledge", query=r.text)  # "does resurfacing hurt"
             return say(copy.service_info(service))
         if self.state.offers and r.answer is False:
             return say(copy.OTHER_TIMES)
