@@ -49,7 +49,8 @@ AGE = PolicyTopic(
     re.compile(
         r"\bhow old\b|\bage (?:limit|limits|requirement|minimum|restriction)s?\b|\bminimum age\b|"
         r"\bold enough\b|\b(?:minor|minors|teen|teens|teenager|underage|under 18)\b|"
-        r"\b(?:im|i am|shes|she is|hes|he is|theyre|is|turning|just turned) (?:1[0-9]|[5-9])\b"
+        r"\b(?:im|i am|shes|she is|hes|he is|theyre|turning|just turned|(?:daughter|son|kid|"
+        r"child|niece|nephew|sister|brother) is) (?:1[0-9]|[5-9])\b"
         r"(?! ?(?:am|pm|units?|min|mins|minutes|hours|syringes?|vials?|sessions?|dollars|bucks))|"
         r"\b(?:1[0-9]|[5-9]) ?(?:yo|y/o|yrs? old|years? old)\b"
     ),
@@ -75,7 +76,12 @@ CANCELLATION = PolicyTopic(
 )
 DEPOSIT = PolicyTopic(
     "deposits",
-    re.compile(r"\bdeposits?\b"),
+    # what a deposit is or costs, not where one stands ("did my deposit go through")
+    re.compile(
+        r"\b(?:how much|what|whats|is there|are there|any|need|needed|require|required|have to|"
+        r"pay|put down|take)\b[^.?!]{0,30}\bdeposits?\b|"
+        r"\bdeposits? (?:policy|amount|required|needed|for)\b"
+    ),
     "deposit policy",
     re.compile(r"\bdeposits?\b", re.I),
 )

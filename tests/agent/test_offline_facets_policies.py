@@ -51,8 +51,13 @@ def test_facet_questions(
         ("whats your cancellation policy", CANCELLATION),
         ("is there a no show fee", CANCELLATION),
         ("do i need a deposit", DEPOSIT),
+        ("do i have to put down a deposit for the glass facial?", DEPOSIT),
+        ("did my deposit go through?", None),
+        ("can i get my deposit back", None),
         ("how late are you open", None),
         ("botox is 15 units right?", None),
+        ("my appointment is 10 right?", None),
+        ("my son is 16, can he get laser", AGE),
     ],
 )
 def test_policy_topic(text: str, topic: object) -> None:
