@@ -59,7 +59,7 @@ class RescheduleAppointmentArgs(BaseModel):
 
 
 class HandoffArgs(BaseModel):
-    """Pause the assistant and ask staff to take over the conversation."""
+    """Alert staff; the assistant pauses for them, except for medical or arrival (late/here)."""
 
-    reason: Literal["patient_request", "medical", "emergency", "complaint", "other"]
+    reason: Literal["patient_request", "medical", "emergency", "complaint", "arrival", "other"]
     summary: str = Field(description="One or two sentences for staff; no medical details.")

@@ -410,8 +410,8 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
 
 def handoff_to_staff(deps: AgentDeps, args: HandoffArgs) -> dict[str, Any]:
     """Alert staff with ``summary``; the assistant pauses on this conversation, except for a
-    medical question, after which it stays available for booking (DESIGN.md §2)."""
-    deps.notify(args.reason, args.summary, pause=args.reason != "medical")
+    medical question or an arrival note, after which it stays on for booking (DESIGN.md §2)."""
+    deps.notify(args.reason, args.summary, pause=args.reason not in ("medical", "arrival"))
     return {"handed_off": True}
 
 
