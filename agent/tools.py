@@ -85,6 +85,7 @@ class FindSlotsArgs(BaseModel):
     after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
     before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
     provider_id: str | None = Field(None, description="Only this provider's openings.")
+    exact: bool = Field(False, description="No nearest openings instead when none match.")
 
 
 class HoldSlotArgs(BaseModel):
@@ -175,10 +176,9 @@ def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, An
 def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     """Openings for a service matching the patient's preferences, recorded as numbered offers.
 
-    Lapsed unpaid holds are released first, so their time shows (the embedded default has no
-    sweeper). When nothing matches, the nearest openings regardless of day and time are
-    offered instead (``matched_preferences`` false).
-    """
+    Lapsed unpaid holds are released first (the embedded default has no sweeper). When nothing
+    matches, the nearest openings regardless of day and time are offered instead
+    (``matched_preferences`` false), unless ``exact`` (then none are)."""
     try:
         service = deps.clinic.service(args.service_id)
     except KeyError:
@@ -213,7 +213,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
 
     offers = offer(wanted)
     matched = bool(offers)
-    if not offers:
+    if not offers and not args.exact:
         offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]
     return {

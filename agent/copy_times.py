@@ -1,0 +1,33 @@
+"""Patient-facing wording about one exact time the patient named (see
+:mod:`agent.offline.times`). The rest of the booking wording is in :mod:`agent.copy`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from agent.copy import clock
+
+
+def _named(probe: dict[str, Any]) -> str:
+    day = dt.date.fromisoformat(str(probe["date_from"]))
+    start = dt.time.fromisoformat(str(probe["after"]))
+    return f"{clock(start.strftime('%H:%M'))} on {day.strftime('%a %b')} {day.day}"
+
+
+def _numbered(slots: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{s['option']}) {s['when']} with {s['provider']}" for s in slots)
+
+
+def unavailable(probe: dict[str, Any], result: dict[str, Any]) -> str:
+    """That the start an exact probe (``find_slots`` arguments for one minute of one date)
+    asked for is not free, with the openings of the search around it (``result``), e.g.
+    ``"Sorry, 2:45 PM on Thu Nov 26 isn't available. The closest openings: ..."``."""
+    found = result.get("slots") or []
+    head = f"Sorry, {_named(probe)} isn't available."
+    if not found:
+        return f"{head} Want me to look at another day?"
+    near = "The closest openings that day" if result.get("matched_preferences") else "The nearest"
+    tail = "Reply with the number that works"
+    tail += f" (a {result['deposit']} deposit holds it)." if result.get("deposit") else "."
+    return f"{head} {near}:\n{_numbered(found)}\n{tail}"
