@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from agent.copy import clock
+from agent.copy import MOVE_MARK, clock
 
 
 def _named(probe: dict[str, Any]) -> str:
@@ -31,3 +31,25 @@ def unavailable(probe: dict[str, Any], result: dict[str, Any]) -> str:
     tail = "Reply with the number that works"
     tail += f" (a {result['deposit']} deposit holds it)." if result.get("deposit") else "."
     return f"{head} {near}:\n{_numbered(found)}\n{tail}"
+
+
+def move_exact(appt: dict[str, Any], result: dict[str, Any]) -> str:
+    """The one opening an exact probe found for a move ("an hour later"), offered alone so a
+    plain "yes" takes it."""
+    slot = (result.get("slots") or [{}])[0]
+    return (
+        f"{slot['when']} with {slot['provider']} is open. Want me to {MOVE_MARK}"
+        f"{appt['service']} on {appt['when']} there? Reply YES (or 1) to move it."
+    )
+
+
+def move_unavailable(appt: dict[str, Any], probe: dict[str, Any], result: dict[str, Any]) -> str:
+    """That the start a move asked for is not free, with the openings around it."""
+    found = result.get("slots") or []
+    head = (
+        f"Sorry, {_named(probe)} isn't available to {MOVE_MARK}{appt['service']} on {appt['when']}."
+    )
+    if not found:
+        return f"{head} What other day or time would work?"
+    near = "The closest openings that day" if result.get("matched_preferences") else "The nearest"
+    return f"{head} {near}:\n{_numbered(found)}\nReply with the number that works."

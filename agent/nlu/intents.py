@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from agent.nlu._lexicon import COMMON_WORDS, MONTH_NAMES, _w, squeeze, weekday_of
+from agent.nlu.relative import mentions_shift
 from agent.nlu.text import normalize
 
 __all__ = ["Intents", "detect_intents", "extract_name", "yes_no"]
@@ -308,7 +309,8 @@ def detect_intents(text: str) -> Intents:
     s = _clean(text)
     raw_stripped = text.strip()
     cancel = bool(_CANCEL.search(s))
-    reschedule = bool(_RESCHEDULE.search(s))
+    # "an hour later if possible", "same slot the following week": a shift of a visit
+    reschedule = bool(_RESCHEDULE.search(s)) or mentions_shift(text)
     mine = bool(_MY_APPOINTMENT.search(s))
     booking = bool(_BOOK.search(s))
     about_change = cancel or reschedule
