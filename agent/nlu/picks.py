@@ -41,11 +41,13 @@ _QUANTITY_BEFORE = re.compile(
     r"(?:\b(?:im|i am|i'm|were|we're|we are|theres|there's|there are|there will be|party of|"
     r"group of|total of|age|aged|turning|turned|just turned)\s*)$"
 )
-# A question about a time ("can u do 2", "is 4 ok?", "how about 3", "does 2 work?"): a bare
-# number in it is a clock hour, as a question is not a commitment to an option.
+# A question about a time right before a number ("can u do 2", "is 4 ok?", "how about 3",
+# "would 3 work"): the number is a clock hour, as a question is not a commitment to an option.
+# Matched against the text before the number ("i would like 2" stays a pick).
 _ASKS_TIME = re.compile(
-    r"\b(?:(?:can|could|would|will)\s+(?:you|u|ya|yall|we|i)|is|does|how about|what about|"
-    r"hbu|any ?thing|any chance|anytime|any time|too late|too early)\b"
+    r"\b(?:(?:can|could|would|will)(?:\s+(?:you|u|ya|yall|we|i))?(?:\s+(?:do|get|go|come|make it))?"
+    r"|is|does|how about|what about|hbu|any ?thing(?:\s+(?:at|around))?|any chance(?:\s+(?:at|of))?"
+    r"|any ?time(?:\s+(?:at|around))?)\s*$"
 )
 # An ordinal with a date's context ("on the 2nd", "dec 2nd", "the 2nd of dec") is a date.
 _DATE_ORDINAL = re.compile(

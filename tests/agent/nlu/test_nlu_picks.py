@@ -115,6 +115,8 @@ def test_no_options() -> None:
         ("how about 2?", 1),
         ("is 3 ok?", None),  # asks about 3:00; 3:30 is not 3:00
         ("does 10 work?", 3),
+        ("would 10 work??", 3),
+        ("i would like 2", 2),  # no question about a time right before the number
         ("2?", 2),  # no question about a time: still option 2
         ("2 works", 2),
         ("oh wait its 2 of us", None),  # people, not option 2
