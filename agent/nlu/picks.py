@@ -12,7 +12,7 @@ from agent.nlu._lexicon import ORDINAL_WORDS, close_enough, weekday_of
 from agent.nlu.providers import best_unique, provider_scores
 from agent.nlu.text import normalize
 
-__all__ = ["Option", "asked_time", "parse_pick"]
+__all__ = ["Option", "asked_time", "other_times", "parse_pick"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ _DATE_ORDINAL = re.compile(
 )
 _EARLY = {"earlier", "earliest", "sooner", "soonest", "early"}
 _LATE = {"later", "latest", "late"}
+_SUPERLATIVE = {"earliest", "soonest", "latest"}
+_PICK_NOUNS = {"one", "option", "slot", "time", "spot", "appt", "appointment"}
 
 
 @dataclass
@@ -92,6 +94,29 @@ def _by_time(
     return found
 
 
+def _extreme_pick(words: list[str], i: int) -> bool:
+    """``words[i]`` picks by order: a superlative ("earliest"), or a comparative that names
+    an option ("the later one", "the earlier"); "anything later?" asks for other times."""
+    w = words[i]
+    if w not in _EARLY | _LATE:
+        return False
+    if w in _SUPERLATIVE:
+        return True
+    after = words[i + 1] if i + 1 < len(words) else ""
+    return (i > 0 and words[i - 1] == "the") or after in _PICK_NOUNS
+
+
+def other_times(text: str) -> str | None:
+    """ "later" or "early" when ``text`` asks for times later or earlier than those offered
+    ("anything later?", "do you have anything earlier", "got something sooner"), not picking
+    one of them ("the later one", "earliest"); else None."""
+    words = normalize(text).replace("'", "").split()
+    found = [w for i, w in enumerate(words) if w in _EARLY | _LATE and not _extreme_pick(words, i)]
+    if len(found) != 1 or _NEGATIVE.search(" ".join(words)):
+        return None
+    return "early" if found[0] in _EARLY else "late"
+
+
 def _is_quantity(s: str, m: re.Match[str]) -> bool:
     """The number at ``m`` counts people, units or years ("2 of us", "we're 3", "i'm 35")."""
     return bool(_QUANTITY_AFTER.match(s, m.end()) or _QUANTITY_BEFORE.search(s[: m.start()]))
@@ -115,7 +140,7 @@ def _read(s: str, options: Sequence[Option]) -> _Ask:
         ask.position = int(m.group(1))
         s = s[: m.start()] + " " + s[m.end() :]
     words = s.split()
-    for w in words:
+    for i, w in enumerate(words):
         if ask.position is None:
             if w in ORDINAL_WORDS:
                 ask.position = ORDINAL_WORDS[w]
@@ -126,10 +151,8 @@ def _read(s: str, options: Sequence[Option]) -> _Ask:
                 ask.position = max(positions)
             elif w in ("middle", "mid") and len(options) % 2 == 1:
                 ask.position = sorted(positions)[len(options) // 2]
-        if w in _EARLY:
-            ask.extreme = "early"
-        elif w in _LATE:
-            ask.extreme = "late"
+        if _extreme_pick(words, i):
+            ask.extreme = "early" if w in _EARLY else "late"
         wd = weekday_of(w) if w.isalpha() and len(w) >= 3 else None
         if wd is not None:
             ask.weekdays = (ask.weekdays or set()) | {wd}

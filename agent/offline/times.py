@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.nlu._clock import label
-from agent.nlu.picks import Option, asked_time
+from agent.nlu.picks import Option, asked_time, other_times
+from agent.nlu.relative import parse_shift
 from agent.nlu.when import TimePreference, exact_start, parse_when
 from agent.offline.parser import ToolResult
 
@@ -36,15 +37,36 @@ def _plus(t: dt.time, minutes: int) -> dt.time:
 
 def wish(text: str, now_local: dt.datetime, options: Sequence[Option]) -> TimePreference | None:
     """The patient's day/time wish in ``text``: :func:`agent.nlu.when.parse_when`, or, when
-    that finds none and ``options`` are on offer, the hour a question about a time names
-    ("is 3 ok?" -> a start from 3:00 to 4:00 PM)."""
+    that finds none and ``options`` are on offer, a wish read against them: the hour a
+    question about a time names ("is 3 ok?" -> a start from 3:00 to 4:00 PM), or times later
+    or earlier than those offered, on their days ("anything later?", "an hour earlier?",
+    "a day later?")."""
     when = parse_when(text, now_local)
     if when is not None or not options:
         return when
     t = asked_time(text, options)
-    if t is None:
+    if t is not None:
+        return TimePreference(None, None, frozenset(), t, _plus(t, 60), text=f"at {label(t)}")
+    return _beyond(text, now_local, options)
+
+
+def _beyond(text: str, now_local: dt.datetime, options: Sequence[Option]) -> TimePreference | None:
+    """Times later or earlier than every offered one ("anything later?"), or the offers' day
+    moved ("a day later?" after offers on one day)."""
+    days = sorted({o.start_local.date() for o in options})
+    shift = parse_shift(text, now_local)
+    if shift is not None and shift.day is None and shift.delta.days and len(days) == 1:
+        day = days[0] + dt.timedelta(days=shift.delta.days)
+        return TimePreference(day, day, frozenset(), None, None, text=day.strftime("%a %b %d"))
+    way = other_times(text) if shift is None else ("late" if shift.delta.days >= 0 else "early")
+    if way is None:
         return None
-    return TimePreference(None, None, frozenset(), t, _plus(t, 60), text=f"at {label(t)}")
+    clocks = [o.start_local.time() for o in options]
+    if way == "late":
+        last = max(clocks)
+        after = _plus(last, 15 - last.minute % 15)  # the next quarter hour: "after 3:15 PM"
+        return TimePreference(days[0], days[-1], frozenset(), after, None, text="later")
+    return TimePreference(days[0], days[-1], frozenset(), None, min(clocks), text="earlier")
 
 
 def probe_args(args: dict[str, Any], day: dt.date, start: dt.time) -> dict[str, Any]:

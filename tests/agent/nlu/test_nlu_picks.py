@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.nlu.picks import Option, asked_time, parse_pick
+from agent.nlu.picks import Option, asked_time, other_times, parse_pick
 
 TZ = ZoneInfo("America/Chicago")
 OPTIONS = [
@@ -44,6 +44,8 @@ TWO = [
         ("the middle one", 2),
         ("the earlier one", 1),
         ("the later one", 3),
+        ("anything later?", None),  # asks for other times
+        ("do you have anything earlier", None),
         ("the 3pm", 2),  # no 3:00 slot: the one slot in that hour
         ("3:30", 2),
         ("3.30", 2),
@@ -149,3 +151,18 @@ def test_numbers_in_context(text: str, expected: int | None) -> None:
 )
 def test_asked_time(text: str, expected: time | None) -> None:
     assert asked_time(text, OPTIONS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("anything later?", "late"),
+        ("do u have anything earlier", "early"),
+        ("got something sooner", "early"),
+        ("the later one", None),  # a pick
+        ("earliest pls", None),
+        ("ok", None),
+    ],
+)
+def test_other_times(text: str, expected: str | None) -> None:
+    assert other_times(text) == expected
