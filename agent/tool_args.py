@@ -28,6 +28,7 @@ class FindSlotsArgs(BaseModel):
     after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
     before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
     provider_id: str | None = Field(None, description="Only this provider's openings.")
+    exact: bool = Field(False, description="No nearest openings instead when none match.")
 
 
 class HoldSlotArgs(BaseModel):

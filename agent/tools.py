@@ -134,10 +134,9 @@ def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, An
 def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     """Openings for a service matching the patient's preferences, recorded as numbered offers.
 
-    Lapsed unpaid holds are released first, so their time shows (the embedded default has no
-    sweeper). When nothing matches, the nearest openings regardless of day and time are
-    offered instead (``matched_preferences`` false).
-    """
+    Lapsed unpaid holds are released first (the embedded default has no sweeper). When nothing
+    matches, the nearest openings regardless of day and time are offered instead
+    (``matched_preferences`` false), unless ``exact`` (then none are)."""
     try:
         service = deps.clinic.service(args.service_id)
     except KeyError:
@@ -172,7 +171,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
 
     offers = offer(wanted)
     matched = bool(offers)
-    if not offers:
+    if not offers and not args.exact:
         offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]
     deps.state.offered(service.id, views)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent import copy
+from agent import copy, copy_times
 from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
@@ -22,7 +22,8 @@ from agent.nlu.intents import Intents, detect_intents, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
-from agent.nlu.when import TimePreference, parse_when
+from agent.nlu.when import TimePreference
+from agent.offline import times
 from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
 from agent.offline.clinic_policies import AGE, answer_policy, ask_policy, policy_topic
@@ -112,7 +113,7 @@ class Policy:
             intents=intents,
             answer=answer,
             matches=match_services(text, self.clinic.services),
-            when=parse_when(text, self.now_local),
+            when=times.wish(text, self.now_local, self._options()),
             named_provider=match_provider(text, self.clinic.providers),
         )
         return (
@@ -222,7 +223,9 @@ class Policy:
         )
         if corrects and provider_id not in known.provider_ids:
             provider_id = None  # the earlier provider may not do the new service
-        return call("find_slots", **slot_args(known, preference, provider_id))
+        args = slot_args(known, preference, provider_id)
+        # "do you have 11:15 thursday?" after a list: that exact start, held if free
+        return call("find_slots", **(times.exact_args(r.text, args, self._options()) or args))
 
     def _converse(self, r: _Reading) -> ChatResponse:
         """Everything that is not a booking step: service info, hours, menu, manners."""
@@ -267,6 +270,13 @@ class Policy:
         if name == "my_appointments":  # a loose wish ("another day") and nothing to change
             return self.on_text(text, check_changes=False)
         if name == "find_slots":
+            if times.is_probe(args):
+                if times.found(result):
+                    return call("hold_slot", option=result["slots"][0]["option"])
+                return call("find_slots", **times.nearby_args(args))
+            missed = times.missed_probe(results)
+            if missed is not None:
+                return say(copy_times.unavailable(missed, result))
             asks_price = detect_intents(text).asks_price
             return say(copy.slots(result, args, self.clinic, with_price=asks_price))
         if name == "hold_slot":
