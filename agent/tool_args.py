@@ -28,6 +28,7 @@ class FindSlotsArgs(BaseModel):
     after: str | None = Field(None, description="Earliest local start time, HH:MM 24h.")
     before: str | None = Field(None, description="Latest local start time (exclusive), HH:MM.")
     provider_id: str | None = Field(None, description="Only this provider's openings.")
+    exact: bool = Field(False, description="No nearest openings instead when none match.")
 
 
 class HoldSlotArgs(BaseModel):
@@ -59,7 +60,7 @@ class RescheduleAppointmentArgs(BaseModel):
 
 
 class HandoffArgs(BaseModel):
-    """Pause the assistant and ask staff to take over the conversation."""
+    """Alert staff; the assistant pauses for them, except for medical or arrival (late/here)."""
 
-    reason: Literal["patient_request", "medical", "emergency", "complaint", "other"]
+    reason: Literal["patient_request", "medical", "emergency", "complaint", "arrival", "other"]
     summary: str = Field(description="One or two sentences for staff; no medical details.")

@@ -69,10 +69,9 @@ def search_knowledge(deps: AgentDeps, args: SearchKnowledgeArgs) -> dict[str, An
 def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     """Openings for a service matching the patient's preferences, recorded as numbered offers.
 
-    Lapsed unpaid holds are released first, so their time shows (the embedded default has no
-    sweeper). When nothing matches, the nearest openings regardless of day and time are
-    offered instead (``matched_preferences`` false).
-    """
+    Lapsed unpaid holds are released first (the embedded default has no sweeper). When nothing
+    matches, the nearest openings regardless of day and time are offered instead
+    (``matched_preferences`` false), unless ``exact`` (then none are)."""
     try:
         service = deps.clinic.service(args.service_id)
     except KeyError:
@@ -107,7 +106,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
 
     offers = offer(wanted)
     matched = bool(offers)
-    if not offers:
+    if not offers and not args.exact:
         offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]
     deps.state.offered(service.id, views)
@@ -345,8 +344,8 @@ def reschedule_appointment(deps: AgentDeps, args: RescheduleAppointmentArgs) -> 
 
 def handoff_to_staff(deps: AgentDeps, args: HandoffArgs) -> dict[str, Any]:
     """Alert staff with ``summary``; the assistant pauses on this conversation, except for a
-    medical question, after which it stays available for booking (DESIGN.md §2)."""
-    deps.notify(args.reason, args.summary, pause=args.reason != "medical")
+    medical question or an arrival note, after which it stays on for booking (DESIGN.md §2)."""
+    deps.notify(args.reason, args.summary, pause=args.reason not in ("medical", "arrival"))
     return {"handed_off": True}
 
 

@@ -150,6 +150,8 @@ class AppContext:
             currency=info.booking.currency,
             staff_alert_phone=info.staff_alert_phone,
             sms_carrier=self.default_carrier(),
+            closures={c.date: tuple(_minutes(i) for i in c.hours or ()) for c in info.closures},
+            time_off={p.id: tuple((t.start, t.end) for t in p.time_off) for p in clinic.providers},
         )
 
     def emr_for(self, clinic: ClinicFile) -> EMRClient:
@@ -191,6 +193,10 @@ class AppContext:
                 max_days_ahead=info.booking.max_days_ahead,
                 min_notice_minutes=info.booking.min_notice_minutes,
                 clinic_hours=info.hours or None,
+                closures={c.date: list(c.hours or ()) for c in info.closures},
+                provider_time_off={
+                    p.id: [(t.start, t.end) for t in p.time_off] for p in clinic.providers
+                },
             )
             emr = LocalEMR(self.db, calendar, self.clock)
         self._emrs[key] = emr
@@ -248,3 +254,9 @@ def _renewed(lock: Any) -> Iterator[None]:
     finally:
         stop.set()
         renewer.join()
+
+
+def _minutes(interval: tuple[str, str]) -> tuple[int, int]:
+    """A clinic-file ``("HH:MM", "HH:MM")`` interval as minutes from local midnight."""
+    a, b = (int(t[:2]) * 60 + int(t[3:5]) for t in interval)
+    return a, b

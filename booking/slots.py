@@ -83,6 +83,8 @@ def search_openings(
 ) -> list[Slot]:
     """Every free slot for ``service`` matching ``wanted``, earliest first.
 
+    Closed days, short days' closed hours and providers' time off are never offered, whatever
+    the EMR answers (a Nextech calendar knows nothing of the clinic file's closures).
     Searches the first two weeks (or the asked-for dates) first and widens to
     ``max_days_ahead`` only when that finds nothing. The EMR is called with no transaction
     open (it may be another process, or on SQLite need the write lock itself).
@@ -122,6 +124,7 @@ def search_openings(
             s
             for s in found
             if wanted.accepts(s.start.astimezone(zone))
+            and clinic.open_for(s.provider_id, s.start.astimezone(zone), s.end.astimezone(zone))
             and not any(s.start < e and b < s.end for b, e in busy.get(s.provider_id, ()))
         ]
         if matching:

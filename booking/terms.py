@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 
@@ -22,6 +23,9 @@ class ClinicTerms:
         currency: ISO 4217 code of deposits.
         staff_alert_phone: where staff texts go (None: no staff texts).
         sms_carrier: the carrier the clinic's texts leave through.
+        closures: local date -> the only hours open that day as ``(start, end)`` minutes from
+            local midnight (empty: closed all day); holidays and short days.
+        time_off: provider id -> inclusive ``(first, last)`` local dates off.
     """
 
     clinic_id: str
@@ -33,11 +37,26 @@ class ClinicTerms:
     currency: str = "USD"
     staff_alert_phone: str | None = None
     sms_carrier: str = "recording"
+    closures: Mapping[dt.date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    time_off: Mapping[str, tuple[tuple[dt.date, dt.date], ...]] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
         """The clinic's zone."""
         return ZoneInfo(self.timezone)
+
+    def open_for(self, provider_id: str, start_local: dt.datetime, end_local: dt.datetime) -> bool:
+        """False when a visit of ``provider_id`` from ``start_local`` to ``end_local``
+        (clinic-local) falls on the provider's time off, a closed day, or outside a short
+        day's hours; True otherwise (weekly hours are the EMR's to enforce)."""
+        day = start_local.date()
+        if any(a <= day <= b for a, b in self.time_off.get(provider_id, ())):
+            return False
+        if day not in self.closures:
+            return True
+        start = start_local.hour * 60 + start_local.minute
+        end = start + int((end_local - start_local).total_seconds() // 60)
+        return any(a <= start and end <= b for a, b in self.closures[day])
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ from emr.local_calendar import (  # noqa: F401 - LocalCalendar, WEEKDAYS, Hours 
     Hours,
     LocalCalendar,
     Week,
-    day_intervals,
     decode_token,
     encode_token,
     interval_starts,
@@ -87,7 +86,8 @@ class LocalEMR:
 
         An opening starts on its provider's grid (every ``slot_interval_minutes`` from the start
         of a working interval), lasts ``query.duration_minutes`` wholly inside that interval
-        (and inside clinic hours when configured), starts in ``[query.start, query.end)``, no
+        (and inside clinic hours when configured, or a closure's short hours; never on a
+        closed day or the provider's time off), starts in ``[query.start, query.end)``, no
         earlier than now + ``min_notice_minutes`` and no later than now + ``max_days_ahead``
         days, and overlaps no proposed or booked appointment of that provider. Providers are
         ``query.provider_ids`` (all calendar providers when empty); ids without hours in the
@@ -121,11 +121,7 @@ class LocalEMR:
         first_day = lo.astimezone(self._tz).date()
         last_day = min(hi, horizon).astimezone(self._tz).date()
         days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-        clinic_days = (
-            None
-            if self._clinic_week is None
-            else {d: day_intervals(d, self._clinic_week, self._tz) for d in days}
-        )
+        clinic_days = {d: cal.clinic_day(d, self._clinic_week, self._tz) for d in days}
         slots = [
             slot
             for provider_id in providers
@@ -148,24 +144,28 @@ class LocalEMR:
         days: Sequence[dt.date],
         window: tuple[dt.datetime, dt.datetime, dt.datetime],
         busy: tuple[list[dt.datetime], list[dt.datetime]],
-        clinic_days: Mapping[dt.date, Sequence[tuple[dt.datetime, dt.datetime]]] | None,
+        clinic_days: Mapping[dt.date, Sequence[tuple[dt.datetime, dt.datetime]] | None],
     ) -> Iterator[Slot]:
         """One provider's openings on ``days`` starting in ``window`` (``[lo, hi)`` and no later
-        than ``horizon``): on the provider's grid, inside clinic hours when known, clear of
-        ``busy`` (see :meth:`_busy`)."""
+        than ``horizon``): on the provider's grid, inside clinic hours (or a closure's short
+        hours) when known, never on the provider's time off, clear of ``busy`` (see
+        :meth:`_busy`)."""
         lo, hi, horizon = window
         busy_starts, busy_ends = busy
         duration = dt.timedelta(minutes=query.duration_minutes)
         prefix = token_prefix(self.calendar.clinic_id, provider_id, query.service_id)
         week = self._provider_weeks[provider_id]
         for day in days:
+            if self.calendar.off(provider_id, day):
+                continue
+            open_hours = clinic_days.get(day)
             for a, b in week.get(day.weekday(), ()):
                 step = self.calendar.slot_interval_minutes
                 for start, end in interval_starts(day, a, b, self._tz, step, duration):
                     if start < lo or start >= hi or start > horizon:
                         continue
-                    if clinic_days is not None and not any(
-                        cs <= start and end <= ce for cs, ce in clinic_days[day]
+                    if open_hours is not None and not any(
+                        cs <= start and end <= ce for cs, ce in open_hours
                     ):
                         continue
                     i = bisect.bisect_left(busy_starts, end)

@@ -13,7 +13,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emr.base import SlotUnavailable
@@ -47,6 +47,11 @@ class LocalCalendar:
         min_notice_minutes: no opening starts earlier than now + this many minutes.
         clinic_hours: when given, an opening must also lie wholly inside one interval of the
             clinic's own hours on that day.
+        closures: clinic-local date -> that day's only opening hours (an empty sequence: closed
+            all day); a closure replaces the clinic's weekly hours for its date (holidays,
+            short days).
+        provider_time_off: our provider id -> inclusive ``(first, last)`` local dates the
+            provider does not work (vacations).
 
     Raises:
         ValueError: unknown zone, unknown weekday, malformed time, empty or reversed interval,
@@ -60,6 +65,8 @@ class LocalCalendar:
     max_days_ahead: int = 60
     min_notice_minutes: int = 60
     clinic_hours: Hours | None = None
+    closures: Mapping[dt.date, Sequence[tuple[str, str]]] = field(default_factory=dict)
+    provider_time_off: Mapping[str, Sequence[tuple[dt.date, dt.date]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         zone_of(self.timezone)
@@ -71,6 +78,23 @@ class LocalCalendar:
             parse_hours(hours, f"provider_hours[{provider_id!r}]")
         if self.clinic_hours is not None:
             parse_hours(self.clinic_hours, "clinic_hours")
+        for day, short in self.closures.items():
+            parse_hours({WEEKDAYS[day.weekday()]: short}, f"closures[{day.isoformat()}]")
+
+    def off(self, provider_id: str, day: dt.date) -> bool:
+        """True when ``provider_id`` has time off on local date ``day``."""
+        return any(a <= day <= b for a, b in self.provider_time_off.get(provider_id, ()))
+
+    def clinic_day(
+        self, day: dt.date, week: Week | None, tz: ZoneInfo
+    ) -> list[tuple[dt.datetime, dt.datetime]] | None:
+        """The clinic's open intervals on ``day`` as UTC ``[start, end)`` pairs: the closure's
+        hours when ``day`` is a closure (empty when closed all day), else the weekly ``week``
+        (parsed clinic hours); None when the clinic sets no limit that day."""
+        if day in self.closures:
+            short = parse_hours({WEEKDAYS[day.weekday()]: self.closures[day]}, "closures")
+            return day_intervals(day, short, tz)
+        return None if week is None else day_intervals(day, week, tz)
 
 
 Week = dict[int, list[tuple[int, int]]]

@@ -48,6 +48,7 @@ STOP_WORDS = frozenset(
     shall she should so some such than that thats the their theirs them themselves then there
     these they this those through to too under until up very was we were what whats when where
     which while who whom why will with wont would you your yours yourself yourselves yall ya
+    wheres hows whos whens whys theres heres
     hi hey hello hiya thanks thank please ok okay yes yeah yep guys gonna wanna gotta also
     really actually maybe kinda sorta get got getting like one thing things know need want
     wondering question quick anyone someone much many still ever even tho though lot lots

@@ -221,3 +221,20 @@ def _window(acc: _Acc) -> tuple[time | None, time | None, str]:
     else:
         tlabel = f"before {_clock.label(before)}" if before else ""
     return after, before, tlabel
+
+
+def exact_clock(s: str, hint: str | None) -> time | None:
+    """The one start time prepared text ``s`` states to the minute ("11:15", "at 2:45pm",
+    "3:00"), or None: a bound ("after 11:15"), a range, "around 2:45", an hour alone ("3pm")
+    or two different minute times give None."""
+    for pattern in (_RANGE, _AFTER, _LATER, _BEFORE, _AROUND, _ISH):
+        for m in list(pattern.finditer(s)):
+            s = _blank(s, m)
+    found = {
+        t
+        for m in _BARE.finditer(s)
+        if m.group("xm") and not _clock.UNITS.match(s, m.end())
+        for t in [_clock_of(m, "x", hint)]
+        if t is not None
+    }
+    return found.pop() if len(found) == 1 else None

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from agent.nlu._lexicon import COMMON_WORDS, MONTH_NAMES, _w, squeeze, weekday_of
+from agent.nlu.relative import mentions_shift
 from agent.nlu.text import normalize
 
 __all__ = ["Intents", "detect_intents", "extract_name", "yes_no"]
@@ -56,6 +57,32 @@ _ASKS_MORE = re.compile(
     r"there|any)\b"
 )
 _MODAL = re.compile(r"\b(?:can|could|would) (?:we|you|u|i)\b")
+# Words that only lead into what follows an acknowledgement ("ok so", "cool cool", "k and").
+_FILLER = re.compile(
+    r"^\s*(?:(?:but|so|and|also|lol|lmao|haha+|cool|ok|okay|k|kk|great|perfect|awesome|"
+    r"sweet|then|um+|hmm+|well|oh|quick question|one more thing)\s+)*"
+)
+# A clause that opens as a question ("hows the parking", "do i need to shave", "is there
+# parking"); an imperative that shares a word ("do it", "will do") does not.
+_LEAD_QUESTION = re.compile(
+    r"^(?:who|what|whats|when|where|wheres|why|which|how|hows|does|did|any|"
+    r"do (?:you|u|yall|ya|i|we|they|guys)|is (?:there|it|that|this|he|she)|"
+    r"are (?:there|you|u|yall|they|we)|r (?:u|you|yall)|"
+    r"(?:will|would|should|could|can|may) (?:it|i|he|she|they))\b"
+)
+
+
+def _after_ack(s: str) -> str | None:
+    """What follows a leading acknowledgement in cleaned text ``s`` ("ok so how long is
+    it" -> "how long is it"), or None when ``s`` does not open with one."""
+    yes = _YES_START.search(s)
+    if yes is None:
+        return None
+    rest = _FILLER.sub("", s[yes.end() :], count=1)
+    again = _YES_START.search(rest)  # "yea sounds good, whats the address"
+    return _FILLER.sub("", rest[again.end() :], count=1) if again else rest
+
+
 _HEDGE = re.compile(r"\b(?:not sure|unsure|maybe|idk|i dont know|dunno|not certain)\b")
 
 
@@ -88,9 +115,8 @@ def yes_no(text: str) -> bool | None:
         # "ok cool, do you have any specials?": the question, not the "ok", is the message
         # ("yes but can we do 3" asks to change the offer and stays a yes, as before)
         rest = s[yes.end() :]
-        return (
-            None if _ASKS_MORE.search(rest) or ("?" in text and not _MODAL.search(rest)) else True
-        )
+        asks = _ASKS_MORE.search(rest) or ("?" in text and not _MODAL.search(rest))
+        return None if asks or _LEAD_QUESTION.search(_after_ack(s) or "") else True
     if len(s.split()) <= 3 and _YES_EMOJI.search(text):
         return True
     return None
@@ -308,7 +334,8 @@ def detect_intents(text: str) -> Intents:
     s = _clean(text)
     raw_stripped = text.strip()
     cancel = bool(_CANCEL.search(s))
-    reschedule = bool(_RESCHEDULE.search(s))
+    # "an hour later if possible", "same slot the following week": a shift of a visit
+    reschedule = bool(_RESCHEDULE.search(s)) or mentions_shift(text)
     mine = bool(_MY_APPOINTMENT.search(s))
     booking = bool(_BOOK.search(s))
     about_change = cancel or reschedule
@@ -342,7 +369,9 @@ def detect_intents(text: str) -> Intents:
         greeting=bool(_GREETING.search(s)),
         thanks=bool(_THANKS.search(s)) or bool(_THANKS_EMOJI.search(text)),
         asks_services=bool(_SERVICES.search(s)),
-        is_question=raw_stripped.rstrip(" \t.!)").endswith("?") or bool(_QUESTION_START.search(s)),
+        is_question=raw_stripped.rstrip(" \t.!)").endswith("?")
+        or bool(_QUESTION_START.search(s))
+        or bool(_LEAD_QUESTION.search(_after_ack(s) or "")),  # "ok so how long is it"
         medical_concern=medical,
         health_policy=condition and not (symptom or emergency_sign),
         emergency=emergency,

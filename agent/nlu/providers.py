@@ -1,15 +1,16 @@
-"""Which provider does the patient ask for? ("dr lee", "maya", "with lee", "nurse amy")."""
+"""Which provider does the patient ask for? ("dr reyes", "ann", "with reyes", "nurse amy")."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from agent.nlu._lexicon import COMMON_WORDS, _w, close_enough
 from agent.nlu.text import normalize, tokens
 from knowledge.clinic_file import ProviderInfo
 
-__all__ = ["match_provider"]
+__all__ = ["ProviderQuestion", "match_provider", "provider_question"]
 
 _HONORIFICS = frozenset(
     _w(
@@ -37,7 +38,7 @@ def provider_scores(text: str, people: Sequence[tuple[str, str, str]]) -> dict[s
     :func:`close_enough` similarity (words of 4+ letters; never against a frequent English
     word). A name word that is itself a frequent word ("Will", "Grace") only counts exactly,
     and only after "dr"/"with"/"see"... or when the message is just the name. Each further
-    matched name word adds 0.1 (so "maya lee" beats "maya" alone). With no name matched,
+    matched name word adds 0.1 (so "ann reyes" beats "ann" alone). With no name matched,
     "the doctor" / "the nurse" picks the only provider with such a title.
     """
     msg = tokens(text)
@@ -92,8 +93,8 @@ def best_unique(
 def match_provider(text: str, providers: Sequence[ProviderInfo]) -> str | None:
     """Return the id of the one provider ``text`` asks for, else None.
 
-    Typo-tolerant on first and last names ("dr lee", "maya", "with lee", "nurse amy",
-    "dr mya"). Returns None when no provider clearly matches, when two match about equally
+    Typo-tolerant on first and last names ("dr reyes", "ann", "with reyes", "nurse amy",
+    "dr reyse"). Returns None when no provider clearly matches, when two match about equally
     (two "Amy"s), or when the patient says any provider will do ("anyone", "any provider",
     "no preference").
     """
@@ -101,3 +102,70 @@ def match_provider(text: str, providers: Sequence[ProviderInfo]) -> str | None:
         return None
     people = [(p.id, p.name, p.title) for p in providers]
     return best_unique(provider_scores(text, people))
+
+
+_NOT_A_PERSON = r"(?!(?:you|u|ya|yall|y'all|ya'll|your|ur|you guys|u guys|we|i|it|this|that)\b)"
+_DOES = re.compile(
+    r"\b(?:does|do|can|will|would|is)\s+(?P<who>she|he|they|" + _NOT_A_PERSON + r"[a-z.]+"
+    r"(?:\s[a-z]+){0,2}?)\s+(?:also\s+|even\s+)?(?:do|does|doing|offer|perform|inject|handle|"
+    r"know how to do)\b"
+)
+_WHO = re.compile(
+    r"\b(?:who(?:'s|s| is| does| do| can| works?| would| should i see)|which (?:provider|injector|"
+    r"nurse|doctor|dr|esthetician|aesthetician|of (?:you|them|your \w+))s?)\b"
+)
+_IS_IN = re.compile(
+    r"\b(?:is|are|will|does)\s+(?P<who>she|he|" + _NOT_A_PERSON + r"[a-z.]+(?:\s[a-z]+)?)"
+    r"\s+(?:be\s+)?(?:in|working|work|there|around|on|at the (?:clinic|office|spa))\b|"
+    r"\b(?:when|what days?|which days?)\s+(?:is|does)\s+(?P<who2>she|he|[a-z.]+(?:\s[a-z]+)?)"
+    r"\s+(?:in|work|working|there)\b"
+)
+_PRONOUN = re.compile(r"\b(?:she|he|her|him)\b")
+_ROLE_NAMES = {
+    "injector": "injector",
+    "injectors": "injector",
+    "esthetician": "esthetician",
+    "aesthetician": "esthetician",
+    "estheticians": "esthetician",
+    "nurse": "nurse",
+    "nurses": "nurse",
+    "doctor": "doctor",
+    "dr": "doctor",
+}
+
+
+@dataclass(frozen=True)
+class ProviderQuestion:
+    """A question about who does what or who is in when.
+
+    ``kind``: ``"does"`` ("does she do lips too?"), ``"who"`` ("who does laser?", "which
+    injector is in on the weekend?") or ``"in"`` ("is dr reyes in on friday?").
+    ``pronoun``: the person is a pronoun, meaning the provider named earlier.
+    ``role``: ``"injector"``, ``"esthetician"``, ``"nurse"``, ``"doctor"`` or None.
+    ``who``: the words standing for the person ("she", "dr reyes"; empty for ``"who"``); the
+    caller checks that they name a provider.
+    """
+
+    kind: str
+    pronoun: bool
+    role: str | None
+    who: str = ""
+
+
+def provider_question(text: str) -> ProviderQuestion | None:
+    """Read a question about providers from ``text`` (None when it is not one).
+
+    Only the shape is read here; which provider, service and day it names is matched by the
+    caller (:func:`match_provider`, the service matcher, the time parser).
+    """
+    s = normalize(text)
+    role = next((_ROLE_NAMES[t] for t in tokens(s) if t in _ROLE_NAMES and t != "dr"), None)
+    does, who, is_in = _DOES.search(s), _WHO.search(s), _IS_IN.search(s)
+    if who:
+        return ProviderQuestion("who", False, role)
+    if does:
+        return ProviderQuestion("does", bool(_PRONOUN.fullmatch(does["who"])), role, does["who"])
+    if is_in:
+        name = is_in["who"] or is_in["who2"] or ""
+        return ProviderQuestion("in", bool(_PRONOUN.fullmatch(name)), role, name)
+    return None

@@ -1,7 +1,10 @@
 """Which of the clinic's services does a patient's message mention?
 
-Everything is matched against the clinic's own names and aliases (no built-in service
-vocabulary), typo-tolerant, and guarded so that ordinary words never turn into a service.
+Matched against the clinic's own names and aliases first (typo-tolerant, guarded so that
+ordinary words never turn into a service), then its ``treats`` concerns and areas, then a
+:class:`agent.nlu.similarity.Similarity` fallback over those concerns. Field vocabulary
+(:mod:`agent.nlu.vocabulary`) is used only to keep a treatment the clinic does not offer from
+reaching an offered one of another kind through a shared word.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.nlu._lexicon import COMMON_WORDS, _w, close_enough, squeeze, stem
-from agent.nlu.text import tokens
+from agent.nlu._lexicon import COMMON_WORDS, _w, close_enough
+from agent.nlu._phrase import Phrase as _Phrase
+from agent.nlu._phrase import full_match as _full_match
+from agent.nlu._phrase import words as _words
+from agent.nlu.catalog import TermHit, category_of, find_terms, names_term
+from agent.nlu.similarity import LEXICAL, Similarity
+from agent.nlu.vocabulary import AREA_WORDS, ROLE_WORDS
 from knowledge.clinic_file import ServiceInfo
 
-__all__ = ["ServiceMatch", "match_services"]
+__all__ = ["ServiceMatch", "match_services", "unmet_terms"]
 
 # Words that describe *kinds of visit* rather than a treatment; they alone never select a
 # service by partial (category) matching.
@@ -30,10 +38,22 @@ _GENERIC = _VISIT | frozenset(
 )
 _SPLIT = re.compile(r"\s*(?:/|\||,|;|\s-\s|\s+or\s+)\s*", re.IGNORECASE)
 _PAREN = re.compile(r"[(\[]([^)\]]*)[)\]]")
+# A role word ("injector") stands for a person: masked so it never resembles a service word
+# ("injection").
+_ROLE = "\x00"
+_ROLES = frozenset(_words(" ".join(ROLE_WORDS)))
+_AREAS = frozenset(_words(" ".join(AREA_WORDS)))
 
-FULL_COMMON_SCORE = 0.6
 PARTIAL_BASE = 0.55
 PARTIAL_SPAN = 0.3
+#: A concern phrase from ``treats`` scores this times its match quality (under a name match).
+TREATS_WEIGHT = 0.9
+#: A name or alias made only of area words ("cheeks") scores at most this.
+AREA_SCORE = 0.7
+#: A similarity-fallback hit scores this times its similarity.
+SIMILAR_WEIGHT = 0.8
+#: A brand the clinic names only in a service's description or ``treats``.
+NAMED_BRAND_SCORE = 0.85
 
 
 @dataclass(frozen=True)
@@ -41,26 +61,24 @@ class ServiceMatch:
     """One service a message mentions.
 
     ``service_id`` is :attr:`ServiceInfo.id`; ``score`` in (0, 1] (see :func:`match_services`);
-    ``matched`` is the clinic's own name or alias text that produced the match.
+    ``matched`` is the clinic's own text that produced the match; ``via`` says which:
+    ``"name"`` (name or alias), ``"treats"`` (a concern of its ``treats``), ``"similar"`` (the
+    similarity fallback over ``treats``) or ``"brand"`` (a brand its description names).
     """
 
     service_id: str
     score: float
     matched: str
+    via: str = "name"
 
 
-@dataclass(frozen=True)
-class _Phrase:
-    display: str
-    toks: tuple[str, ...]
-
-    @property
-    def compact(self) -> str:
-        return "".join(self.toks)
-
-
-def _words(text: str) -> list[str]:
-    return [stem(squeeze(t)) for t in tokens(text)]
+@dataclass
+class _Hit:
+    score: float
+    matched: str
+    span: set[int]
+    via: str
+    full: bool
 
 
 def _phrases(service: ServiceInfo) -> list[_Phrase]:
@@ -96,55 +114,41 @@ def _phrases_of(name: str, aliases: tuple[str, ...]) -> list[_Phrase]:
     return out
 
 
-def _token_sim(msg: str, phrase: str) -> float:
-    if msg == phrase:
-        return 1.0
-    if msg in COMMON_WORDS or phrase in COMMON_WORDS:
-        return 0.0
-    return close_enough(msg, phrase)
+@functools.lru_cache(maxsize=4096)
+def _treat_phrases(treats: tuple[str, ...]) -> list[_Phrase]:
+    return [_Phrase(t.strip(), tuple(_words(t))) for t in treats if _words(t)]
 
 
-def _full_match(msg: list[str], phrase: _Phrase) -> tuple[float, range]:
-    """Best score of ``phrase`` against any window of ``msg`` and the window's token span."""
-    n = len(phrase.toks)
-    best, span = 0.0, range(0)
-    for size in range(max(1, n - 1), n + 2):
-        for i in range(0, len(msg) - size + 1):
-            window = msg[i : i + size]
-            if size == n:
-                sims = [_token_sim(a, b) for a, b in zip(window, phrase.toks, strict=True)]
-                score = min(sims)
-            else:
-                score = 0.0
-            compact = "".join(window)
-            if compact == phrase.compact:
-                score = max(score, 0.97)
-            elif (
-                size != n
-                and compact[:2] == phrase.compact[:2]
-                and not all(w in COMMON_WORDS for w in window)
-            ):
-                # spacing differs and there is a typo: "hydra facail", "lipfiler"
-                score = max(score, close_enough(compact, phrase.compact) * 0.98)
-            if score > best:
-                best, span = score, range(i, i + size)
-    if best and len(phrase.toks) == 1 and phrase.toks[0] in COMMON_WORDS:
-        best = min(best, FULL_COMMON_SCORE)
-    return best, span
+def _common(tok: str) -> bool:
+    """A frequent word, also after plural stemming turned it into a non-word ("does" ->
+    "doe")."""
+    return tok in COMMON_WORDS or f"{tok}s" in COMMON_WORDS
 
 
 def _content(tok: str) -> bool:
-    return len(tok) >= 2 and tok not in COMMON_WORDS and tok not in _GENERIC
+    return (
+        len(tok) >= 2
+        and not _common(tok)
+        and tok not in _GENERIC
+        and tok != _ROLE
+        and not any(ch.isdigit() for ch in tok)
+    )
 
 
-def _partial_match(msg: list[str], used: set[int], phrase: _Phrase) -> float:
-    """Category score: some distinctive words of the phrase (or of one compound word) appear."""
+def _partial_match(msg: list[str], used: set[int], phrase: _Phrase) -> tuple[float, set[int]]:
+    """Category score: some distinctive words of the phrase (or of one compound word) appear,
+    with the message positions they cover.
+
+    Rejected when the matched words are modified by a distinctive message word the phrase
+    lacks: "tattoo removal" names another thing than "peach fuzz removal", and "lip filler"
+    another than "cheek filler" (while "filler" alone may mean either).
+    """
     content = [t for t in phrase.toks if _content(t)]
     if not content:
-        return 0.0
-    total = 0.0
+        return 0.0, set()
+    total, span = 0.0, set()
     for ptok in content:
-        best = 0.0
+        best, at = 0.0, -1
         for i, mtok in enumerate(msg):
             if i in used or not _content(mtok):
                 continue
@@ -157,31 +161,34 @@ def _partial_match(msg: list[str], used: set[int], phrase: _Phrase) -> float:
                 and (ptok.endswith(mtok) or ptok.startswith(mtok))
             ):
                 sim = 0.9
-            best = max(best, sim)
+            if sim > best:
+                best, at = sim, i
         total += best
+        if at >= 0:
+            span.add(at)
     if total == 0.0:
-        return 0.0
+        return 0.0, set()
     if len(phrase.toks) == 1 and total >= 1.0:
-        return 0.0  # a single-word phrase matched whole is a full match, not a partial one
-    return PARTIAL_BASE + PARTIAL_SPAN * total / len(content)
+        return 0.0, set()  # a single-word phrase matched whole is a full match, not a partial one
+    first = min(span)
+    if first > 0 and _content(msg[first - 1]) and (first - 1) not in span:
+        return 0.0, set()
+    return PARTIAL_BASE + PARTIAL_SPAN * total / len(content), span
 
 
-def _subsumed(
-    full: dict[int, tuple[float, str]],
-    spans: dict[int, set[int]],
-    results: dict[int, tuple[float, str]],
-) -> list[int]:
+def _subsumed(hits: dict[int, _Hit]) -> list[int]:
     """Services whose only evidence is words inside a longer name another service matched:
     "tox touch up" names the touch-up, not every service with the alias "tox"."""
     out = []
-    for idx, (score, _) in results.items():
-        if full.get(idx, (0.0, ""))[0] != score or not spans.get(idx):
+    for idx, hit in hits.items():
+        if not hit.full or not hit.span:
             continue
-        for other, (other_score, _) in full.items():
+        for other, o in hits.items():
             if (
                 other != idx
-                and other_score >= max(0.9, score - 0.05)
-                and spans[idx] < spans.get(other, set())
+                and o.full
+                and o.score >= max(0.9, hit.score - 0.05)
+                and hit.span < o.span
             ):
                 out.append(idx)
                 break
@@ -189,16 +196,20 @@ def _subsumed(
 
 
 def match_services(
-    text: str, services: Sequence[ServiceInfo], *, min_score: float = 0.65
+    text: str,
+    services: Sequence[ServiceInfo],
+    *,
+    min_score: float = 0.65,
+    similarity: Similarity = LEXICAL,
 ) -> list[ServiceMatch]:
     """Return the services ``text`` mentions, best first (ties keep the clinic's order).
 
     Each service is tried through its *phrases*: its name and aliases, plus the
     parts of each split at ``/``, ``|``, ``,``, `` - ``, `` or `` and parentheses. Message and
     phrase are normalised, plurals stemmed (``facials`` -> ``facial``) and repeated letters
-    squeezed.
+    squeezed. Role words ("injector", "nurse") never match a service.
 
-    Scoring (per service the best phrase wins):
+    Scoring (per service the best evidence wins):
 
     * **Full match** of a phrase against a window of consecutive message words: 1.0 when all
       words are equal; 0.97 when equal ignoring spaces (``hydra facial`` = ``hydrafacial``);
@@ -208,61 +219,133 @@ def match_services(
       frequent English words (:data:`COMMON_WORDS`) only match exactly. A single-word phrase
       that is itself a frequent word (alias ``"glow"`` is fine, alias ``"fill"`` is not) scores
       at most 0.6, under the default ``min_score``.
+    * **Concern match**: a full match of one of the service's ``treats`` phrases, times 0.9.
     * **Partial (category) match**, tried only on words not used by a full match:
-      ``0.55 + 0.3 * (fraction of the phrase's distinctive words present)``, at most 0.85.
-      Distinctive words exclude frequent words and visit words (treatment, session...). A
-      word that is the head or tail of a compound name (``facial`` in ``HydraFacial``) counts.
-      So with *Lip Filler* and *Cheek Filler*, ``"filler"`` returns both at 0.70, letting the
-      caller ask which one.
+      ``0.55 + 0.3 * (fraction of the phrase's distinctive words present)``, at most 0.85,
+      and never when a distinctive message word the phrase lacks modifies the matched words
+      ("tattoo removal" is not "peach fuzz removal"). So with *Lip Filler* and *Cheek Filler*,
+      ``"filler"`` returns both at 0.70, letting the caller ask which one.
     * A service matched only by words inside a longer phrase that fully matched another
       service is dropped: with *Lip Flip* and alias ``"lips"`` of *Lip Filler*, ``"lip flip"``
       returns Lip Flip alone.
+    * **Field terms**: evidence inside a treatment name of the field vocabulary ("laser tattoo
+      removal", "lip flip", "coolsculpting") counts only for a service of that term's
+      category; a brand the clinic names only in a service's description reaches that
+      service at 0.85.
+    * **Areas**: a name or alias made only of body-area words ("cheeks") scores at most 0.7.
+    * **Similarity fallback**, when no name, alias or brand matched: ``similarity`` of
+      the text to each ``treats`` phrase, times 0.8 ("the lines on my forehead" ~ "forehead
+      lines", "acne scarring on my cheeks" ~ "acne scars").
 
     Args:
         text: the patient's message, raw.
         services: the clinic's services.
         min_score: matches below this are dropped (default 0.65).
+        similarity: the fallback scorer (default lexical; an embedding model may plug in).
 
     Returns:
         One :class:`ServiceMatch` per mentioned service, sorted by score descending.
     """
-    msg = _words(text)
+    msg = [_ROLE if w in _ROLES else w for w in _words(text)]
     if not msg:
         return []
-    by_service = [(s, _phrases(s)) for s in services]
-    full, spans, used = _full_matches(msg, [p for _, p in by_service], min_score)
-    results: dict[int, tuple[float, str]] = dict(full)
-    for idx, (_, phrases) in enumerate(by_service):
-        for phrase in phrases:
-            score = _partial_match(msg, used, phrase)
-            if score > results.get(idx, (0.0, ""))[0]:
-                results[idx] = (score, phrase.display)
-    for idx in _subsumed(full, spans, results):
-        del results[idx]
-    ranked = sorted(results.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    hits = _evidence(msg, services, min_score)
+    for idx in _subsumed(hits):
+        del hits[idx]
+    _apply_terms(hits, find_terms(msg), services)
+    if all(h.via in ("area", "treats") for h in hits.values() if h.score >= min_score):
+        for idx, hit in _similar(text, services, similarity).items():
+            if hit.score > hits.get(idx, hit).score or idx not in hits:
+                hits[idx] = hit
+    ranked = sorted(hits.items(), key=lambda kv: (-kv[1].score, kv[0]))
     return [
-        ServiceMatch(by_service[idx][0].id, round(score, 4), matched)
-        for idx, (score, matched) in ranked
-        if score >= min_score
+        ServiceMatch(services[idx].id, round(h.score, 4), h.matched, h.via)
+        for idx, h in ranked
+        if h.score >= min_score
     ]
 
 
-def _full_matches(
-    msg: list[str], phrases_by_service: list[list[_Phrase]], min_score: float
-) -> tuple[dict[int, tuple[float, str]], dict[int, set[int]], set[int]]:
-    """Best full match per service index: ``(score, phrase)``, the message word positions it
-    covers, and every position used by a confident full match."""
-    full: dict[int, tuple[float, str]] = {}
-    spans: dict[int, set[int]] = {}
+def _evidence(msg: list[str], services: Sequence[ServiceInfo], min_score: float) -> dict[int, _Hit]:
+    """Best full (name, alias or ``treats``) or partial match per service index."""
+    hits: dict[int, _Hit] = {}
     used: set[int] = set()
-    for idx, phrases in enumerate(phrases_by_service):
-        for phrase in phrases:
-            score, span = _full_match(msg, phrase)
-            if score > full.get(idx, (0.0, ""))[0]:
-                full[idx] = (score, phrase.display)
-                spans[idx] = set(span)
-            elif score and score == full[idx][0] and len(span) > len(spans[idx]):
-                spans[idx] = set(span)
-            if score >= max(0.73, min_score):
+    for idx, service in enumerate(services):
+        tries = [(p, 1.0, "name") for p in _phrases(service)]
+        tries += [(p, TREATS_WEIGHT, "treats") for p in _treat_phrases(tuple(service.treats))]
+        for phrase, weight, via in tries:
+            raw, span = _full_match(msg, phrase)
+            score = raw * weight
+            if via == "name" and all(t in _AREAS for t in phrase.toks):
+                score, via = min(score, AREA_SCORE), "area"
+            old = hits.get(idx)
+            if score and (old is None or score > old.score):
+                hits[idx] = _Hit(score, phrase.display, set(span), via, True)
+            elif score and old is not None and score == old.score and len(span) > len(old.span):
+                old.span = set(span)
+            if raw >= max(0.73, min_score):
                 used.update(span)
-    return full, spans, used
+    for idx, service in enumerate(services):
+        for phrase in _phrases(service):
+            part, where = _partial_match(msg, used, phrase)
+            old = hits.get(idx)
+            if part and (old is None or part > old.score):
+                hits[idx] = _Hit(part, phrase.display, where, "name", False)
+    return hits
+
+
+def _apply_terms(
+    hits: dict[int, _Hit], terms: list[TermHit], services: Sequence[ServiceInfo]
+) -> None:
+    """Drop evidence inside a field term of another category; add services whose own text
+    names a brand the patient used."""
+    for term in terms:
+        inside = set(term.span)
+        for idx in list(hits):
+            hit = hits[idx]
+            foreign = hit.span & inside and category_of(services[idx]) != term.category_id
+            if foreign and not (hit.full and inside <= hit.span):
+                del hits[idx]
+        if term.term.kind == "common" or any(h.span & inside for h in hits.values()):
+            continue
+        for idx, service in enumerate(services):
+            if idx not in hits and names_term(service, term.term):
+                hits[idx] = _Hit(NAMED_BRAND_SCORE, term.term.text, inside, "brand", False)
+
+
+def _similar(text: str, services: Sequence[ServiceInfo], similarity: Similarity) -> dict[int, _Hit]:
+    """The similarity fallback: each service's best ``treats`` phrase."""
+    hits: dict[int, _Hit] = {}
+    for idx, service in enumerate(services):
+        if not service.treats:
+            continue
+        scores = similarity.scores(text, service.treats)
+        best = max(range(len(scores)), key=lambda i: scores[i])
+        if scores[best] > 0:
+            hits[idx] = _Hit(
+                scores[best] * SIMILAR_WEIGHT, service.treats[best], set(), "similar", False
+            )
+    return hits
+
+
+def unmet_terms(text: str, services: Sequence[ServiceInfo]) -> list[TermHit]:
+    """Field terms in ``text`` that no matched service answers (in message order).
+
+    ``"do you do coolsculpting"`` at a clinic without it returns the CoolSculpting term;
+    ``"botox"`` at a clinic whose services name Botox returns nothing. A generic name or a
+    concern is answered by any matched service of its category, and a concern by any
+    matched service at all (the clinic's own ``treats`` spoke first).
+    """
+    msg = [_ROLE if w in _ROLES else w for w in _words(text)]
+    matched = {m.service_id for m in match_services(text, services)}
+    cats = {category_of(s) for s in services if s.id in matched}
+    out = []
+    for term in find_terms(msg):
+        kind = term.term.kind
+        if kind == "concern" and matched:
+            continue
+        if kind in ("common", "concern") and term.category_id in cats:
+            continue
+        if any(s.id in matched and names_term(s, term.term) for s in services):
+            continue
+        out.append(term)
+    return sorted(out, key=lambda t: t.span.start)

@@ -47,11 +47,12 @@ from agent.nlu._hours import (
     _parts,
     _times,
     _window,
+    exact_clock,
 )
 from agent.nlu._lexicon import NUMBER_WORDS, close_enough, weekday_of
 from agent.nlu.text import normalize
 
-__all__ = ["TimePreference", "parse_when"]
+__all__ = ["TimePreference", "exact_start", "parse_when"]
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,15 @@ def parse_when(text: str, now_local: datetime) -> TimePreference | None:
         if found is not None:
             return found
     return _parse(text, now_local)
+
+
+def exact_start(text: str) -> time | None:
+    """The clinic-local start ``text`` names to the minute ("do you have 11:15 thursday?",
+    "what about 2:45") as the time wanted, not as a bound ("after 11:15") or a window
+    ("around 2:45"); None otherwise, and for an hour alone ("3pm": that is a window)."""
+    s = _clock.prepare(normalize(_REASON.sub(" ", text.lower())))
+    s = re.sub(r"\b(?:how|what) about\b", "at", s)
+    return exact_clock(s, _hint(s))
 
 
 def _parse(text: str, now_local: datetime) -> TimePreference | None:

@@ -16,15 +16,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent import copy
+from agent import copy, copy_times
 from agent.copy import Appt
 from agent.dialog import Asked, ConversationState
 from agent.models.base import ChatResponse
 from agent.nlu.intents import Intents, detect_intents
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
+from agent.nlu.relative import Shift, parse_shift
 from agent.nlu.services import match_services
 from agent.nlu.when import TimePreference, parse_when
+from agent.offline import times
 from agent.offline.parser import ToolResult, option
 from agent.offline.state import asks, asks_new_time, asks_which, confirms_cancel, keeps
 from agent.offline.steps import call, say, slot_args
@@ -219,6 +221,9 @@ class ChangePolicy:
         dropped = intents.keeps_as_is and not intents.wants_reschedule
         if dropped and answer is not True:
             return say(copy.kept(appt, moving=True), keeps())
+        shift = parse_shift(text, self.now_local)
+        if shift is not None:  # "or a day earlier?": from the visit, not a pick of the offers
+            return self._relative(appt, shift)
         if st.move_offers and self.offers:
             options = [option(o) for o in self.offers]
             pick = parse_pick(text, options)
@@ -240,7 +245,23 @@ class ChangePolicy:
         except KeyError:
             return say(copy.ask_when(appt), asks_new_time(appt))
         provider = match_provider(text, self.clinic.providers)
-        return call("find_slots", **slot_args(service, when, provider))
+        args = slot_args(service, when, provider)
+        offered = [option(o) for o in self.offers] if self.state.move_offers else []
+        return call("find_slots", **(times.exact_args(text, args, offered) or args))
+
+    def _relative(self, appt: Appt, shift: Shift) -> ChatResponse:
+        """Probe the exact start ``shift`` makes of ``appt``'s ("an hour later")."""
+        start = appointment_start(appt, self.now_local)
+        try:
+            service = self.clinic.service(str(appt.get("service_id")))
+        except KeyError:
+            return say(copy.ask_when(appt), asks_new_time(appt))
+        if start is None:
+            return say(copy.ask_when(appt), asks_new_time(appt))
+        new = shift.apply(start)
+        return call(
+            "find_slots", **times.probe_args(slot_args(service, None, None), new.date(), new.time())
+        )
 
     # --- after tool results ---------------------------------------------------------------------
     def after_tools(self, text: str, results: list[ToolResult]) -> ChatResponse | None:
@@ -254,6 +275,13 @@ class ChangePolicy:
             appt = self._turn_target(text, results, intents)
             if appt is None or appt.get("service_id") != args.get("service_id"):
                 return None
+            if times.is_probe(args):  # the exact time asked for, alone when free
+                if times.found(result):
+                    return say(copy_times.move_exact(appt, result), asks_new_time(appt))
+                return call("find_slots", **times.nearby_args(args))
+            missed = times.missed_probe(results)
+            if missed is not None:
+                return say(copy_times.move_unavailable(appt, missed, result), asks_new_time(appt))
             wanted = copy.describe(args)
             return say(copy.move_offers(appt, result, wanted), asks_new_time(appt))
         if name == "cancel_appointment":
@@ -303,6 +331,9 @@ class ChangePolicy:
             return say(copy.which_appointment(appts, action), asks_which(action))
         if action == "cancel":
             return say(copy.confirm_cancel(appt, self.notice_hours), confirms_cancel(appt))
+        shift = parse_shift(text, self.now_local)
+        if shift is not None:
+            return self._relative(appt, shift)
         when = parse_when(text, self.now_local)
         if when is None and self.state.choosing:
             when = parse_when(self.state.request, self.now_local)

@@ -6,6 +6,7 @@ import dataclasses
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline.changes import ChangePolicy, change_state
+from agent.offline.facets import facet_questions
 from agent.offline.group import GroupFlow
 from agent.offline.parser import split_request, tool_results
 from agent.offline.policy import Policy
@@ -50,11 +51,13 @@ class OfflineModel:
             ChangePolicy(clinic, now_local, change_state(stored), state.offers),
         )
         done = tool_results(parts.turn)
-        questions = split_questions(parts.text)
+        questions = facet_questions(
+            clinic, parts.text, split_questions(parts.text), state.service_id
+        )
         grouped = group.after_tools(parts.text, done) if parts.turn else group.on_text(parts.text)
         if grouped is not None:
             step = grouped
-        elif len(questions) > 1:  # answer every question, each as if it came alone
+        elif questions != [parts.text]:  # answer every question, each as if it came alone
             step = answer_each(questions, policy.on_text, policy.after_tools, done)
         elif parts.turn:
             step = policy.after_tools(parts.text, done)

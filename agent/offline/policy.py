@@ -13,18 +13,25 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agent import copy
+from agent import copy, copy_times
 from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
+from agent.nlu.arrival import is_arrival
 from agent.nlu.intents import Intents, detect_intents, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
-from agent.nlu.when import TimePreference, parse_when
+from agent.nlu.when import TimePreference
+from agent.offline import times
+from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
+from agent.offline.clinic_policies import AGE, answer_policy, ask_policy, policy_topic
+from agent.offline.dated_hours import dated_hours
+from agent.offline.facets import asks_records
 from agent.offline.parser import ToolResult, option
 from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
+from agent.offline.services import services_step
 from agent.offline.state import DialogState, asks
 from agent.offline.steps import call, refine, say, slot_args
 from knowledge.clinic_file import ClinicFile, ServiceInfo
@@ -85,6 +92,11 @@ class Policy:
                 reason="patient_request",
                 summary="Patient asked to speak with a person.",
             )
+        if is_arrival(text):  # "stuck in traffic be there in 10": staff told, AI stays on
+            return arrival_step(text, [], self.now_local.date())
+        step = self._policy_question(text, intents)
+        if step is not None:  # age, late, cancellation, deposit: from the records only
+            return step
         if triage(text).label == Label.MEDICAL and not intents.wants_booking:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
@@ -101,10 +113,40 @@ class Policy:
             intents=intents,
             answer=answer,
             matches=match_services(text, self.clinic.services),
-            when=parse_when(text, self.now_local),
+            when=times.wish(text, self.now_local, self._options()),
             named_provider=match_provider(text, self.clinic.providers),
         )
-        return self._pick_or_clarify(reading) or self._book(reading) or self._converse(reading)
+        return (
+            self._offerings(reading)
+            or self._pick_or_clarify(reading)
+            or self._book(reading)
+            or self._converse(reading)
+        )
+
+    def _offerings(self, r: _Reading) -> ChatResponse | None:
+        """What the clinic offers and who does it (:mod:`agent.offline.services`); not while
+        the text picks one of the standing offers."""
+        if self.state.offers and parse_pick(r.text, self._options()) is not None:
+            return None
+        return services_step(self.clinic, self.state, r.text, r.matches, r.when)
+
+    def _policy_question(self, text: str, intents: Intents) -> ChatResponse | None:
+        """A question about a policy (age, late arrival, cancellation, deposit), answered
+        from the records; None for other texts. An age question ("im 17 can i get the
+        glass facial") or a text naming a policy comes before any booking; the others only when
+        nothing is being booked or changed (cancelling answers its own fee)."""
+        topic = policy_topic(text)
+        names_policy = bool(re.search(r"\bpolic(?:y|ies)\b", text.lower()))
+        if topic is None or not (intents.is_question or names_policy or topic is AGE):
+            return None
+        busy = intents.wants_booking or intents.wants_cancel or intents.wants_reschedule
+        if topic is not AGE and not names_policy and (busy or self.state.offers):
+            return None
+        matches = match_services(text, self.clinic.services)
+        service_id = matches[0].service_id if matches else self.state.service_id
+        return ask_policy(
+            self.clinic, text, self.clinic.service(service_id) if service_id else None
+        )
 
     def _options(self) -> list[Option]:
         """The standing offers as pick options (empty when none)."""
@@ -131,6 +173,13 @@ class Policy:
         ):
             return say(copy.price(service, clinic.deposit_cents(service)), asks(Asked.SEARCH))
         in_booking = bool(state.offers or state.asked_service or state.offered_search)
+        if service is None and not intents.wants_booking:
+            # "open christmas eve?", "are you open on the 24th?": that date's hours, closures
+            # included (during an offer a bare date is a booking wish, a holiday is not)
+            when = None if in_booking else r.when
+            dated = dated_hours(clinic, r.text, when, self.now_local.date())
+            if dated is not None:
+                return say(dated)
         if service is None and not intents.wants_booking and not in_booking:
             if intents.asks_hours:
                 return say(copy.hours(clinic, _days_of(r.when)))
@@ -174,12 +223,16 @@ class Policy:
         )
         if corrects and provider_id not in known.provider_ids:
             provider_id = None  # the earlier provider may not do the new service
-        return call("find_slots", **slot_args(known, preference, provider_id))
+        args = slot_args(known, preference, provider_id)
+        # "do you have 11:15 thursday?" after a list: that exact start, held if free
+        return call("find_slots", **(times.exact_args(r.text, args, self._options()) or args))
 
     def _converse(self, r: _Reading) -> ChatResponse:
         """Everything that is not a booking step: service info, hours, menu, manners."""
         intents, clinic, service = r.intents, self.clinic, self._service(r)
         if service is not None:
+            if intents.is_question and asks_records(clinic, r.text, service):
+                return call("search_knowledge", query=r.text)  # "does resurfacing hurt"
             return say(copy.service_info(service), asks(Asked.SEARCH))
         if self.state.offers and r.answer is False:
             return say(copy.OTHER_TIMES)
@@ -206,12 +259,24 @@ class Policy:
         name, args, result = results[-1]
         if "error" in result:
             return say(copy.tool_error(str(result["error"])))
+        if is_arrival(text):
+            return arrival_step(text, results, self.now_local.date())
+        step = answer_policy(text, results)
+        if step is not None:
+            return step
         step = self.changes.after_tools(text, results)
         if step is not None:
             return step
         if name == "my_appointments":  # a loose wish ("another day") and nothing to change
             return self.on_text(text, check_changes=False)
         if name == "find_slots":
+            if times.is_probe(args):
+                if times.found(result):
+                    return call("hold_slot", option=result["slots"][0]["option"])
+                return call("find_slots", **times.nearby_args(args))
+            missed = times.missed_probe(results)
+            if missed is not None:
+                return say(copy_times.unavailable(missed, result))
             asks_price = detect_intents(text).asks_price
             return say(copy.slots(result, args, self.clinic, with_price=asks_price))
         if name == "hold_slot":

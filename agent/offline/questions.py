@@ -36,6 +36,12 @@ _BREAK = re.compile(
 _LEAD = re.compile(
     r"^\s*(?:(?:and|n|also|plus|oh|btw|ps|and also|oh and|one more thing)\b[\s,]*)+", re.I
 )
+#: A question asked at the end of a statement ("my mom uses a wheelchair is it accessible").
+_ENDS_ASKING = re.compile(
+    r"\b(?:is|are|do|does|can|could|will|would) (?:it|there|you|u|yall|they|she|he|i|we)\b"
+    r"[^.?!]*$",
+    re.IGNORECASE,
+)
 #: How many questions of one text are answered one by one (more are answered as one text).
 MAX_PARTS = 4
 
@@ -58,6 +64,7 @@ def split_questions(text: str) -> list[str]:
             or intents.asks_location
             or intents.asks_services
             or intents.is_question
+            or bool(_ENDS_ASKING.search(part))
         )
         changes = intents.wants_booking or intents.wants_cancel or intents.wants_reschedule
         if not asks or changes or intents.asks_my_appointment:

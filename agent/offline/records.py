@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from agent import copy
 from agent.nlu._lexicon import COMMON_WORDS, FILLER_WORDS
 from knowledge.clinic_file import ClinicFile
@@ -61,6 +63,8 @@ _STOP = frozenset(
     ]
 )
 _GENERAL = frozenset(content_stems(" ".join(COMMON_WORDS | FILLER_WORDS)))
+#: Stems of everyday words that name no topic of the clinic's records.
+GENERAL_STEMS = _GENERAL
 
 
 def clinic_vocabulary(clinic: ClinicFile, extra: list[str] | None = None) -> frozenset[str]:
@@ -83,8 +87,21 @@ def unknown_words(clinic: ClinicFile, question: str, extra: list[str] | None = N
     return [
         w
         for w in content_stems(question)
-        if len(w) >= 4 and w not in vocab and w not in _GENERAL and not w.isdigit()
+        if len(w) >= 4
+        and w not in vocab
+        and w not in _GENERAL
+        and not w.isdigit()
+        and not _close(w, vocab)
     ]
+
+
+def _close(word: str, vocab: frozenset[str] | set[str]) -> bool:
+    """True when ``word`` is a typo of a stem in ``vocab`` ("parkin" for "park"), by the
+    same similarity bar the lexical search uses to match it (:mod:`knowledge.lexical`)."""
+    if len(word) < 4 or word.isdigit():
+        return False
+    cutoff = 74.0 if len(word) <= 5 else 80.0
+    return process.extractOne(word, vocab, scorer=fuzz.ratio, score_cutoff=cutoff) is not None
 
 
 def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> bool:
@@ -102,7 +119,8 @@ def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> boo
         return False
     topic = set(content_stems(question)) - _GENERAL
     top = passages[0]
-    covered = topic <= set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
+    top_stems = set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
+    covered = all(w in top_stems or _close(w, top_stems) for w in topic)
     if not result.get("confident") and not (len(topic) >= 2 and covered):
         return False
     extra = [f"{p.get('title', '')} {p.get('text', '')}" for p in passages]

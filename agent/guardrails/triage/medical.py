@@ -132,7 +132,7 @@ CONCERNS: tuple[Concern, ...] = (
     ),
     _c(
         "whether it is safe for you",
-        r"\b(?:is (?:it|this|that|botox|filler|\w+) (?:safe|ok|okay|bad|dangerous|normal)|"
+        r"\b(?:is (?:it|this|that|botox|filler|(?!\d)\w+) (?:safe|ok|okay|bad|dangerous|normal)|"
         r"safe (?:to|for|while|during|if|with)|safety|risks?|risky|side effects?|"
         r"complications?|contraindicat\w*|dangerous|blindness|go blind|necrosis|occlusion|"
         r"vascular|stroke|toxin spread|(?:botox|toxin|tox|filler) (?:\w+ )?spread\w*|spread\w* of (?:the )?toxin|normal (?:to|after|for)|"

@@ -216,3 +216,27 @@ def test_refusals_win_and_questions_are_not_commitments(text: str, answer: bool 
 )
 def test_deferral(text: str, defers: bool) -> None:
     assert detect_intents(text).defers is defers
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "question"),
+    [
+        # a leading acknowledgement followed by a question is a question, "?" or not
+        ("ok lol do i need to shave first", None, True),
+        ("cool cool. hows the parking situation", None, True),
+        ("ok cool do u take insurance", None, True),
+        ("yea sounds good, whats the address", None, True),
+        ("k and do u have parking", None, True),
+        ("ok so how long is the appt", None, True),
+        ("sure, is there parking?", None, True),
+        # imperatives and plain yeses that share a word stay yeses
+        ("ok do it", True, False),
+        ("sure will do", True, False),
+        ("yes would love that", True, False),
+        ("yes but can we do 3", True, False),
+        ("ok great thanks", True, False),
+    ],
+)
+def test_ack_then_question(text: str, answer: bool | None, question: bool) -> None:
+    assert yes_no(text) is answer
+    assert detect_intents(text).is_question is question

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.nlu.picks import Option, parse_pick
+from agent.nlu.picks import Option, asked_time, other_times, parse_pick
 
 TZ = ZoneInfo("America/Chicago")
 OPTIONS = [
@@ -44,6 +44,8 @@ TWO = [
         ("the middle one", 2),
         ("the earlier one", 1),
         ("the later one", 3),
+        ("anything later?", None),  # asks for other times
+        ("do you have anything earlier", None),
         ("the 3pm", 2),  # no 3:00 slot: the one slot in that hour
         ("3:30", 2),
         ("3.30", 2),
@@ -104,3 +106,63 @@ def test_parse_pick_two_options(text: str, expected: int | None) -> None:
 
 def test_no_options() -> None:
     assert parse_pick("1", []) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a number is a pick only when it cannot be a time or a quantity in context
+        ("can u do 2", 1),  # a question about a time: the 2:00 PM slot, not option 2
+        ("is 2 ok?", 1),
+        ("how about 2?", 1),
+        ("is 3 ok?", None),  # asks about 3:00; 3:30 is not 3:00
+        ("does 10 work?", 3),
+        ("would 10 work??", 3),
+        ("i would like 2", 2),  # no question about a time right before the number
+        ("2?", 2),  # no question about a time: still option 2
+        ("2 works", 2),
+        ("oh wait its 2 of us", None),  # people, not option 2
+        ("were 3", None),
+        ("im 35", None),
+        ("2 ppl", None),
+        ("anything on the 2nd?", None),  # a date
+        ("dec 2nd", None),
+        ("the 2nd of dec", None),
+        ("the 15th", None),  # no 15th option: a date
+        ("the 2nd", 2),
+        ("the 2nd one", 2),
+    ],
+)
+def test_numbers_in_context(text: str, expected: int | None) -> None:
+    assert parse_pick(text, OPTIONS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("is 3 ok?", time(15)),
+        ("can u do 11", time(11)),
+        ("what about 2:45", time(14, 45)),
+        ("noon?", time(12)),
+        ("2", None),  # a position
+        ("2 of us", None),
+        ("none of those", None),
+    ],
+)
+def test_asked_time(text: str, expected: time | None) -> None:
+    assert asked_time(text, OPTIONS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("anything later?", "late"),
+        ("do u have anything earlier", "early"),
+        ("got something sooner", "early"),
+        ("the later one", None),  # a pick
+        ("earliest pls", None),
+        ("ok", None),
+    ],
+)
+def test_other_times(text: str, expected: str | None) -> None:
+    assert other_times(text) == expected

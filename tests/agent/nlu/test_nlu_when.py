@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.nlu.when import TimePreference, parse_when
+from agent.nlu.when import TimePreference, exact_start, parse_when
 
 TZ = ZoneInfo("America/Chicago")
 MON = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # Monday 10:00
@@ -257,3 +257,22 @@ def test_month_boundary() -> None:
     _check(parse_when("the 30th", now), date_from=date(2026, 1, 30))
     _check(parse_when("the 29th", now), date_from=date(2026, 3, 29))  # no Feb 29 in 2026
     _check(parse_when("next week", now), date_from=date(2026, 2, 2), date_to=date(2026, 2, 8))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("do you have 11:15 thursday?", time(11, 15)),
+        ("what about 2:45", time(14, 45)),
+        ("how about 10:45am?", time(10, 45)),
+        ("3:00 pls", time(15)),
+        ("3pm", None),  # an hour is a window, not a start
+        ("after 11:15", None),  # a bound
+        ("around 2:45", None),
+        ("between 1:30 and 3", None),
+        ("11:15 or 2:45", None),  # two starts
+        ("$12.50", None),
+    ],
+)
+def test_exact_start(text: str, expected: time | None) -> None:
+    assert exact_start(text) == expected
