@@ -340,7 +340,7 @@ _PENDING = ("held", "awaiting_deposit")
 
 
 def appointment(appt: Appt) -> str:
-    """``Botox with Dr. Maya Lee on Thu Nov 26 at 4:00 PM CST``."""
+    """``Botox with Dr. Ana Ruiz on Thu Nov 26 at 4:00 PM CST``."""
     who = f" with {appt['provider']}" if appt.get("provider") else ""
     return f"{appt['service']}{who} on {appt['when']}"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 
 def deposit_link_title(service_name: str, clinic_name: str) -> str:
-    """The checkout's line item: ``Botox deposit - Glow Med Spa``."""
+    """The checkout's line item: ``Botox deposit - Bloom Aesthetics``."""
     return f"{service_name} deposit - {clinic_name}"
 
 

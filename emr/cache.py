@@ -45,7 +45,7 @@ class CachedEMR:
         inner: the real adapter.
         redis: a connected ``redis.Redis`` (``decode_responses`` either way).
         ttl_seconds: how long a search answer is reused.
-        namespace: key prefix naming one clinic, e.g. ``"frontdesk:emr:glow-austin"``.
+        namespace: key prefix naming one clinic, e.g. ``"frontdesk:emr:bloom-denver"``.
     """
 
     def __init__(

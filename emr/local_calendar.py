@@ -128,7 +128,7 @@ def parse_hours(hours: Hours, where: str) -> Week:
 
     Args:
         hours: weekday key -> ``(start, end)`` 24-hour ``HH:MM`` pairs.
-        where: the path named in errors (``provider_hours['dr-lee']``).
+        where: the path named in errors (``provider_hours['dr-ruiz']``).
 
     Returns:
         ``date.weekday()`` -> sorted ``(start_minute, end_minute)`` intervals.

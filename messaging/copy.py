@@ -32,7 +32,7 @@ def email_subject(kind: str, reason: str, summary: str, *, handoff: bool) -> str
 
     Returns:
         ``[frontdesk] ACTION NEEDED: handoff (medical)`` for alerts, else the summary's
-        headline (``[frontdesk] New booking: Botox with Dr. Maya Lee, Thu Nov 26 ...``).
+        headline (``[frontdesk] New booking: Botox with Dr. Ana Ruiz, Thu Nov 26 ...``).
     """
     if kind == "alert":
         words = reason.replace("_", " ")

@@ -62,7 +62,7 @@ def render_checkout_page(
     """Render the local test checkout page for one deposit.
 
     Args:
-        clinic_name: shown above the title, e.g. "Glow Med Spa".
+        clinic_name: shown above the title, e.g. "Bloom Aesthetics".
         title: what is being paid for, e.g. "Botox deposit".
         amount_cents: the deposit in the smallest currency unit (cents), shown as "$50.00".
         currency: ISO 4217 code, e.g. "USD".

@@ -1,4 +1,4 @@
-"""Which of the offered slots did the patient pick? ("2", "the 3pm", "friday one", "maya")."""
+"""Which of the offered slots did the patient pick? ("2", "the 3pm", "friday one", "ana")."""
 
 from __future__ import annotations
 
@@ -200,7 +200,7 @@ def parse_pick(text: str, options: Sequence[Option]) -> int | None:
       ``"at 11"``; without am/pm the hour matches either half of the day; without minutes an
       on-the-hour slot is preferred, else the one slot within that hour.
     * a weekday (``"friday one"``, ``"the thursday"``), a provider name (``"the one with dr
-      lee"``, ``"maya"``), ``"the earlier one"`` / ``"the later one"`` (by start time).
+      ruiz"``, ``"ana"``), ``"the earlier one"`` / ``"the later one"`` (by start time).
 
     All clues in the message must agree: a position that contradicts a stated weekday, time
     or provider gives None, and so does a description that fits zero or several options.

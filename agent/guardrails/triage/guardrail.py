@@ -9,7 +9,7 @@ What each label does (DESIGN.md §2):
   the reply names what they described and when a provider will answer (clinic hours aware),
   staff get the question, and the AI stays available for booking and other questions.
 - **medical** as a question about a rule, a medicine, a condition or a risk ("can I get
-  filler while pregnant?", "do you use numbing cream?"): the model answers it from the
+  filler while pregnant?", "do you numb first?"): the model answers it from the
   clinic's own records, as policy; when the records do not cover it the question goes to
   staff the same way. The output guardrail :class:`agent.guardrails.advice.MedicalAdviceCheck`
   stops any model from giving advice instead.
