@@ -66,6 +66,8 @@ _NEXT_DAY = re.compile(
     r"\b(?P<dir>(?:the )?day (?:before|after)|the (?:next|following) day|next day)\b"
 )
 _SAME = re.compile(r"\bsame (?:time|slot|spot|hour|appt|appointment|time slot)\b")
+#: Words either side of "same time" that may name its day ("can we do thursday instead").
+_NEAR = 3
 _WEEK_ON = re.compile(
     r"\b(?:(?:the )?(?:following|next) week|the week after|a week later|week later)\b"
 )
@@ -126,8 +128,10 @@ def parse_shift(text: str, now_local: datetime) -> Shift | None:
     if same:
         # the day named next to "same time" ("same time next friday", "tmrw same time"),
         # not one the message names for another reason ("thursday isnt gonna work")
-        after = re.split(r"[,.;!?]| but ", s[same.end() :])[0]
-        before = re.split(r"[,.;!?]| but ", s[: same.start()])[-1]
+        # (normalizing drops the punctuation, so a clause is the few words beside it:
+        # "saturday? back to back or same time works" names no day for "same time")
+        after = " ".join(re.split(r"[,.;!?]| but ", s[same.end() :])[0].split()[:_NEAR])
+        before = " ".join(re.split(r"[,.;!?]| but ", s[: same.start()])[-1].split()[-_NEAR:])
         for clause in (after, before):
             when = parse_when(clause, now_local)
             if when is not None and when.date_from is not None and when.date_from == when.date_to:

@@ -49,6 +49,8 @@ def test_shift_resolves_against_the_visit(text: str, new_start: datetime) -> Non
         "push it to next week",  # a day wish, read by parse_when
         "i can come 15 min early",
         "same as last time pls",
+        # the day belongs to the booking wish, "same time" to the group ("side by side")
+        "can my friend and i both get facials saturday? back to back or same time works",
     ],
 )
 def test_not_a_shift(text: str) -> None:
