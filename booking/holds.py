@@ -112,7 +112,7 @@ def hold_offer(
 #: Postgres SQLSTATEs that mean "run the transaction again": deadlock_detected and
 #: serialization_failure (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 _RETRY_SQLSTATES = frozenset({"40P01", "40001"})
-_INSERT_ATTEMPTS = 5
+_INSERT_ATTEMPTS = 10
 
 
 def insert_holds(db: Database, appointments: list[Appointment]) -> list[int]:
@@ -130,12 +130,15 @@ def insert_holds(db: Database, appointments: list[Appointment]) -> list[int]:
     Raises:
         HoldFailed: ``taken``.
     """
+    # One order for every transaction (provider, then start): racing groups that share a
+    # slot wait on the same first row instead of each holding the row the other needs.
+    ordered = sorted(appointments, key=lambda a: (a.provider_id, a.start_at))
     attempt = 0
     while True:
         attempt += 1
         try:
             with db.session() as session:
-                session.add_all(appointments)
+                session.add_all(ordered)
                 session.flush()
                 return [a.id for a in appointments]
         except IntegrityError as exc:

@@ -200,6 +200,8 @@ def test_groups_racing_for_the_same_pair_on_postgres_hold_all_or_none(
             outcome = "held"
         except HoldFailed as exc:
             outcome = exc.reason
+        except Exception as exc:  # noqa: BLE001 - a crash is a result the assert must show
+            outcome = f"error: {type(exc).__name__}: {exc}"[:200]
         with lock:
             results.append(outcome)
 
