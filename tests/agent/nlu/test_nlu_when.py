@@ -266,7 +266,9 @@ def test_month_boundary() -> None:
         ("what about 2:45", time(14, 45)),
         ("how about 10:45am?", time(10, 45)),
         ("3:00 pls", time(15)),
-        ("3pm", None),  # an hour is a window, not a start
+        ("3pm", time(15)),  # an hour with am/pm is the start named
+        ("thurs 11 oclock", time(11)),
+        ("is 3 ok", None),  # a bare hour is too loose to hold
         ("after 11:15", None),  # a bound
         ("around 2:45", None),
         ("between 1:30 and 3", None),
