@@ -253,6 +253,24 @@ def _day_words(s: str, acc: _Acc) -> None:
             mode = None
 
 
+_NEGATED = re.compile(
+    r"\b(?:not|instead of|rather than|no longer)\s+(?:(?:on|the|this|next|at)\s+)*"
+    r"(?P<what>[a-z0-9:]+(?:\s?(?:am|pm))?)"
+)
+
+
+def _drop_negated(s: str) -> str:
+    """Blank a day or clock time the text negates ("tuesday not wednesday", "2 instead of
+    3pm"): a correction names what it replaces, and that is no longer wished for. Bounds
+    ("not before 10") are left to the time grammar."""
+    for m in list(_NEGATED.finditer(s)):
+        what = m.group("what")
+        is_day = what in _TODAY or what in _TOMORROW or weekday_of(what) is not None
+        if is_day or _clock.TIME_RE.fullmatch(what):
+            s = _blank(s, m)
+    return s
+
+
 _REASON = re.compile(r"\b(?:because|bc|cuz|cause|coz|cos)\b[^.!?\n]*", re.IGNORECASE)
 
 
@@ -293,6 +311,7 @@ def _parse(text: str, now_local: datetime) -> TimePreference | None:
     s = re.sub(r"(?<=[a-z])\s*[-\u2013]\s*(?=[a-z])", " thru ", text.lower())
     s = _clock.prepare(normalize(s))
     s = re.sub(r"\b(?:how|what) about\b", "at", s)
+    s = _drop_negated(s)
     if re.search(r"\bthis (?:morning|afternoon|evening)\b", s):
         s += " today"
     acc = _Acc(now=now_local, today=now_local.date())

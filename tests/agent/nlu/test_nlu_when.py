@@ -278,3 +278,22 @@ def test_month_boundary() -> None:
 )
 def test_exact_start(text: str, expected: time | None) -> None:
     assert exact_start(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday"),
+    [
+        ("sorry i meant tuesday not wednesday!!", 1),
+        ("thurs instead of fri", 3),
+        ("not on monday, tuesday", 1),
+    ],
+)
+def test_a_negated_day_is_not_wished_for(text: str, weekday: int) -> None:
+    when = parse_when(text, datetime(2026, 11, 30, 10))
+    assert when is not None and when.date_from == when.date_to
+    assert when.date_from is not None and when.date_from.weekday() == weekday
+
+
+def test_not_before_stays_a_bound() -> None:
+    when = parse_when("not before 10 tmrw", datetime(2026, 11, 30, 10))
+    assert when is not None and when.after == time(10)
