@@ -70,7 +70,8 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     """Openings for a service matching the patient's preferences, recorded as numbered offers.
 
     Lapsed unpaid holds are released first (the embedded default has no sweeper). When nothing
-    matches, the nearest openings regardless of day and time are offered instead
+    matches, the nearest openings regardless of day and time (from the first day asked
+    for, when that is a later day) are offered instead
     (``matched_preferences`` false), unless ``exact`` (then none are)."""
     try:
         service = deps.clinic.service(args.service_id)
@@ -106,6 +107,9 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
 
     offers = offer(wanted)
     matched = bool(offers)
+    if not offers and not args.exact and wanted.date_from and wanted.date_from > deps.now.date():
+        # nothing on a later day asked for ("next monday"): the nearest are from that day on
+        offers = offer(SlotFilter(date_from=wanted.date_from, provider_ids=wanted.provider_ids))
     if not offers and not args.exact:
         offers = offer(SlotFilter(provider_ids=wanted.provider_ids))
     views = [_offer_view(deps, o) for o in offers]

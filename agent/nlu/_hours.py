@@ -224,16 +224,19 @@ def _window(acc: _Acc) -> tuple[time | None, time | None, str]:
 
 
 def exact_clock(s: str, hint: str | None) -> time | None:
-    """The one start time prepared text ``s`` states to the minute ("11:15", "at 2:45pm",
-    "3:00"), or None: a bound ("after 11:15"), a range, "around 2:45", an hour alone ("3pm")
-    or two different minute times give None."""
+    """The one clock time prepared text ``s`` names exactly ("11:15", "at 2:45pm", "3:00",
+    "9am", "3 oclock"), or None: a bound ("after 11:15"), a range, "around 2:45", a bare hour
+    without am/pm ("at 3", "is 3 ok": too loose to hold) or two different times give None.
+    A clock time is exact when it has minutes, am/pm or "oclock": that is how a patient
+    writes the start they want, as opposed to a window ("after 2", "around 3", "morning")."""
     for pattern in (_RANGE, _AFTER, _LATER, _BEFORE, _AROUND, _ISH):
         for m in list(pattern.finditer(s)):
             s = _blank(s, m)
     found = {
         t
         for m in _BARE.finditer(s)
-        if m.group("xm") and not _clock.UNITS.match(s, m.end())
+        if (m.group("xm") or m.group("xap") or m.group(0).endswith("oclock"))
+        and not _clock.UNITS.match(s, m.end())
         for t in [_clock_of(m, "x", hint)]
         if t is not None
     }

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from agent.nlu.text import normalize
 
-__all__ = ["Holiday", "holidays_in"]
+__all__ = ["Holiday", "holiday_spans", "holidays_in"]
 
 
 def _fixed(month: int, day: int) -> Callable[[int], dt.date]:
@@ -102,16 +102,20 @@ def holidays_in(text: str, today: dt.date) -> list[Holiday]:
     Returns:
         ``[Holiday(label, date), ...]``; empty when no holiday is named.
     """
-    lowered = normalize(text)
-    found: list[tuple[int, Holiday]] = []
-    taken: list[tuple[int, int]] = []
+    return [h for _, _, h in holiday_spans(normalize(text), today)]
+
+
+def holiday_spans(lowered: str, today: dt.date) -> list[tuple[int, int, Holiday]]:
+    """The holidays already-normalized text ``lowered`` names, as ``(start, end, Holiday)``
+    character spans in the order named, each at its next date on or after ``today`` (so a
+    date parser can read the name as a day and consume it)."""
+    found: list[tuple[int, int, Holiday]] = []
     for pattern, label, rule in _PATTERNS:
         for m in pattern.finditer(lowered):
-            if any(a < m.end() and m.start() < b for a, b in taken):
+            if any(a < m.end() and m.start() < b for a, b, _ in found):
                 continue  # "christmas" inside "christmas eve", already read
-            taken.append((m.start(), m.end()))
             day = rule(today.year)
             if day < today:
                 day = rule(today.year + 1)
-            found.append((m.start(), Holiday(label, day)))
-    return [h for _, h in sorted(found, key=lambda x: x[0])]
+            found.append((m.start(), m.end(), Holiday(label, day)))
+    return sorted(found, key=lambda x: x[0])

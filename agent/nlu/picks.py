@@ -55,6 +55,12 @@ _DATE_ORDINAL = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)\s+of\b"
 )
+# A number right after a time bound or window word ("back at work by 1", "after 2",
+# "around 3") is that bound of a wish, never an option and never a start to pick by.
+_BOUND_BEFORE = re.compile(
+    r"\b(?:by|before|b4|until|till|til|after|past|around|no later than|no earlier than|"
+    r"earlier than|later than)\s*$"
+)
 _EARLY = {"earlier", "earliest", "sooner", "soonest", "early"}
 _LATE = {"later", "latest", "late"}
 _SUPERLATIVE = {"earliest", "soonest", "latest"}
@@ -159,6 +165,8 @@ def _read(s: str, options: Sequence[Option]) -> _Ask:
     for m in _clock.TIME_RE.finditer(s):
         if _clock.UNITS.match(s, m.end()) or _is_quantity(s, m):
             continue
+        if _BOUND_BEFORE.search(s[: m.start()]) and not m.group("word"):
+            continue  # "be back by 1": a bound for the wish parser, not a pick
         if m.group("word"):
             ask.times = (ask.times or []) + [(12, 0, "pm")]
             continue
@@ -194,7 +202,8 @@ def parse_pick(text: str, options: Sequence[Option]) -> int | None:
       exists (so ``"2"`` is option 2, never 2 PM) and it cannot be a time or a quantity in
       context: in a question about a time (``"can u do 2"``, ``"is 4 ok?"``, ``"how about
       3"``) it is an hour; counting people, units or years (``"2 of us"``, ``"we're 3"``,
-      ``"i'm 35"``) it is nothing here; an ordinal with a date's context (``"on the 2nd"``,
+      ``"i'm 35"``) it is nothing here; after a time bound (``"back at work by 1"``,
+      ``"after 2"``, ``"around 3"``) it is a bound of a wish, not a pick; an ordinal with a date's context (``"on the 2nd"``,
       ``"dec 2nd"``) or beyond the options (``"the 15th"``) is a date, not a position.
     * a clock time among the options: ``"the 3pm"``, ``"3:30"``, ``"3.30"``, ``"10 am one"``,
       ``"at 11"``; without am/pm the hour matches either half of the day; without minutes an

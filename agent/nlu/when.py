@@ -15,7 +15,7 @@ returns a :class:`TimePreference` the slot finder can filter with. Rules chosen:
   weekend" = the weekend of next week; "weekends" / "weekdays" = a weekday filter. "in 3
   days" = that day; "in 2 weeks" = the Monday..Sunday week holding today+14; "within 5 days" /
   "next 5 days" = today..today+5; months: "december", "early dec", "next month".
-* **Explicit dates.** "dec 3", "december 3rd", "3rd of dec", "12/3" (US month/day), "the 3rd"
+* **Explicit dates.** Holiday names ("christmas eve", "new years day": :mod:`agent.nlu.holidays`), "dec 3", "december 3rd", "3rd of dec", "12/3" (US month/day), "the 3rd"
   (this month, or next month if the 3rd has passed). A date without a year is the next one
   on or after today (so in December "jan 5" is next year).
 * **Times** are clinic-local. Without am/pm, hours 1-7 are PM and 8-11 AM, 12 is noon (a spa
@@ -50,6 +50,7 @@ from agent.nlu._hours import (
     exact_clock,
 )
 from agent.nlu._lexicon import NUMBER_WORDS, close_enough, weekday_of
+from agent.nlu.holidays import holiday_spans
 from agent.nlu.text import normalize
 
 __all__ = ["TimePreference", "exact_start", "parse_when"]
@@ -90,6 +91,9 @@ _MOD = {"next", "after", "before", "by", "until", "till", "til", "every", "any",
 def _dates(s: str, acc: _Acc) -> str:
     """Explicit and relative dates. Consumes what it reads."""
     today = acc.today
+    for start, end, holiday in holiday_spans(s, today):  # "christmas eve": its next date
+        acc.points.append(holiday.date)
+        s = s[:start] + " " * (end - start) + s[end:]
     m: re.Match[str] | None
     for m in list(re.finditer(r"\b(?:the )?day after (?:tomorrow|tmrw|tmr)\b", s)):
         acc.points.append(today + timedelta(days=2))
@@ -253,6 +257,24 @@ def _day_words(s: str, acc: _Acc) -> None:
             mode = None
 
 
+_NEGATED = re.compile(
+    r"\b(?:not|instead of|rather than|no longer)\s+(?:(?:on|the|this|next|at)\s+)*"
+    r"(?P<what>[a-z0-9:]+(?:\s?(?:am|pm))?)"
+)
+
+
+def _drop_negated(s: str) -> str:
+    """Blank a day or clock time the text negates ("tuesday not wednesday", "2 instead of
+    3pm"): a correction names what it replaces, and that is no longer wished for. Bounds
+    ("not before 10") are left to the time grammar."""
+    for m in list(_NEGATED.finditer(s)):
+        what = m.group("what")
+        is_day = what in _TODAY or what in _TOMORROW or weekday_of(what) is not None
+        if is_day or _clock.TIME_RE.fullmatch(what):
+            s = _blank(s, m)
+    return s
+
+
 _REASON = re.compile(r"\b(?:because|bc|cuz|cause|coz|cos)\b[^.!?\n]*", re.IGNORECASE)
 
 
@@ -293,6 +315,7 @@ def _parse(text: str, now_local: datetime) -> TimePreference | None:
     s = re.sub(r"(?<=[a-z])\s*[-\u2013]\s*(?=[a-z])", " thru ", text.lower())
     s = _clock.prepare(normalize(s))
     s = re.sub(r"\b(?:how|what) about\b", "at", s)
+    s = _drop_negated(s)
     if re.search(r"\bthis (?:morning|afternoon|evening)\b", s):
         s += " today"
     acc = _Acc(now=now_local, today=now_local.date())

@@ -27,6 +27,7 @@ from agent.offline import times
 from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
 from agent.offline.clinic_policies import AGE, answer_policy, ask_policy, policy_topic
+from agent.offline.closed_days import closure_note
 from agent.offline.dated_hours import dated_hours
 from agent.offline.facets import asks_records
 from agent.offline.parser import ToolResult, option
@@ -278,7 +279,9 @@ class Policy:
             if missed is not None:
                 return say(copy_times.unavailable(missed, result))
             asks_price = detect_intents(text).asks_price
-            return say(copy.slots(result, args, self.clinic, with_price=asks_price))
+            reply = copy.slots(result, args, self.clinic, with_price=asks_price)
+            note = closure_note(self.clinic, args)  # "We're closed Fri Jan 1 (New Year's Day)."
+            return say(f"{note} {reply}" if note else reply)
         if name == "hold_slot":
             return call("send_deposit_link") if result.get("held") else say(copy.taken(result))
         if name == "send_deposit_link":

@@ -80,19 +80,20 @@ def probe_args(args: dict[str, Any], day: dt.date, start: dt.time) -> dict[str, 
 
 
 def exact_args(text: str, args: dict[str, Any], offers: Sequence[Option]) -> dict[str, Any] | None:
-    """An exact probe for the start ``text`` names to the minute, while ``offers`` are open.
+    """An exact probe for the clock time ``text`` names exactly ("sat 9am", "fri 10:30").
 
     The day is the one date ``args`` (the search the wish would make) is limited to, else
-    the one date all ``offers`` share; None when there is no such start or no single day.
+    the one date all open ``offers`` share; None when there is no such start or no single
+    day (an exact time on "any weekday" is a window to list, not one start to hold).
     """
     start = exact_start(text)
-    if start is None or not offers:
+    if start is None:
         return None
     if args.get("date_from") and args.get("date_from") == args.get("date_to"):
         day = dt.date.fromisoformat(str(args["date_from"]))
     else:
         days = {o.start_local.date() for o in offers}
-        if len(days) != 1 or args.get("date_from") or args.get("weekdays"):
+        if not offers or len(days) != 1 or args.get("date_from") or args.get("weekdays"):
             return None
         day = days.pop()
     return probe_args(args, day, start)

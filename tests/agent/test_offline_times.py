@@ -54,6 +54,9 @@ def test_exact_probe_uses_the_offers_day() -> None:
     assert not times.is_probe(near)
 
 
-def test_no_probe_for_an_hour_or_without_offers() -> None:
-    assert times.exact_args("what about 3pm", {"service_id": "x"}, THU) is None
+def test_no_probe_for_a_bare_hour_or_without_one_day() -> None:
+    assert times.exact_args("what about 3", {"service_id": "x"}, THU) is None
     assert times.exact_args("what about 2:45", {"service_id": "x"}, []) is None
+    one_day = {"service_id": "x", "date_from": "2026-12-05", "date_to": "2026-12-05"}
+    probe = times.exact_args("sat 9am", one_day, [])
+    assert probe is not None and (probe["after"], probe["before"]) == ("09:00", "09:01")

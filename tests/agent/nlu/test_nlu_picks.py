@@ -166,3 +166,10 @@ def test_asked_time(text: str, expected: time | None) -> None:
 )
 def test_other_times(text: str, expected: str | None) -> None:
     assert other_times(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["i need to be back at work by 1", "after 2 pls", "around 3?", "have to leave by 2"]
+)
+def test_a_number_after_a_time_bound_is_not_a_pick(text: str) -> None:
+    assert parse_pick(text, OPTIONS) is None

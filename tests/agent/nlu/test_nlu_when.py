@@ -266,7 +266,9 @@ def test_month_boundary() -> None:
         ("what about 2:45", time(14, 45)),
         ("how about 10:45am?", time(10, 45)),
         ("3:00 pls", time(15)),
-        ("3pm", None),  # an hour is a window, not a start
+        ("3pm", time(15)),  # an hour with am/pm is the start named
+        ("thurs 11 oclock", time(11)),
+        ("is 3 ok", None),  # a bare hour is too loose to hold
         ("after 11:15", None),  # a bound
         ("around 2:45", None),
         ("between 1:30 and 3", None),
@@ -276,3 +278,22 @@ def test_month_boundary() -> None:
 )
 def test_exact_start(text: str, expected: time | None) -> None:
     assert exact_start(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday"),
+    [
+        ("sorry i meant tuesday not wednesday!!", 1),
+        ("thurs instead of fri", 3),
+        ("not on monday, tuesday", 1),
+    ],
+)
+def test_a_negated_day_is_not_wished_for(text: str, weekday: int) -> None:
+    when = parse_when(text, datetime(2026, 11, 30, 10))
+    assert when is not None and when.date_from == when.date_to
+    assert when.date_from is not None and when.date_from.weekday() == weekday
+
+
+def test_not_before_stays_a_bound() -> None:
+    when = parse_when("not before 10 tmrw", datetime(2026, 11, 30, 10))
+    assert when is not None and when.after == time(10)
