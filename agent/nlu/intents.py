@@ -258,9 +258,13 @@ _CHANGE_REQUEST = re.compile(
 _DEFER = _rx(
     r"\b(?:let me|lemme|i(?:ll| will)|i (?:have|need|want) to|i gotta|gotta|need to|have to) "
     r"(?:\w+ )?(?:check|ask|talk (?:to|with)|see (?:with|what)|think|look at|confirm with|run it "
-    r"by|figure out|sort out)\b",
+    r"by|figure out|sort out|see (?:if|whether))\b",
     r"\b(?:get|getting) back to (?:you|u|ya|yall)\b|\bthink (?:about it|it over)\b|\bsleep on "
-    r"it\b|\bnot sure yet\b|\b(?:ill|i will) (?:let you know|text (?:you|u) back|reach out)\b",
+    r"it\b|\bnot sure yet\b|\b(?:ill|i will) (?:let you know|reach out)\b",
+    # a promise to write again later ("ill text u tmrw", "will msg you back tonight", "brb")
+    r"\b(?:ill|i will|will|gonna|going to) (?:text|txt|message|msg|hit|call) (?:you|u|ya|yall)"
+    r"(?: (?:guys|up))? (?:back|later|tomorrow|tmrw|tmr|tonight|soon|in a bit|after|when)\b",
+    r"\bbrb\b|\bbe right back\b",
 )
 _HUMAN = _rx(
     r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |the |some |your )?(?:real |live |actual )?"

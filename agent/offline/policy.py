@@ -101,8 +101,10 @@ class Policy:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
             return call("search_knowledge", query=text)
-        if intents.defers and not intents.is_question and parse_pick(text, self._options()) is None:
-            return say(copy.NO_RUSH)  # "let me check with my husband": not now, and that is fine
+        if intents.defers and not intents.is_question and not self._picks_by_number(text):
+            # "let me check with my husband", "gotta check my schedule first": not now, and
+            # that is fine; a word like "first" there orders the patient's own plans
+            return say(copy.NO_RUSH)
         answer = yes_no(text)
         if check_changes:
             step = self.changes.on_text(text, intents, answer)
@@ -147,6 +149,11 @@ class Policy:
         return ask_policy(
             self.clinic, text, self.clinic.service(service_id) if service_id else None
         )
+
+    def _picks_by_number(self, text: str) -> bool:
+        """True when ``text`` picks a standing offer by its number ("2 works, let me check
+        with my husband on the rest"): a deferral with a digit pick still picks."""
+        return bool(re.search(r"\d", text)) and parse_pick(text, self._options()) is not None
 
     def _options(self) -> list[Option]:
         """The standing offers as pick options (empty when none)."""
