@@ -254,6 +254,15 @@ _CHANGE_REQUEST = re.compile(
 )
 
 
+# Booking words that name the visit without asking for one: its length ("how long is the
+# appt") or a condition of another question ("if i book an appt is there parking", "once i
+# schedule do i pay upfront"): the question is asked, no slot is wanted yet.
+_NOT_A_WISH = re.compile(
+    r"\bhow long (?:is|are|does|will|would) (?:the|my|an?|this|that|each|one) "
+    r"(?:appt|apt|appointment|session|visit)\b|"
+    r"\b(?:if|once|when|after) (?:i|we) (?:book|schedule|make|get|reserve)\b[^,?]*?"
+    r"(?=,|\?|$|\b(?:is|are|do|does|can|could|will|would|should|how|what|where|whats)\b)"
+)
 # "let me check with my husband", "I'll get back to you", "let me think about it": not now.
 _DEFER = _rx(
     r"\b(?:let me|lemme|i(?:ll| will)|i (?:have|need|want) to|i gotta|gotta|need to|have to) "
@@ -341,7 +350,7 @@ def detect_intents(text: str) -> Intents:
     # "an hour later if possible", "same slot the following week": a shift of a visit
     reschedule = bool(_RESCHEDULE.search(s)) or mentions_shift(text)
     mine = bool(_MY_APPOINTMENT.search(s))
-    booking = bool(_BOOK.search(s))
+    booking = bool(_BOOK.search(_NOT_A_WISH.sub(" ", s)))
     about_change = cancel or reschedule
     asks_policy = _CONDITIONAL.search(s) or (
         _CHANGE_POLICY.search(s) and not _CHANGE_REQUEST.search(s)

@@ -31,7 +31,9 @@ _DURATION = re.compile(
     r"(?:take|takes|taking|last(?:s)? for the (?:appt|appointment|visit))\b|"
     r"\bhow long (?:is|are) (?:it|a|an|the|my)\b|\bhow long (?:is|are) (?!\w+ (?:open|there))\w+"
     r"(?: \w+)?$|\bhow many (?:min|mins|minutes|hours|hrs)\b|\b(?:duration|length of)\b|"
-    r"\b(?:takes?|take) how long\b"
+    r"\b(?:takes?|take) how long\b|"
+    # "how much for underarm laser and how long": a bare "how long" ends the text
+    r"\bhow long\s*$"
 )
 #: A "how long" that is about something else than the visit's length.
 _NOT_DURATION = re.compile(
@@ -48,7 +50,7 @@ _OTHER_MONEY = re.compile(
 _FILLER = re.compile(
     r"\b(?:and|n|also|plus|or|the|a|an|is|are|it|its|that|this|for|of|to|do|does|you|u|ur|"
     r"your|whats|what|how|much|long|take|takes|about|roughly|approx|approximately|typically|"
-    r"usually|session|one|hey|hi|hello|ok|so|um|pls|please|thanks|thx)\b"
+    r"usually|session|appt|apt|appointment|visit|one|hey|hi|hello|ok|so|um|pls|please|thanks|thx)\b"
 )
 
 
