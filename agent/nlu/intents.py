@@ -263,6 +263,22 @@ _NOT_A_WISH = re.compile(
     r"\b(?:if|once|when|after) (?:i|we) (?:book|schedule|make|get|reserve)\b[^,?]*?"
     r"(?=,|\?|$|\b(?:is|are|do|does|can|could|will|would|should|how|what|where|whats)\b)"
 )
+
+
+def without_conditions(text: str) -> str:
+    """``text`` without a leading condition that only sets the scene of its question ("if i
+    book an appt is there parking" -> "is there parking"); ``text`` itself when it has none.
+    """
+    core = _LEADING_CONDITION.sub("", _clean(text), count=1).strip(" ,")
+    return core if core and core != _clean(text) else text
+
+
+_LEADING_CONDITION = re.compile(
+    r"^(?:if|once|when|after) (?:i|we) (?:book|schedule|make|get|reserve)\b[^,?]*?"
+    r"(?=,|\b(?:is|are|do|does|can|could|will|would|should|how|what|where|whats)\b)"
+)
+
+
 # "let me check with my husband", "I'll get back to you", "let me think about it": not now.
 _DEFER = _rx(
     r"\b(?:let me|lemme|i(?:ll| will)|i (?:have|need|want) to|i gotta|gotta|need to|have to) "

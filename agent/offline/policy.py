@@ -18,7 +18,7 @@ from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
 from agent.nlu.arrival import is_arrival
-from agent.nlu.intents import Intents, detect_intents, yes_no
+from agent.nlu.intents import Intents, detect_intents, without_conditions, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
@@ -254,7 +254,8 @@ class Policy:
         if intents.asks_location and _only_where(r.text) and clinic.clinic.address:
             return say(copy.location(clinic))
         if intents.asks_location or intents.is_question or len(r.text.split()) >= 3:
-            return call("search_knowledge", query=r.text)
+            # the question without its scene ("if i book an appt, is there parking")
+            return call("search_knowledge", query=without_conditions(r.text))
         return say(copy.FALLBACK_UNDERSTOOD)
 
     def _service(self, r: _Reading) -> ServiceInfo | None:

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from agent import copy
 from agent.nlu._lexicon import COMMON_WORDS, FILLER_WORDS
+from agent.nlu.intents import without_conditions
 from knowledge.clinic_file import ClinicFile
 from knowledge.retrieval import content_stems
 
@@ -109,11 +110,46 @@ def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> boo
     retrieved passages or the clinic's profile ("wifi" in a clinic that never wrote about
     wifi means the records cannot answer, whatever passage scored best).
 
+    The question is the text, or else the part of it that asks: a sentence ending in "?"
+    beside chatter ("do u sell gift cards? want one for my sis bday"), or the text without a
+    scene-setting condition ("if i book an appt is there parking").
+
     Args:
         clinic: the clinic's records.
         result: a ``search_knowledge`` result (``passages``, ``confident``).
         question: the patient's text.
     """
+    whole, *narrower = asked_parts(question)
+    # retrieval judged its confidence on the whole text; a narrower question is judged by
+    # whether the top passage covers every one of its topic words
+    return _answers(clinic, result, whole) or any(
+        _answers(clinic, {**result, "confident": True}, asked, need_cover=True)
+        for asked in narrower
+    )
+
+
+def asked_parts(question: str) -> list[str]:
+    """``question`` first, then the narrower questions inside it (see :func:`answerable`)."""
+    parts = [question]
+    core = without_conditions(question)
+    if core != question:
+        parts.append(core)
+    # "is there parking near u or do i have to pay": the first alternative names the topic,
+    # the other is its yes-or-no contrast, answered by the same passage ("free parking")
+    first, *others = re.split(r"\s+or\s+(?=(?:do|does|did|is|are|can|will|should|would)\b)", core)
+    if others:
+        parts.append(first)
+    sentences = [s.strip() for s in re.split(r"(?<=\?)\s+", question) if s.strip()]
+    if len(sentences) > 1:
+        parts += [s for s in sentences if s.endswith("?")]
+    return parts
+
+
+def _answers(
+    clinic: ClinicFile, result: dict[str, Any], question: str, *, need_cover: bool = False
+) -> bool:
+    """:func:`answerable` for one reading of the question; ``need_cover`` also asks that
+    the top passage covers every topic word (at least one)."""
     passages = result.get("passages") or []
     if not passages:
         return False
@@ -121,6 +157,8 @@ def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> boo
     top = passages[0]
     top_stems = set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
     covered = all(w in top_stems or _close(w, top_stems) for w in topic)
+    if need_cover and not (topic and covered):
+        return False
     if not result.get("confident") and not (len(topic) >= 2 and covered):
         return False
     extra = [f"{p.get('title', '')} {p.get('text', '')}" for p in passages]
