@@ -197,6 +197,9 @@ _LOCATION = _rx(
     r"\bwheres (?:the|ur|your)\b|\bwhere (?:are you|r u) located\b|\bwhere (?:do|should) i (?:go|park)\b",
     r"\b(?:address|addy|addr|located|location|parking|park|directions|get there|find you|cross streets?|"
     r"which building|what building|what suite|which suite|what floor)\b",
+    # finding the way in once there ("which door do i use", "where do i go in")
+    r"\b(?:which|what) (?:door|entrance|floor|way in|elevator)\b|\bwhere do (?:i|we) (?:go|enter|"
+    r"go in|come in|check in)\b|\bhow do (?:i|we) get (?:in|up|there)\b",
 )
 _CANCEL = _rx(
     r"\bcancel(?!lation)\w*\b(?! policy)",

@@ -6,7 +6,7 @@ import dataclasses
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline.changes import ChangePolicy, change_state
-from agent.offline.facets import facet_questions
+from agent.offline.facets import carry_service, facet_questions
 from agent.offline.parser import split_request, tool_results
 from agent.offline.policy import Policy
 from agent.offline.questions import answer_each, split_questions
@@ -47,8 +47,9 @@ class OfflineModel:
             ChangePolicy(clinic, now_local, change_state(stored), state.offers),
         )
         done = tool_results(parts.turn)
-        questions = facet_questions(
-            clinic, parts.text, split_questions(parts.text), state.service_id
+        questions = carry_service(
+            clinic,
+            facet_questions(clinic, parts.text, split_questions(parts.text), state.service_id),
         )
         if questions != [parts.text]:  # answer every question, each as if it came alone
             step = answer_each(questions, policy.on_text, policy.after_tools, done)

@@ -269,7 +269,7 @@ class Policy:
             return say(copy.tool_error(str(result["error"])))
         if is_arrival(text):
             return arrival_step(text, results, self.now_local.date())
-        step = answer_policy(text, results)
+        step = answer_policy(self.clinic, text, results)
         if step is not None:
             return step
         step = self.changes.after_tools(text, results)
@@ -311,6 +311,9 @@ class Policy:
                 summary="A health question the clinic's records do not cover. The patient "
                 f'wrote: "{quote(text)}"',
             )
+        if not can_answer and intents.asks_location and self.clinic.clinic.address:
+            # "which door do i use": the records do not say more than where the clinic is
+            return say(copy.location(self.clinic))
         if not can_answer and not intents.is_question:
             return say(copy.FALLBACK_UNDERSTOOD)
         if not can_answer and not about_clinic(self.clinic, text):

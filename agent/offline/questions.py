@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from agent.dialog import StateUpdate
 from agent.models.base import ChatResponse
+from agent.nlu.arrival import is_arrival
 from agent.nlu.intents import detect_intents
 from agent.offline.parser import ToolResult
 from agent.offline.steps import say
@@ -29,7 +30,7 @@ _QUESTION_WORD = (
 _BREAK = re.compile(
     r"(?<=[?!.])\s+|\n+|[;]\s*|,?\s+(?:and|n|&|also|plus|and also|oh and)\s+(?=(?:also\s+)?"
     + _QUESTION_WORD
-    + r"\b)|\?\s*(?:and|also|plus)\s+",
+    + r"\b)|\?\s*(?:and|also|plus)\s+|,\s+(?=(?:which|where|wheres|what|whats|how|do|does|can|is|are)\s)",
     re.IGNORECASE,
 )
 #: Words that join a question to the one before ("and do you take carecredit").
@@ -51,13 +52,22 @@ def split_questions(text: str) -> list[str]:
     ``[text]``.
 
     A part counts when it asks for information (a price, hours, a location, the services, or
-    any question) and asks for no booking, pick, cancellation or reschedule.
+    any question) and asks for no pick, cancellation or reschedule; one part may instead
+    ask for openings, and a part may be an arrival note ("im outside").
     """
     parts = [_LEAD.sub("", p).strip(" ,.") for p in _BREAK.split(text) if p and p.strip(" ,.?!")]
     if not 2 <= len(parts) <= MAX_PARTS:
         return [text]
+    wishes = 0  # one booking wish rides along ("whats the address and any openings tmrw")
     for part in parts:
         intents = detect_intents(part)
+        if is_arrival(part):
+            continue  # "im outside, which door?": the note is told to staff, the question answered
+        if intents.wants_booking and not (intents.wants_cancel or intents.wants_reschedule):
+            wishes += 1
+            if wishes > 1 or intents.asks_my_appointment:
+                return [text]
+            continue
         asks = (
             intents.asks_price
             or intents.asks_hours
