@@ -30,7 +30,13 @@ from agent.offline.clinic_policies import AGE, answer_policy, ask_policy, policy
 from agent.offline.dated_hours import dated_hours
 from agent.offline.facets import asks_records
 from agent.offline.parser import ToolResult, option
-from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
+from agent.offline.records import (
+    about_clinic,
+    answerable,
+    covering_first,
+    knowledge_reply,
+    unknown_words,
+)
 from agent.offline.services import services_step
 from agent.offline.state import DialogState, asks
 from agent.offline.steps import call, refine, say, slot_args
@@ -303,6 +309,7 @@ class Policy:
     def _answer(self, text: str, result: dict[str, Any]) -> ChatResponse:
         """Answer from a ``search_knowledge`` result, or hand a health question to staff."""
         intents = detect_intents(text)
+        result = covering_first(self.clinic, result, text)
         can_answer = answerable(self.clinic, result, text)
         if triage(text).label == Label.MEDICAL and not can_answer:
             return call(

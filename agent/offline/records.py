@@ -153,9 +153,10 @@ def _answers(
     passages = result.get("passages") or []
     if not passages:
         return False
-    topic = set(content_stems(question)) - _GENERAL
+    topic = _topic(question)
     top = passages[0]
     top_stems = set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
+    top_stems |= _named_service_stems(clinic, top_stems)
     covered = all(w in top_stems or _close(w, top_stems) for w in topic)
     if need_cover and not (topic and covered):
         return False
@@ -163,6 +164,41 @@ def _answers(
         return False
     extra = [f"{p.get('title', '')} {p.get('text', '')}" for p in passages]
     return not unknown_words(clinic, question, extra)
+
+
+def _topic(question: str) -> set[str]:
+    """The topic stems of ``question``: no everyday words, no bare numbers ("20 wks")."""
+    return {w for w in content_stems(question) if w not in _GENERAL and not w.isdigit()}
+
+
+def covering_first(clinic: ClinicFile, result: dict[str, Any], question: str) -> dict[str, Any]:
+    """``result`` with the first retrieved passage that speaks of every topic word of
+    ``question`` moved to the top, when the top one does not ("pregnant, ok to laser my lip":
+    the pregnancy policy, not the passage on how many laser sessions); else ``result``."""
+    passages = list(result.get("passages") or [])
+    topic = _topic(question)
+    if len(passages) < 2 or len(topic) < 2:
+        return result
+    for i, passage in enumerate(passages):
+        stems = set(content_stems(f"{passage.get('title', '')} {passage.get('text', '')}"))
+        stems |= _named_service_stems(clinic, stems)
+        if all(w in stems or _close(w, stems) for w in topic):
+            if i == 0:
+                return result
+            return {**result, "passages": [passage, *passages[:i], *passages[i + 1 :]]}
+    return result
+
+
+def _named_service_stems(clinic: ClinicFile, stems: set[str]) -> set[str]:
+    """The words of the records of every service a passage (its ``stems``) names: a passage
+    on "hair removal" speaks of the areas that service's record lists ("underarms")."""
+    found: set[str] = set()
+    for service in clinic.services:
+        name = set(content_stems(service.name)) - _GENERAL
+        if name and name <= stems:
+            record = [service.name, *service.aliases, service.description, service.price]
+            found |= set(content_stems(" ".join([*record, *service.treats])))
+    return found
 
 
 _CLINIC_WORDS = re.compile(
