@@ -30,7 +30,7 @@ _QUESTION_WORD = (
 _BREAK = re.compile(
     r"(?<=[?!.])\s+|\n+|[;]\s*|,?\s+(?:and|n|&|also|plus|and also|oh and)\s+(?=(?:also\s+)?"
     + _QUESTION_WORD
-    + r"\b)|\?\s*(?:and|also|plus)\s+|,\s+(?=(?:which|where|wheres|what|whats|how|do|does|can|is|are)\s)",
+    + r"\b)|\?\s*(?:and|also|plus)\s+",
     re.IGNORECASE,
 )
 #: Words that join a question to the one before ("and do you take carecredit").
@@ -47,6 +47,18 @@ _ENDS_ASKING = re.compile(
 MAX_PARTS = 4
 
 
+_COMMA_ASK = re.compile(r",\s+(?=(?:which|where|wheres|what|whats|how|do|does|can|is|are)\s)", re.I)
+
+
+def _note_apart(chunk: str) -> list[str]:
+    """``chunk`` cut after an arrival note that opens it ("im outside, which door do i use"
+    -> the note and the question); else ``[chunk]``."""
+    head, sep, tail = chunk.partition(",")
+    if sep and _COMMA_ASK.search(chunk) and is_arrival(head):
+        return [head, tail]
+    return [chunk]
+
+
 def split_questions(text: str) -> list[str]:
     """The information questions of ``text``, in order, when there are two or more; else
     ``[text]``.
@@ -55,7 +67,8 @@ def split_questions(text: str) -> list[str]:
     any question) and asks for no pick, cancellation or reschedule; one part may instead
     ask for openings, and a part may be an arrival note ("im outside").
     """
-    parts = [_LEAD.sub("", p).strip(" ,.") for p in _BREAK.split(text) if p and p.strip(" ,.?!")]
+    pieces = [p for chunk in _BREAK.split(text) if chunk for p in _note_apart(chunk)]
+    parts = [_LEAD.sub("", p).strip(" ,.") for p in pieces if p.strip(" ,.?!")]
     if not 2 <= len(parts) <= MAX_PARTS:
         return [text]
     wishes = 0  # one booking wish rides along ("whats the address and any openings tmrw")
