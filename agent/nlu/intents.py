@@ -197,6 +197,9 @@ _LOCATION = _rx(
     r"\bwheres (?:the|ur|your)\b|\bwhere (?:are you|r u) located\b|\bwhere (?:do|should) i (?:go|park)\b",
     r"\b(?:address|addy|addr|located|location|parking|park|directions|get there|find you|cross streets?|"
     r"which building|what building|what suite|which suite|what floor)\b",
+    # finding the way in once there ("which door do i use", "where do i go in")
+    r"\b(?:which|what) (?:door|entrance|floor|way in|elevator)\b|\bwhere do (?:i|we) (?:go|enter|"
+    r"go in|come in|check in)\b|\bhow do (?:i|we) get (?:in|up|there)\b",
 )
 _CANCEL = _rx(
     r"\bcancel(?!lation)\w*\b(?! policy)",
@@ -254,13 +257,42 @@ _CHANGE_REQUEST = re.compile(
 )
 
 
+# Booking words that name the visit without asking for one: its length ("how long is the
+# appt") or a condition of another question ("if i book an appt is there parking", "once i
+# schedule do i pay upfront"): the question is asked, no slot is wanted yet.
+_NOT_A_WISH = re.compile(
+    r"\bhow long (?:is|are|does|will|would) (?:the|my|an?|this|that|each|one) "
+    r"(?:appt|apt|appointment|session|visit)\b|"
+    r"\b(?:if|once|when|after) (?:i|we) (?:book|schedule|make|get|reserve)\b[^,?]*?"
+    r"(?=,|\?|$|\b(?:is|are|do|does|can|could|will|would|should|how|what|where|whats)\b)"
+)
+
+
+def without_conditions(text: str) -> str:
+    """``text`` without a leading condition that only sets the scene of its question ("if i
+    book an appt is there parking" -> "is there parking"); ``text`` itself when it has none.
+    """
+    core = _LEADING_CONDITION.sub("", _clean(text), count=1).strip(" ,")
+    return core if core and core != _clean(text) else text
+
+
+_LEADING_CONDITION = re.compile(
+    r"^(?:if|once|when|after) (?:i|we) (?:book|schedule|make|get|reserve)\b[^,?]*?"
+    r"(?=,|\b(?:is|are|do|does|can|could|will|would|should|how|what|where|whats)\b)"
+)
+
+
 # "let me check with my husband", "I'll get back to you", "let me think about it": not now.
 _DEFER = _rx(
     r"\b(?:let me|lemme|i(?:ll| will)|i (?:have|need|want) to|i gotta|gotta|need to|have to) "
     r"(?:\w+ )?(?:check|ask|talk (?:to|with)|see (?:with|what)|think|look at|confirm with|run it "
-    r"by|figure out|sort out)\b",
+    r"by|figure out|sort out|see (?:if|whether))\b",
     r"\b(?:get|getting) back to (?:you|u|ya|yall)\b|\bthink (?:about it|it over)\b|\bsleep on "
-    r"it\b|\bnot sure yet\b|\b(?:ill|i will) (?:let you know|text (?:you|u) back|reach out)\b",
+    r"it\b|\bnot sure yet\b|\b(?:ill|i will) (?:let you know|reach out)\b",
+    # a promise to write again later ("ill text u tmrw", "will msg you back tonight", "brb")
+    r"\b(?:ill|i will|will|gonna|going to) (?:text|txt|message|msg|hit|call) (?:you|u|ya|yall)"
+    r"(?: (?:guys|up))? (?:back|later|tomorrow|tmrw|tmr|tonight|soon|in a bit|after|when)\b",
+    r"\bbrb\b|\bbe right back\b",
 )
 _HUMAN = _rx(
     r"\b(?:talk|speak|chat) (?:to|with) (?:a |an |the |some |your )?(?:real |live |actual )?"
@@ -337,7 +369,7 @@ def detect_intents(text: str) -> Intents:
     # "an hour later if possible", "same slot the following week": a shift of a visit
     reschedule = bool(_RESCHEDULE.search(s)) or mentions_shift(text)
     mine = bool(_MY_APPOINTMENT.search(s))
-    booking = bool(_BOOK.search(s))
+    booking = bool(_BOOK.search(_NOT_A_WISH.sub(" ", s)))
     about_change = cancel or reschedule
     asks_policy = _CONDITIONAL.search(s) or (
         _CHANGE_POLICY.search(s) and not _CHANGE_REQUEST.search(s)

@@ -25,6 +25,8 @@ from knowledge.clinic_file import ClinicFile, ServiceInfo
 __all__ = ["PolicyTopic", "answer_policy", "ask_policy", "policy_topic"]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+#: The age of majority: below it the documents' words on minors (consent) apply.
+ADULT = 18
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,10 @@ AGE = PolicyTopic(
         r"\b(?:im|i am|shes|she is|hes|he is|theyre|turning|just turned|(?:daughter|son|kid|"
         r"child|niece|nephew|sister|brother) is) (?:1[0-9]|[5-9])\b"
         r"(?! ?(?:am|pm|units?|min|mins|minutes|hours|syringes?|vials?|sessions?|dollars|bucks))|"
-        r"\b(?:1[0-9]|[5-9]) ?(?:yo|y/o|yrs? old|years? old)\b"
+        r"\b(?:1[0-9]|[5-9]) ?(?:yo|y/o|yrs? old|years? old)\b|"
+        # who must come along or sign for a minor ("do i need my mom there")
+        r"\b(?:need|have to|bring|come with|sign|consent)\b[^.?!]{0,20}\b(?:my )?(?:mom|mother|"
+        r"dad|father|parent|parents|guardian)\b|\bparental consent\b"
     ),
     "how old minimum age teens parent",
     re.compile(r"\b(?:age|old|older|younger|minor|minors|teens?|under \d+|\d+ or older|\d+\+)\b"),
@@ -108,8 +113,6 @@ def ask_policy(clinic: ClinicFile, text: str, service: ServiceInfo | None) -> Ch
     topic = policy_topic(text)
     if topic is None:
         return None
-    if topic is AGE and service is not None and service.min_age is not None:
-        return say(copy_questions.min_age(service.name, service.min_age))
     if topic is DEPOSIT and service is not None and not CANCELLATION.says.search(text):
         cents = clinic.deposit_cents(service)
         return say(copy_questions.deposit(service.name, format_money(cents) if cents else None))
@@ -117,17 +120,26 @@ def ask_policy(clinic: ClinicFile, text: str, service: ServiceInfo | None) -> Ch
     return call("search_knowledge", query=query)
 
 
-def answer_policy(text: str, results: list[ToolResult]) -> ChatResponse | None:
+def answer_policy(clinic: ClinicFile, text: str, results: list[ToolResult]) -> ChatResponse | None:
     """The reply once the records were searched for the policy ``text`` asks about: their
     sentences on it, or that they are silent (and the team will check); None when ``text``
-    asks no policy or the last tool was not that search."""
+    asks no policy or the last tool was not that search. An age question about a service
+    with a ``min_age`` states that age first, then what the documents add (a parent's
+    consent for minors)."""
     topic = policy_topic(text)
     if topic is None or not results:
         return None
     name, args, result = results[-1]
-    if name != "search_knowledge" or not str(args.get("query", "")).startswith(topic.query):
+    query = str(args.get("query", ""))
+    if name != "search_knowledge" or not query.startswith(topic.query):
         return None
     found = on_topic(result, topic)
+    about = query.removeprefix(topic.query).strip()
+    service = next((s for s in clinic.services if about and s.name == about), None)
+    if topic is AGE and service is not None and service.min_age is not None:
+        own = copy_questions.min_age(service.name, service.min_age)
+        # what the documents say of minors matters only where minors are treated
+        return say(f"{own} {found}".strip() if service.min_age < ADULT else own)
     return say(found if found else copy_questions.records_silent(topic.name))
 
 

@@ -20,7 +20,7 @@ from agent.offline.records import GENERAL_STEMS
 from knowledge.clinic_file import ClinicFile, ServiceInfo
 from knowledge.lexical import content_stems
 
-__all__ = ["asks_records", "facet_questions"]
+__all__ = ["asks_records", "carry_service", "facet_questions"]
 
 _PRICE = re.compile(
     r"\b(?:how much|hw much|how mch)\b(?! (?:time|longer|notice|downtime|does it hurt|pain))|"
@@ -31,7 +31,9 @@ _DURATION = re.compile(
     r"(?:take|takes|taking|last(?:s)? for the (?:appt|appointment|visit))\b|"
     r"\bhow long (?:is|are) (?:it|a|an|the|my)\b|\bhow long (?:is|are) (?!\w+ (?:open|there))\w+"
     r"(?: \w+)?$|\bhow many (?:min|mins|minutes|hours|hrs)\b|\b(?:duration|length of)\b|"
-    r"\b(?:takes?|take) how long\b"
+    r"\b(?:takes?|take) how long\b|"
+    # "how much for underarm laser and how long": a bare "how long" ends the text
+    r"\bhow long\s*$"
 )
 #: A "how long" that is about something else than the visit's length.
 _NOT_DURATION = re.compile(
@@ -48,7 +50,7 @@ _OTHER_MONEY = re.compile(
 _FILLER = re.compile(
     r"\b(?:and|n|also|plus|or|the|a|an|is|are|it|its|that|this|for|of|to|do|does|you|u|ur|"
     r"your|whats|what|how|much|long|take|takes|about|roughly|approx|approximately|typically|"
-    r"usually|session|one|hey|hi|hello|ok|so|um|pls|please|thanks|thx)\b"
+    r"usually|session|appt|apt|appointment|visit|one|hey+|hi+|hello+|ok|so|um|pls|please|thanks|thx)\b"
 )
 
 
@@ -153,3 +155,35 @@ def _beyond_record(service: ServiceInfo, rest: str) -> bool:
     ("jawline" in "most jawlines 2-3 syringes")."""
     own = f"{service.name} {' '.join(service.aliases)} {service.description} {service.price}"
     return bool(set(content_stems(rest)) - GENERAL_STEMS - set(content_stems(own)))
+
+
+_PRONOUN = re.compile(r"\b(?:it|that|one|them|this)\b")
+
+
+def carry_service(clinic: ClinicFile, parts: list[str]) -> list[str]:
+    """``parts`` with the service an earlier part names carried into a later one that
+    refers to it ("how much is a peel" + "can i get it saturday" -> "can i get Chemical Peel
+    saturday"), as a later text of the same conversation would; a part that names its own
+    service, or asks nothing of one ("where do i park"), is kept as it is.
+
+    Args:
+        clinic: the clinic's records.
+        parts: the questions of one text, in order (:func:`facet_questions`).
+
+    Returns:
+        A list as long as ``parts``.
+    """
+    named: ServiceInfo | None = None
+    out: list[str] = []
+    for part in parts:
+        service = _topic(clinic, part, None) if match_services(part, clinic.services) else None
+        if service is not None:
+            named = service
+        elif named is not None:
+            lowered = normalize(part)
+            if _PRONOUN.search(lowered):
+                part = _PRONOUN.sub(named.name, lowered, count=1)
+            elif detect_intents(part).wants_booking:
+                part = f"{part} for {named.name}"
+        out.append(part)
+    return out

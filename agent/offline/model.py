@@ -6,7 +6,7 @@ import dataclasses
 
 from agent.models.base import ChatRequest, ChatResponse
 from agent.offline.changes import ChangePolicy, change_state
-from agent.offline.facets import facet_questions
+from agent.offline.facets import carry_service, facet_questions
 from agent.offline.group import GroupFlow
 from agent.offline.parser import split_request, tool_results
 from agent.offline.policy import Policy
@@ -51,8 +51,9 @@ class OfflineModel:
             ChangePolicy(clinic, now_local, change_state(stored), state.offers),
         )
         done = tool_results(parts.turn)
-        questions = facet_questions(
-            clinic, parts.text, split_questions(parts.text), state.service_id
+        questions = carry_service(
+            clinic,
+            facet_questions(clinic, parts.text, split_questions(parts.text), state.service_id),
         )
         grouped = group.after_tools(parts.text, done) if parts.turn else group.on_text(parts.text)
         if grouped is not None:

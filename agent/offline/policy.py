@@ -18,7 +18,7 @@ from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
 from agent.nlu.arrival import is_arrival
-from agent.nlu.intents import Intents, detect_intents, yes_no
+from agent.nlu.intents import Intents, detect_intents, without_conditions, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
@@ -31,7 +31,13 @@ from agent.offline.closed_days import closure_note
 from agent.offline.dated_hours import dated_hours
 from agent.offline.facets import asks_records
 from agent.offline.parser import ToolResult, option
-from agent.offline.records import about_clinic, answerable, knowledge_reply, unknown_words
+from agent.offline.records import (
+    about_clinic,
+    answerable,
+    covering_first,
+    knowledge_reply,
+    unknown_words,
+)
 from agent.offline.services import services_step
 from agent.offline.state import DialogState, asks
 from agent.offline.steps import call, refine, say, slot_args
@@ -102,8 +108,10 @@ class Policy:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
             return call("search_knowledge", query=text)
-        if intents.defers and not intents.is_question and parse_pick(text, self._options()) is None:
-            return say(copy.NO_RUSH)  # "let me check with my husband": not now, and that is fine
+        if intents.defers and not intents.is_question and not self._picks_by_number(text):
+            # "let me check with my husband", "gotta check my schedule first": not now, and
+            # that is fine; a word like "first" there orders the patient's own plans
+            return say(copy.NO_RUSH)
         answer = yes_no(text)
         if check_changes:
             step = self.changes.on_text(text, intents, answer)
@@ -148,6 +156,11 @@ class Policy:
         return ask_policy(
             self.clinic, text, self.clinic.service(service_id) if service_id else None
         )
+
+    def _picks_by_number(self, text: str) -> bool:
+        """True when ``text`` picks a standing offer by its number ("2 works, let me check
+        with my husband on the rest"): a deferral with a digit pick still picks."""
+        return bool(re.search(r"\d", text)) and parse_pick(text, self._options()) is not None
 
     def _options(self) -> list[Option]:
         """The standing offers as pick options (empty when none)."""
@@ -248,7 +261,8 @@ class Policy:
         if intents.asks_location and _only_where(r.text) and clinic.clinic.address:
             return say(copy.location(clinic))
         if intents.asks_location or intents.is_question or len(r.text.split()) >= 3:
-            return call("search_knowledge", query=r.text)
+            # the question without its scene ("if i book an appt, is there parking")
+            return call("search_knowledge", query=without_conditions(r.text))
         return say(copy.FALLBACK_UNDERSTOOD)
 
     def _service(self, r: _Reading) -> ServiceInfo | None:
@@ -262,7 +276,7 @@ class Policy:
             return say(copy.tool_error(str(result["error"])))
         if is_arrival(text):
             return arrival_step(text, results, self.now_local.date())
-        step = answer_policy(text, results)
+        step = answer_policy(self.clinic, text, results)
         if step is not None:
             return step
         step = self.changes.after_tools(text, results)
@@ -298,6 +312,7 @@ class Policy:
     def _answer(self, text: str, result: dict[str, Any]) -> ChatResponse:
         """Answer from a ``search_knowledge`` result, or hand a health question to staff."""
         intents = detect_intents(text)
+        result = covering_first(self.clinic, result, text)
         can_answer = answerable(self.clinic, result, text)
         if triage(text).label == Label.MEDICAL and not can_answer:
             return call(
@@ -306,6 +321,9 @@ class Policy:
                 summary="A health question the clinic's records do not cover. The patient "
                 f'wrote: "{quote(text)}"',
             )
+        if not can_answer and intents.asks_location and self.clinic.clinic.address:
+            # "which door do i use": the records do not say more than where the clinic is
+            return say(copy.location(self.clinic))
         if not can_answer and not intents.is_question:
             return say(copy.FALLBACK_UNDERSTOOD)
         if not can_answer and not about_clinic(self.clinic, text):

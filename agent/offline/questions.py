@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from agent.dialog import StateUpdate
 from agent.models.base import ChatResponse
+from agent.nlu.arrival import is_arrival
 from agent.nlu.intents import detect_intents
 from agent.offline.parser import ToolResult
 from agent.offline.steps import say
@@ -46,18 +47,40 @@ _ENDS_ASKING = re.compile(
 MAX_PARTS = 4
 
 
+_COMMA_ASK = re.compile(r",\s+(?=(?:which|where|wheres|what|whats|how|do|does|can|is|are)\s)", re.I)
+
+
+def _note_apart(chunk: str) -> list[str]:
+    """``chunk`` cut after an arrival note that opens it ("im outside, which door do i use"
+    -> the note and the question); else ``[chunk]``."""
+    head, sep, tail = chunk.partition(",")
+    if sep and _COMMA_ASK.search(chunk) and is_arrival(head):
+        return [head, tail]
+    return [chunk]
+
+
 def split_questions(text: str) -> list[str]:
     """The information questions of ``text``, in order, when there are two or more; else
     ``[text]``.
 
     A part counts when it asks for information (a price, hours, a location, the services, or
-    any question) and asks for no booking, pick, cancellation or reschedule.
+    any question) and asks for no pick, cancellation or reschedule; one part may instead
+    ask for openings, and a part may be an arrival note ("im outside").
     """
-    parts = [_LEAD.sub("", p).strip(" ,.") for p in _BREAK.split(text) if p and p.strip(" ,.?!")]
+    pieces = [p for chunk in _BREAK.split(text) if chunk for p in _note_apart(chunk)]
+    parts = [_LEAD.sub("", p).strip(" ,.") for p in pieces if p.strip(" ,.?!")]
     if not 2 <= len(parts) <= MAX_PARTS:
         return [text]
+    wishes = 0  # one booking wish rides along ("whats the address and any openings tmrw")
     for part in parts:
         intents = detect_intents(part)
+        if is_arrival(part):
+            continue  # "im outside, which door?": the note is told to staff, the question answered
+        if intents.wants_booking and not (intents.wants_cancel or intents.wants_reschedule):
+            wishes += 1
+            if wishes > 1 or intents.asks_my_appointment:
+                return [text]
+            continue
         asks = (
             intents.asks_price
             or intents.asks_hours

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from agent import copy
 from agent.nlu._lexicon import COMMON_WORDS, FILLER_WORDS
+from agent.nlu.intents import without_conditions
 from knowledge.clinic_file import ClinicFile
 from knowledge.retrieval import content_stems
 
@@ -109,22 +110,95 @@ def answerable(clinic: ClinicFile, result: dict[str, Any], question: str) -> boo
     retrieved passages or the clinic's profile ("wifi" in a clinic that never wrote about
     wifi means the records cannot answer, whatever passage scored best).
 
+    The question is the text, or else the part of it that asks: a sentence ending in "?"
+    beside chatter ("do u sell gift cards? want one for my sis bday"), or the text without a
+    scene-setting condition ("if i book an appt is there parking").
+
     Args:
         clinic: the clinic's records.
         result: a ``search_knowledge`` result (``passages``, ``confident``).
         question: the patient's text.
     """
+    whole, *narrower = asked_parts(question)
+    # retrieval judged its confidence on the whole text; a narrower question is judged by
+    # whether the top passage covers every one of its topic words
+    return _answers(clinic, result, whole) or any(
+        _answers(clinic, {**result, "confident": True}, asked, need_cover=True)
+        for asked in narrower
+    )
+
+
+def asked_parts(question: str) -> list[str]:
+    """``question`` first, then the narrower questions inside it (see :func:`answerable`)."""
+    parts = [question]
+    core = without_conditions(question)
+    if core != question:
+        parts.append(core)
+    # "is there parking near u or do i have to pay": the first alternative names the topic,
+    # the other is its yes-or-no contrast, answered by the same passage ("free parking")
+    first, *others = re.split(r"\s+or\s+(?=(?:do|does|did|is|are|can|will|should|would)\b)", core)
+    if others:
+        parts.append(first)
+    sentences = [s.strip() for s in re.split(r"(?<=\?)\s+", question) if s.strip()]
+    if len(sentences) > 1:
+        parts += [s for s in sentences if s.endswith("?")]
+    return parts
+
+
+def _answers(
+    clinic: ClinicFile, result: dict[str, Any], question: str, *, need_cover: bool = False
+) -> bool:
+    """:func:`answerable` for one reading of the question; ``need_cover`` also asks that
+    the top passage covers every topic word (at least one)."""
     passages = result.get("passages") or []
     if not passages:
         return False
-    topic = set(content_stems(question)) - _GENERAL
+    topic = _topic(question)
     top = passages[0]
     top_stems = set(content_stems(f"{top.get('title', '')} {top.get('text', '')}"))
+    top_stems |= _named_service_stems(clinic, top_stems)
     covered = all(w in top_stems or _close(w, top_stems) for w in topic)
+    if need_cover and not (topic and covered):
+        return False
     if not result.get("confident") and not (len(topic) >= 2 and covered):
         return False
     extra = [f"{p.get('title', '')} {p.get('text', '')}" for p in passages]
     return not unknown_words(clinic, question, extra)
+
+
+def _topic(question: str) -> set[str]:
+    """The topic stems of ``question``: no everyday words, no bare numbers ("20 wks")."""
+    return {w for w in content_stems(question) if w not in _GENERAL and not w.isdigit()}
+
+
+def covering_first(clinic: ClinicFile, result: dict[str, Any], question: str) -> dict[str, Any]:
+    """``result`` with the first retrieved passage that speaks of every topic word of
+    ``question`` moved to the top, when the top one does not ("pregnant, ok to laser my lip":
+    the pregnancy policy, not the passage on how many laser sessions); else ``result``."""
+    passages = list(result.get("passages") or [])
+    topic = _topic(question)
+    if len(passages) < 2 or len(topic) < 2:
+        return result
+    for i, passage in enumerate(passages):
+        stems = set(content_stems(f"{passage.get('title', '')} {passage.get('text', '')}"))
+        stems |= _named_service_stems(clinic, stems)
+        if all(w in stems or _close(w, stems) for w in topic):
+            if i == 0:
+                return result
+            return {**result, "passages": [passage, *passages[:i], *passages[i + 1 :]]}
+    return result
+
+
+def _named_service_stems(clinic: ClinicFile, stems: set[str]) -> set[str]:
+    """The words of the records of every service a passage (its ``stems``) names: a passage
+    on "hair removal" speaks of the areas that service's record lists ("underarms")."""
+    found: set[str] = set()
+    for service in clinic.services:
+        name = set(content_stems(service.name)) - _GENERAL
+        if name and name <= stems:
+            record = [service.name, *service.aliases, service.description, service.price]
+            found |= set(content_stems(" ".join([*record, *service.treats])))
+    return found
 
 
 _CLINIC_WORDS = re.compile(
