@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agent.nlu._asked import unoffered_span
 from agent.nlu._lexicon import COMMON_WORDS, _w, close_enough
 from agent.nlu._phrase import Phrase as _Phrase
 from agent.nlu._phrase import full_match as _full_match
@@ -233,6 +234,10 @@ def match_services(
       category; a brand the clinic names only in a service's description reaches that
       service at 0.85.
     * **Areas**: a name or alias made only of body-area words ("cheeks") scores at most 0.7.
+    * **Unoffered asks**: in "do you do X" / "how much is a X", when no service offers X by
+      its head word (:mod:`agent.nlu._asked`), evidence inside X is dropped (unless a full
+      name match of 0.9 or more) and the similarity fallback is skipped: "brazilian butt
+      lift" is not the laser area "brazilian".
     * **Similarity fallback**, when no name, alias or brand matched: ``similarity`` of
       the text to each ``treats`` phrase, times 0.8 ("the lines on my forehead" ~ "forehead
       lines", "acne scarring on my cheeks" ~ "acne scars").
@@ -253,7 +258,11 @@ def match_services(
     for idx in _subsumed(hits):
         del hits[idx]
     _apply_terms(hits, find_terms(msg), services)
-    if all(h.via in ("area", "treats") for h in hits.values() if h.score >= min_score):
+    unoffered = unoffered_span(msg, services, text)
+    _drop_modifiers(hits, unoffered)
+    if not unoffered and all(
+        h.via in ("area", "treats") for h in hits.values() if h.score >= min_score
+    ):
         for idx, hit in _similar(text, services, similarity).items():
             if hit.score > hits.get(idx, hit).score or idx not in hits:
                 hits[idx] = hit
@@ -291,6 +300,22 @@ def _evidence(msg: list[str], services: Sequence[ServiceInfo], min_score: float)
             if part and (old is None or part > old.score):
                 hits[idx] = _Hit(part, phrase.display, where, "name", False)
     return hits
+
+
+def _drop_modifiers(hits: dict[int, _Hit], asked: set[int]) -> None:
+    """Drop evidence that lies inside a treatment the patient asked about by name and no
+    service offers by its head word: "brazilian" of "how much is a brazilian butt lift" is
+    not the laser area "brazilian" (a full name match of 0.9 or more stays: "b12 shot")."""
+    if not asked:
+        return
+    for idx in list(hits):
+        hit = hits[idx]
+        if (
+            hit.span
+            and hit.span <= asked
+            and not (hit.via == "name" and hit.full and hit.score >= 0.9)
+        ):
+            del hits[idx]
 
 
 def _apply_terms(

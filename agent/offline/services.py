@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from agent import copy_services as say_
 from agent.dialog import Asked
 from agent.models.base import ChatResponse
+from agent.nlu.asked import unoffered_treatment
 from agent.nlu.catalog import alternatives, category_of
 from agent.nlu.providers import ProviderQuestion, match_provider, provider_question
 from agent.nlu.services import ServiceMatch, unmet_terms
@@ -66,6 +67,12 @@ def services_step(
         named = [clinic.service(m.service_id) for m in matches if m.via in ("name", "brand")]
         reply = _unmet_answer(clinic, first.term.text, first.term.kind, first.category_id)
         return say(say_.also_offered(reply, named), asks(Asked.SERVICE))
+    # "do u do teeth whitening", "how much is a brazilian butt lift": a named treatment no
+    # service offers is said plainly, never priced as one that shares a word with it
+    missing = unoffered_treatment(text, clinic.services, clinic.faqs)
+    if missing is not None and match_provider(missing, clinic.providers) is None:
+        menu = [s for s in clinic.services if s.bookable][:6]
+        return say(say_.not_offered_menu(missing, "treatment", menu), asks(Asked.SERVICE))
     concern = [m for m in matches if m.via in _CONCERN]
     if len(concern) > 1 and len(concern) == len([m for m in matches if m.via not in ("area",)]):
         services = [clinic.service(m.service_id) for m in concern[:4]]
