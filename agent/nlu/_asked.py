@@ -98,17 +98,20 @@ def _phrases(services: Sequence[ServiceInfo]) -> Iterable[list[str]]:
 
 
 def head_offered(asked: list[str], services: Sequence[ServiceInfo]) -> bool:
-    """True when a service name, alias or ``treats`` phrase offers ``asked`` (distinctive
-    stemmed words) by its head word, or shares two distinctive words with it."""
+    """True when a service offers ``asked`` (distinctive stemmed words): one of its names,
+    aliases or ``treats`` phrases shares two distinctive words with it, or its words hold the
+    head word and, when ``asked`` has modifiers, one of them too ("underarm laser": "laser"
+    in the name, "underarms" in what it treats; "brazilian butt lift" is not lash lift)."""
     head, mods = asked[-1], asked[:-1]
-    for toks in _phrases(services):
-        shared = [a for a in asked if any(_same(a, t) for t in toks)]
-        if len(shared) >= 2:
-            return True
-        at = [t for t in toks if _same(head, t)]
-        if not at:
+    for service in services:
+        phrases = list(_phrases([service]))
+        for toks in phrases:
+            if len([a for a in asked if any(_same(a, t) for t in toks)]) >= 2:
+                return True
+        pool = [t for toks in phrases for t in toks]
+        if not any(_same(head, t) for t in pool):
             continue
-        others = [t for t in toks if t not in at]
+        others = [t for t in pool if not _same(head, t)]
         if not mods or not others or any(_same(m, t) for m in mods for t in others):
             return True
     return False
