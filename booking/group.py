@@ -27,7 +27,14 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from booking.deposits import release_replaced
-from booking.holds import HeldSlot, HoldFailed, book_hold_in_emr, insert_holds, release_appointment
+from booking.holds import (
+    HeldSlot,
+    HoldFailed,
+    book_hold_in_emr,
+    hold_row,
+    insert_holds,
+    release_appointment,
+)
 from booking.models import PENDING_STATUSES, Appointment, AppointmentStatus, SlotOffer
 from booking.slots import SPREAD_MINUTES, search_openings
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter
@@ -334,7 +341,15 @@ def hold_group(
     release_replaced(db, emr, provider, clashing, now)
     expires = now + dt.timedelta(minutes=clinic.hold_minutes)
     rows = [
-        _hold_row(clinic, m, patient_phone, service_name, deposit_cents, expires, now)
+        hold_row(
+            clinic,
+            m.offer,
+            patient_phone,
+            (service_name, m.provider_name),
+            deposit_cents,
+            expires,
+            now,
+        )
         for m in members
     ]
     ids = insert_holds(db, rows)
@@ -350,36 +365,6 @@ def hold_group(
         raise
     release_replaced(db, emr, provider, others, now)
     return [HeldSlot(appointment_id=i, expires_at=expires) for i in ids]
-
-
-def _hold_row(
-    clinic: ClinicTerms,
-    member: GroupMember,
-    patient_phone: str,
-    service_name: str,
-    deposit_cents: int,
-    expires: dt.datetime,
-    now: dt.datetime,
-) -> Appointment:
-    offer = member.offer
-    return Appointment(
-        clinic_id=clinic.clinic_id,
-        conversation_id=offer.conversation_id,
-        patient_phone=patient_phone,
-        service_id=offer.service_id,
-        provider_id=offer.provider_id,
-        service_name=service_name,
-        provider_name=member.provider_name,
-        timezone=clinic.timezone,
-        start_at=offer.start_at,
-        end_at=offer.end_at,
-        status=AppointmentStatus.HELD,
-        hold_expires_at=expires,
-        deposit_cents=deposit_cents,
-        slot_token=offer.token,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def _earlier_holds(db: Database, offers: Sequence[SlotOffer]) -> tuple[list[int], list[int]]:

@@ -84,15 +84,38 @@ def hold_offer(
         slot) or ``emr_error`` (the EMR failed otherwise; the hold is released).
     """
     expires = now + dt.timedelta(minutes=clinic.hold_minutes)
-    appointment = Appointment(
+    names = (service_name, provider_name)
+    appointment = hold_row(clinic, offer, patient_phone, names, deposit_cents, expires, now)
+    appointment.patient_name = patient_name  # None for most: the EMR chart gives it later
+    (appointment_id,) = insert_holds(db, [appointment])
+    slot = Slot(offer.service_id, offer.provider_id, offer.start_at, offer.end_at, offer.token)
+    book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now, patient_name)
+    return HeldSlot(appointment_id=appointment_id, expires_at=expires)
+
+
+def hold_row(
+    clinic: ClinicTerms,
+    offer: SlotOffer,
+    patient_phone: str,
+    names: tuple[str, str],
+    deposit_cents: int,
+    expires: dt.datetime,
+    now: dt.datetime,
+) -> Appointment:
+    """A new ``held`` appointment row for ``offer`` (not yet saved: :func:`insert_holds`).
+
+    Args:
+        names: (service name, provider name) as the patient was shown them.
+        expires: when the hold lapses unpaid; ``now``: the current instant.
+    """
+    return Appointment(
         clinic_id=clinic.clinic_id,
         conversation_id=offer.conversation_id,
         patient_phone=patient_phone,
-        patient_name=patient_name,
         service_id=offer.service_id,
         provider_id=offer.provider_id,
-        service_name=service_name,
-        provider_name=provider_name,
+        service_name=names[0],
+        provider_name=names[1],
         timezone=clinic.timezone,
         start_at=offer.start_at,
         end_at=offer.end_at,
@@ -103,10 +126,6 @@ def hold_offer(
         created_at=now,
         updated_at=now,
     )
-    (appointment_id,) = insert_holds(db, [appointment])
-    slot = Slot(offer.service_id, offer.provider_id, offer.start_at, offer.end_at, offer.token)
-    book_hold_in_emr(db, emr, appointment_id, slot, patient_phone, now, patient_name)
-    return HeldSlot(appointment_id=appointment_id, expires_at=expires)
 
 
 #: Postgres SQLSTATEs that mean "run the transaction again": deadlock_detected and
