@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.db import Database
 from booking.deposits import release_replaced
@@ -36,7 +36,7 @@ from booking.holds import (
     release_appointment,
 )
 from booking.models import PENDING_STATUSES, Appointment, AppointmentStatus, SlotOffer
-from booking.slots import SPREAD_MINUTES, search_openings
+from booking.slots import SPREAD_MINUTES, record_offers, search_openings
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter
 from emr.base import EMRClient, Slot
 from payments.base import DepositProvider
@@ -254,36 +254,17 @@ def record_group_offers(
     """
     if not openings:
         return []
+    positioned = [
+        (position, slot)
+        for position, opening in enumerate(openings, start=1)
+        for slot in opening.slots
+    ]
+    by_position: dict[int, list[SlotOffer]] = {}
     with db.session() as session:
-        batch = (
-            session.execute(
-                select(func.max(SlotOffer.batch)).where(
-                    SlotOffer.conversation_id == conversation_id
-                )
-            ).scalar()
-            or 0
-        ) + 1
-        options = [
-            [
-                SlotOffer(
-                    conversation_id=conversation_id,
-                    clinic_id=clinic.clinic_id,
-                    batch=batch,
-                    position=position,
-                    service_id=service.service_id,
-                    provider_id=slot.provider_id,
-                    start_at=slot.start,
-                    end_at=slot.end,
-                    token=slot.token,
-                    created_at=now,
-                )
-                for slot in opening.slots
-            ]
-            for position, opening in enumerate(openings, start=1)
-        ]
-        session.add_all([row for rows in options for row in rows])
-        session.flush()
-        return options
+        rows = record_offers(session, conversation_id, clinic, service, positioned, now)
+        for (position, _), row in zip(positioned, rows, strict=True):
+            by_position.setdefault(position, []).append(row)
+    return [by_position[p] for p in sorted(by_position)]
 
 
 def group_options(offers: Sequence[SlotOffer]) -> dict[int, list[SlotOffer]]:

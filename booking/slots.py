@@ -177,6 +177,24 @@ def _record(
     chosen: list[Slot],
     now: dt.datetime,
 ) -> list[SlotOffer]:
+    positioned = list(enumerate(chosen, start=1))
+    return record_offers(session, conversation_id, clinic, service, positioned, now)
+
+
+def record_offers(
+    session: Session,
+    conversation_id: int,
+    clinic: ClinicTerms,
+    service: ServiceTerms,
+    positioned: Sequence[tuple[int, Slot]],
+    now: dt.datetime,
+) -> list[SlotOffer]:
+    """Save ``positioned`` slots (option number, slot) as the conversation's next batch of
+    offers; a group option is several slots sharing one number.
+
+    Returns:
+        The saved rows, in the order given.
+    """
     batch = (
         session.execute(
             select(func.max(SlotOffer.batch)).where(SlotOffer.conversation_id == conversation_id)
@@ -188,7 +206,7 @@ def _record(
             conversation_id=conversation_id,
             clinic_id=clinic.clinic_id,
             batch=batch,
-            position=i,
+            position=position,
             service_id=service.service_id,
             provider_id=slot.provider_id,
             start_at=slot.start,
@@ -196,7 +214,7 @@ def _record(
             token=slot.token,
             created_at=now,
         )
-        for i, slot in enumerate(chosen, start=1)
+        for position, slot in positioned
     ]
     session.add_all(offers)
     session.flush()
