@@ -58,7 +58,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_api_key(args: argparse.Namespace) -> int:
-    """Create, list or revoke a clinic's knowledge API keys."""
+    """Create, list or revoke a clinic's knowledge API keys; print its lead-form token."""
     from knowledge.apikeys import create_key, list_keys, revoke_key
 
     ctx = _context()
@@ -80,6 +80,10 @@ def cmd_api_key(args: argparse.Namespace) -> int:
             )
         if not keys:
             print(f"no API keys for clinic {args.clinic}")
+    elif args.key_command == "form-token":
+        from knowledge.form_tokens import form_token
+
+        print(form_token(ctx.db, args.clinic, rotate=args.rotate))
     else:
         if not revoke_key(ctx.db, args.clinic, args.key_id):
             raise UserError(f"no active API key {args.key_id!r} for clinic {args.clinic!r}")
@@ -301,6 +305,10 @@ def _add_staff_commands(sub: Any) -> None:
     k = keys.add_parser("revoke", help="revoke a key by its id (or the whole key)")
     k.add_argument("clinic")
     k.add_argument("key_id")
+    k.set_defaults(func=cmd_api_key)
+    k = keys.add_parser("form-token", help="print the public token of the website lead form")
+    k.add_argument("clinic")
+    k.add_argument("--rotate", action="store_true", help="retire the old token, make a new one")
     k.set_defaults(func=cmd_api_key)
     p = sub.add_parser("staff", help="see conversations, take over, reply, resume the AI")
     staff = p.add_subparsers(dest="staff_command", required=True)

@@ -118,3 +118,20 @@ class UploadedDocument(Base):
     title: Mapped[str] = mapped_column(String(300))
     content: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LeadFormToken(Base):
+    """A clinic's public token for its website lead form (see :mod:`knowledge.form_tokens`).
+
+    Unlike an API key it is meant to be published in the form's HTML, so it is stored as
+    is (the owner can print it again); it allows only ``POST /leads/<clinic_id>``. A rotated
+    token keeps its row with ``revoked_at`` set.
+    """
+
+    __tablename__ = "lead_form_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -219,3 +219,52 @@ class CallSession(Base):
     textback_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LeadStatus(enum.StrEnum):
+    """Where a :class:`Lead` stands (:mod:`app.flows.lead`)."""
+
+    #: Stored; its first text is not queued yet.
+    RECEIVED = "received"
+    #: Its first text is queued (``message_id``).
+    TEXTED = "texted"
+    #: The number got a lead's first text within the duplicate window: not texted again.
+    DUPLICATE = "duplicate"
+    #: The number is opted out: stored, never texted.
+    OPTED_OUT = "opted_out"
+    #: Staff have the number's conversation: they were told, nothing automatic was sent.
+    STAFF = "staff"
+
+
+class Lead(Base):
+    """A patient's request from a clinic website form (``POST /leads/<clinic_id>``).
+
+    The consent the patient ticked is kept verbatim with its instant, source IP and user
+    agent: it is the record that they asked to be texted. ``service_text`` is what they wrote
+    (never put into a text); ``service_id`` the clinic's service it named, if any.
+    """
+
+    __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_clinic_phone_created", "clinic_id", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[str] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(20))
+    service_text: Mapped[str] = mapped_column(String(200), default="")
+    service_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    source_ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    #: How the request was authenticated: ``api_key`` or ``form_token``.
+    auth: Mapped[str] = mapped_column(String(16))
+    status: Mapped[LeadStatus] = mapped_column(
+        enum_column(LeadStatus, "status", 16), default=LeadStatus.RECEIVED
+    )
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True
+    )
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
