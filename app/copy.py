@@ -80,3 +80,41 @@ def limit_alert(limit: str, count: int, allowed: int) -> str:
         f"{head} The AI is paused on this conversation; the patient was told a team member "
         "will follow up."
     )
+
+
+def lead_first_text(clinic_name: str, first_name: str | None, service_name: str | None) -> str:
+    """The first text to a patient who asked to be texted on the clinic's website form.
+
+    It names the clinic and (when the form named one of its services) the clinic's own name
+    for it, offers to find a time, and, being the first text to the number, says how to stop
+    (CTIA Messaging Principles and Best Practices: opt-in confirmation).
+
+    Args:
+        first_name: a plain first name, or None to greet without one.
+        service_name: the clinic's name of the service asked about, or None.
+    """
+    hello = (
+        f"Hi {first_name}, this is {clinic_name}." if first_name else f"Hi, this is {clinic_name}."
+    )
+    if service_name:
+        ask = (
+            f"Thanks for asking about {service_name}! Want me to find you a time? "
+            "Just reply with a day and time that work for you."
+        )
+    else:
+        ask = "Thanks for reaching out! Which treatment are you interested in, and when works for you?"
+    return f"{hello} {ask} Msg & data rates may apply. Reply STOP to opt out."
+
+
+def lead_staff_notice(masked_patient: str, service_name: str | None) -> str:
+    """The staff notice for a website lead from a patient whose conversation staff have
+    taken over (no automatic text was sent)."""
+    about = f" about {service_name}" if service_name else ""
+    return (
+        f"Website form: {masked_patient} asked to be texted{about}. Staff have this "
+        "conversation, so nothing automatic was sent."
+    )
+
+
+#: The page a browser shows after a plain HTML form posted a lead (no script on the site).
+LEAD_THANKS = "Thanks! We'll text you shortly."
