@@ -158,14 +158,22 @@ def reply_in_conversation(
     now: dt.datetime,
     kind: str = "reply",
     max_segments: int | None = None,
+    send_after: dt.datetime | None = None,
 ) -> Message:
     """Queue ``body`` from the clinic number to the patient of ``conversation``.
 
     An agent ``reply`` over the segment budget is split into several texts (see
-    :func:`queue_reply_parts`); this returns the first of them.
+    :func:`queue_reply_parts`); this returns the first of them. ``send_after`` as in
+    :func:`queue_text`.
     """
     return queue_reply_parts(
-        session, conversation, body, now=now, kind=kind, max_segments=max_segments
+        session,
+        conversation,
+        body,
+        now=now,
+        kind=kind,
+        max_segments=max_segments,
+        send_after=send_after,
     )[0]
 
 
@@ -177,12 +185,14 @@ def queue_reply_parts(
     now: dt.datetime,
     kind: str = "reply",
     max_segments: int | None = None,
+    send_after: dt.datetime | None = None,
 ) -> list[Message]:
     """Queue ``body`` to the patient, within the segment budget when ``kind`` is a reply.
 
     Args:
         max_segments: the clinic's ``segment_budget``; None means
             :data:`DEFAULT_SEGMENT_BUDGET`. Applies to :data:`BUDGETED_KINDS` only.
+        send_after: earliest send time of every part (see :func:`queue_text`).
 
     Returns:
         The queued rows in send order (one unless the reply was split).
@@ -202,6 +212,7 @@ def queue_reply_parts(
             now=now,
             conversation_id=conversation.id,
             kind=kind,
+            send_after=send_after,
         )
         for part in parts
     ]

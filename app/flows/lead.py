@@ -50,7 +50,7 @@ from app.context import AppContext
 from knowledge.clinic_file import ClinicFile, ServiceInfo
 from messaging.inbound import get_or_create_conversation, lock_conversation
 from messaging.models import Conversation, Lead, LeadStatus
-from messaging.outbound import is_opted_out, queue_text
+from messaging.outbound import is_opted_out, reply_in_conversation
 from messaging.phones import mask, to_e164
 from messaging.quiet_hours import next_allowed, recipient_zone
 from messaging.staff import notify_staff
@@ -307,17 +307,8 @@ def _first_text(
     if now - lead.created_at > FRESH_FOR:
         zone = recipient_zone(lead.phone, clinic.clinic.timezone)
         send_after = next_allowed(now, zone)
-    message = queue_text(
-        session,
-        clinic_id=conversation.clinic_id,
-        from_number=conversation.clinic_phone,
-        to_number=conversation.patient_phone,
-        body=body,
-        carrier=conversation.carrier,
-        now=now,
-        conversation_id=conversation.id,
-        kind=LEAD_KIND,
-        send_after=send_after,
+    message = reply_in_conversation(
+        session, conversation, body, now=now, kind=LEAD_KIND, send_after=send_after
     )
     state = load_state(session, conversation.id)
     if service is not None:
