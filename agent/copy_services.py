@@ -64,6 +64,11 @@ def for_concern(concern: str, services: Sequence[ServiceInfo]) -> str:
     return f"For {concern} we offer {_priced(services)}. {_ASK}"
 
 
+def one_for_concern(concern: str, service: ServiceInfo) -> str:
+    """The one service the clinic lists for a concern, priced, with an offer to search."""
+    return f"For {concern} we offer {_priced([service])}. {_OFFER} for you?"
+
+
 def no_treatment_for(concern: str, label: str, alternatives: Sequence[ServiceInfo]) -> str:
     """No service of the clinic treats ``concern`` (of the kind ``label``: "tattoo
     removal"); the closest ones, if any."""

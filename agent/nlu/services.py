@@ -20,6 +20,7 @@ from agent.nlu._phrase import Phrase as _Phrase
 from agent.nlu._phrase import full_match as _full_match
 from agent.nlu._phrase import words as _words
 from agent.nlu.catalog import TermHit, category_of, find_terms, names_term
+from agent.nlu.concern_heads import HEAD_SCORE, head_hits
 from agent.nlu.similarity import LEXICAL, Similarity
 from agent.nlu.vocabulary import AREA_WORDS, ROLE_WORDS
 from knowledge.clinic_file import ServiceInfo
@@ -241,6 +242,9 @@ def match_services(
     * **Similarity fallback**, when no name, alias or brand matched: ``similarity`` of
       the text to each ``treats`` phrase, times 0.8 ("the lines on my forehead" ~ "forehead
       lines", "acne scarring on my cheeks" ~ "acne scars").
+    * **Head word**, when nothing above reached ``min_score``: services whose concern
+      phrases end in a distinctive word of the text score :data:`HEAD_SCORE` each ("the lines on
+      my forehead" ~ "fine lines"; see :mod:`agent.nlu.concern_heads`).
 
     Args:
         text: the patient's message, raw.
@@ -266,6 +270,9 @@ def match_services(
         for idx, hit in _similar(text, services, similarity).items():
             if hit.score > hits.get(idx, hit).score or idx not in hits:
                 hits[idx] = hit
+        if not any(h.score >= min_score for h in hits.values()):
+            for idx, phrase in head_hits(text, services).items():
+                hits[idx] = _Hit(HEAD_SCORE, phrase, set(), "similar", False)
     ranked = sorted(hits.items(), key=lambda kv: (-kv[1].score, kv[0]))
     return [
         ServiceMatch(services[idx].id, round(h.score, 4), h.matched, h.via)

@@ -17,7 +17,7 @@ from typing import Protocol
 from agent.nlu._lexicon import close_enough, squeeze, stem
 from agent.nlu.text import tokens
 
-__all__ = ["LEXICAL", "LexicalSimilarity", "Similarity"]
+__all__ = ["LEXICAL", "LexicalSimilarity", "Similarity", "content_roots", "root"]
 
 # Function words never carry a concern; everything else in a ``treats`` phrase does
 # (including words such as "lines" or "skin" that are too common to name a service).
@@ -96,7 +96,9 @@ def root(word: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-def _content_roots(phrase: str) -> tuple[str, ...]:
+def content_roots(phrase: str) -> tuple[str, ...]:
+    """The :func:`root` of each content word of ``phrase`` (function words dropped), in order:
+    ``"the lines on my forehead"`` -> ``("line", "forehead")``."""
     return tuple(root(t) for t in tokens(phrase) if t not in _FUNCTION)
 
 
@@ -109,7 +111,7 @@ class LexicalSimilarity:
         msg = {root(t) for t in tokens(text) if t not in _FUNCTION}
         out: list[float] = []
         for phrase in phrases:
-            want = _content_roots(phrase)
+            want = content_roots(phrase)
             if not want or not msg:
                 out.append(0.0)
                 continue

@@ -21,6 +21,7 @@ from agent.dialog import Asked
 from agent.models.base import ChatResponse
 from agent.nlu.asked import unoffered_treatment
 from agent.nlu.catalog import alternatives, category_of
+from agent.nlu.intents import detect_intents
 from agent.nlu.providers import ProviderQuestion, match_provider, provider_question
 from agent.nlu.services import ServiceMatch, unmet_terms
 from agent.nlu.vocabulary import category
@@ -77,7 +78,22 @@ def services_step(
     if len(concern) > 1 and len(concern) == len([m for m in matches if m.via not in ("area",)]):
         services = [clinic.service(m.service_id) for m in concern[:4]]
         return say(say_.for_concern(concern[0].matched, services), asks(Asked.SERVICE))
+    if len(concern) == 1 and len(matches) == 1 and when is None:
+        return _one_for_concern(clinic, text, concern[0])
     return None
+
+
+def _one_for_concern(clinic: ClinicFile, text: str, match: ServiceMatch) -> ChatResponse | None:
+    """ "what do u have for sun spots": the one service that treats the concern, priced, and
+    an offer to look for openings (it becomes the conversation's service); None when the text
+    already asks to book, so booking goes on with that service."""
+    intents = detect_intents(text)
+    if intents.wants_booking or intents.wants_cancel or intents.wants_reschedule:
+        return None
+    service = clinic.service(match.service_id)
+    offer = asks(Asked.SEARCH)
+    offer.service_id = service.id
+    return say(say_.one_for_concern(match.matched, service), offer)
 
 
 def _unmet_answer(clinic: ClinicFile, term: str, kind: str, category_id: str) -> str:
