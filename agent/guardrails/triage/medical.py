@@ -33,6 +33,15 @@ class Concern:
     symptom: bool = True
 
 
+# "facial tuesday after 2", "before noon", "after work": a bound on when to book, not the
+# time after a treatment. A number with a unit ("after 2 days", "2 weeks post") stays.
+_NOT_A_CLOCK = (
+    r"(?!\s+(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a|p)?\b(?!\s*(?:days?|d|weeks?|wks?|"
+    r"hours?|hrs?|months?|mos?|years?|yrs?|units?|syringes?|sessions?|treatments?|tx|x)\b)|"
+    r"noon|lunch|midday|work|school|dinner|breakfast))"
+)
+
+
 def _c(topic: str, pattern: str, *, symptom: bool = True) -> Concern:
     return Concern(topic, re.compile(pattern), symptom)
 
@@ -146,8 +155,12 @@ CONCERNS: tuple[Concern, ...] = (
         r"drinking|wine|lay down|lie down|lying down|laying down|sleep|makeup|make up|shower|"
         r"sauna|hot tub|steam room|swim\w*|sun|tanning|fly|flying|massage|rub|ice|icing|"
         r"cold compress|wash (?:my|her) face|moisturi\w*|sunscreen|skincare|skin care|retinol|"
-        r"heal(?:ing|ed|s)?|upright|bend\w* over|kiss\w*|shav\w*|wax\w*|facials?|glasses|hats?)\b(?=.*\b(?:after|before|post|following|since|until|when can|how long)\b)|"
-        r"\b(?:after|before|post|following|since|until|when can|how long)\b.*\b(?:work ?out|"
+        r"heal(?:ing|ed|s)?|upright|bend\w* over|kiss\w*|shav\w*|wax\w*|facials?|glasses|hats?)\b(?=.*\b(?:after|before|post|following|since|until|when can|how long)\b"
+        + _NOT_A_CLOCK
+        + r")|"
+        r"\b(?:after|before|post|following|since|until|when can|how long)\b"
+        + _NOT_A_CLOCK
+        + r".*\b(?:work ?out|"
         r"workout|exercise|gym|alcohol|drink|drinking|wine|lay down|lie down|lying down|"
         r"laying down|sleep|makeup|make up|shower|sauna|hot tub|swim\w*|sun|tanning|fly|"
         r"flying|massage|rub|ice|icing|wash (?:my|her) face|skincare|skin care|heal(?:ing|ed|s)?|"

@@ -181,3 +181,28 @@ def test_one_alarming_text_in_a_burst_is_not_diluted() -> None:
 )
 def test_triage_labels(text: str, label: str) -> None:
     assert read(text).label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "facial tuesday after 2",
+        "can i get a peel after 3pm friday",
+        "any facials before noon saturday",
+        "facial after work on thursday?",
+    ],
+)
+def test_a_time_bound_on_a_booking_is_not_an_aftercare_question(text: str) -> None:
+    assert read(text).label is Label.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can i get a facial 2 days after botox",
+        "can i work out after my filler",
+        "is makeup ok after 2 days",
+    ],
+)
+def test_the_time_after_a_treatment_is_still_an_aftercare_question(text: str) -> None:
+    assert read(text).label is Label.MEDICAL
