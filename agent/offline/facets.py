@@ -158,9 +158,24 @@ def _beyond_record(service: ServiceInfo, rest: str) -> bool:
 
 
 _PRONOUN = re.compile(r"\b(?:it|that|one|them|this)\b")
+_PRONOUN_STRICT = re.compile(r"\b(?:it|that|them|this)\b")
 
 
-def carry_service(clinic: ClinicFile, parts: list[str]) -> list[str]:
+def _about_current(part: str, service: ServiceInfo) -> str:
+    """A question with a pronoun and no service of its own ("is it cheaper if i buy 6"),
+    about the conversation's service; anything else (a pick, a booking, a change) as it is."""
+    intents = detect_intents(part)
+    lowered = normalize(part)
+    if not intents.is_question or not _PRONOUN_STRICT.search(lowered):
+        return part
+    if intents.wants_booking or intents.wants_cancel or intents.wants_reschedule:
+        return part
+    return _PRONOUN_STRICT.sub(service.name, lowered, count=1)
+
+
+def carry_service(
+    clinic: ClinicFile, parts: list[str], current: str | None = None
+) -> list[str]:
     """``parts`` with the service an earlier part names carried into a later one that
     refers to it ("how much is a peel" + "can i get it saturday" -> "can i get Chemical Peel
     saturday"), as a later text of the same conversation would; a part that names its own
@@ -169,6 +184,9 @@ def carry_service(clinic: ClinicFile, parts: list[str]) -> list[str]:
     Args:
         clinic: the clinic's records.
         parts: the questions of one text, in order (:func:`facet_questions`).
+        current: the service the conversation is about (the dialog state's), which a
+            pronoun in a question refers to before any part names one ("is it cheaper if i
+            buy 6 sessions" after laser hair openings were shown).
 
     Returns:
         A list as long as ``parts``.
@@ -179,6 +197,8 @@ def carry_service(clinic: ClinicFile, parts: list[str]) -> list[str]:
         service = _topic(clinic, part, None) if match_services(part, clinic.services) else None
         if service is not None:
             named = service
+        elif named is None and current:
+            part = _about_current(part, clinic.service(current))
         elif named is not None:
             lowered = normalize(part)
             if _PRONOUN.search(lowered):

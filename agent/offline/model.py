@@ -54,6 +54,7 @@ class OfflineModel:
         questions = carry_service(
             clinic,
             facet_questions(clinic, parts.text, split_questions(parts.text), state.service_id),
+            state.service_id,
         )
         grouped = group.after_tools(parts.text, done) if parts.turn else group.on_text(parts.text)
         if grouped is not None:
