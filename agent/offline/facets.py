@@ -173,9 +173,7 @@ def _about_current(part: str, service: ServiceInfo) -> str:
     return _PRONOUN_STRICT.sub(service.name, lowered, count=1)
 
 
-def carry_service(
-    clinic: ClinicFile, parts: list[str], current: str | None = None
-) -> list[str]:
+def carry_service(clinic: ClinicFile, parts: list[str], current: str | None = None) -> list[str]:
     """``parts`` with the service an earlier part names carried into a later one that
     refers to it ("how much is a peel" + "can i get it saturday" -> "can i get Chemical Peel
     saturday"), as a later text of the same conversation would; a part that names its own
