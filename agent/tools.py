@@ -7,10 +7,11 @@ model as ``{"error": "..."}`` text, in the style of openai-agents-python's tool 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -28,8 +29,7 @@ from agent.tool_args import (
     SearchKnowledgeArgs,
     SendDepositLinkArgs,
 )
-from agent.tool_base import AgentDeps, service_terms
-from agent.tool_base import hhmm as _hhmm
+from agent.tool_base import AgentDeps, service_terms, wanted_filter
 from agent.tool_base import offer_view as _offer_view
 from agent.tools_group import GROUP_TOOLS
 from booking.changes import cancel_by_patient, cancels_late, reschedule, upcoming
@@ -39,7 +39,6 @@ from booking.models import Appointment, SlotOffer
 from booking.ports import EMRError, PaymentError, format_money
 from booking.slots import latest_offers, offer_slots
 from booking.terms import SlotFilter, format_when
-from knowledge.clinic_file import WEEKDAYS
 from knowledge.embeddings import EmbeddingError
 
 log = structlog.get_logger(__name__)
@@ -82,14 +81,7 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
     if args.provider_id and args.provider_id not in service.provider_ids:
         names = ", ".join(deps.clinic.provider(p).name for p in service.provider_ids)
         return {"error": f"that provider does not perform {service.name}; who does: {names}"}
-    wanted = SlotFilter(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        weekdays=frozenset(WEEKDAYS.index(d) for d in args.weekdays),
-        after=_hhmm(args.after),
-        before=_hhmm(args.before),
-        provider_ids=(args.provider_id,) if args.provider_id else (),
-    )
+    wanted = wanted_filter(args)
     terms = service_terms(deps.clinic, service)
     expire_due_holds(deps.db, deps.emr, deps.deposits, clinic=deps.terms, now=deps.now)
 
@@ -107,6 +99,10 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
 
     offers = offer(wanted)
     matched = bool(offers)
+    if not offers and not args.exact and wanted.weekdays and _all_closed(deps, wanted):
+        # "friday?" when that Friday is a holiday: the same weekdays and hours in the weeks
+        # after come first (a day the clinic is open but full goes to the nearest days below)
+        offers = offer(replace(wanted, date_to=None))
     if not offers and not args.exact and wanted.date_from and wanted.date_from > deps.now.date():
         # nothing on a later day asked for ("next monday"): the nearest are from that day on
         offers = offer(SlotFilter(date_from=wanted.date_from, provider_ids=wanted.provider_ids))
@@ -121,6 +117,17 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
         "matched_preferences": matched,
         "slots": views,
     }
+
+
+def _all_closed(deps: AgentDeps, wanted: SlotFilter) -> bool:
+    """True when every day of ``wanted``'s bounded date range is a whole-day closure."""
+    if wanted.date_from is None or wanted.date_to is None:
+        return False
+    closed = {c.date for c in deps.clinic.clinic.closures if c.hours is None}
+    days = (wanted.date_to - wanted.date_from).days + 1
+    return 0 < days <= 7 and all(
+        wanted.date_from + dt.timedelta(days=i) in closed for i in range(days)
+    )
 
 
 def hold_slot(deps: AgentDeps, args: HoldSlotArgs) -> dict[str, Any]:
