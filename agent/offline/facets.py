@@ -201,7 +201,7 @@ def carry_service(clinic: ClinicFile, parts: list[str], current: str | None = No
             lowered = normalize(part)
             if _PRONOUN.search(lowered):
                 part = _PRONOUN.sub(named.name, lowered, count=1)
-            elif detect_intents(part).wants_booking:
-                part = f"{part} for {named.name}"
+            elif detect_intents(part).wants_booking or _has_facet(part):
+                part = f"{part} for {named.name}"  # "... how much": the price of that one
         out.append(part)
     return out

@@ -16,6 +16,7 @@ from typing import Any
 from agent import copy, copy_times
 from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
+from agent.guardrails.triage.cosmetic import cosmetic_request
 from agent.models.base import ChatResponse
 from agent.nlu.arrival import is_arrival
 from agent.nlu.intents import Intents, detect_intents, without_conditions, yes_no
@@ -104,7 +105,8 @@ class Policy:
         step = self._policy_question(text, intents)
         if step is not None:  # age, late, cancellation, deposit: from the records only
             return step
-        if triage(text).label == Label.MEDICAL and not intents.wants_booking:
+        medical = triage(text).label == Label.MEDICAL and not cosmetic_request(text, self.clinic)
+        if medical and not intents.wants_booking:
             # pregnancy, medications, numbing...: the clinic's written policy if it has one,
             # else staff (a symptom never gets here: the triage guardrail took it)
             return call("search_knowledge", query=text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from agent import copy
 from agent.guardrails.base import GuardrailContext, InputGuardrail, Tripwire
 from agent.guardrails.triage.classify import Label, Triage, triage
+from agent.guardrails.triage.cosmetic import cosmetic_request
 from agent.nlu.intents import detect_intents
 
 PERSON_SUMMARY = "Patient asked to speak with a person."
@@ -77,6 +78,8 @@ class SafetyTriage(InputGuardrail):
         reading = read(text)
         if reading.label == Label.NONE or not reading.symptom:
             return None
+        if cosmetic_request(text, context.clinic):
+            return None  # "pretty sure its rosacea, can u get me in": what the clinic treats
         if detect_intents(text).wants_human:
             return Tripwire(copy.handoff("patient_request"), "patient_request", PERSON_SUMMARY)
         return Tripwire(
