@@ -180,8 +180,7 @@ def covering_first(clinic: ClinicFile, result: dict[str, Any], question: str) ->
     if len(passages) < 2 or len(topic) < 2:
         return result
     for i, passage in enumerate(passages):
-        stems = set(content_stems(f"{passage.get('title', '')} {passage.get('text', '')}"))
-        stems |= _named_service_stems(clinic, stems)
+        stems = _passage_stems(clinic, passage)
         if all(w in stems or _close(w, stems) for w in topic):
             if i == 0:
                 return result
@@ -224,10 +223,40 @@ def knowledge_reply(clinic: ClinicFile, result: dict[str, Any], question: str) -
     to check with the team when the records cannot answer."""
     if not answerable(clinic, result, question):
         return copy.CHECK_WITH_TEAM
-    text = result["passages"][0]["text"]
+    passages = result["passages"]
+    first = _passage_answer(passages[0]["text"], question)
+    other = _covering_rest(clinic, passages, question)
+    return f"{first} {_passage_answer(other['text'], question)}" if other else first
+
+
+def _passage_answer(text: str, question: str) -> str:
+    """An FAQ passage's answer, else the passage's sentences closest to ``question``."""
     if "\nA:" in text:
         return str(text.split("\nA:", 1)[1].strip()[:450])
     return best_sentences(text, question)
+
+
+def _passage_stems(clinic: ClinicFile, passage: dict[str, Any]) -> set[str]:
+    stems = set(content_stems(f"{passage.get('title', '')} {passage.get('text', '')}"))
+    return stems | _named_service_stems(clinic, stems)
+
+
+def _covering_rest(
+    clinic: ClinicFile, passages: list[dict[str, Any]], question: str
+) -> dict[str, Any] | None:
+    """The passage that speaks of the topic words the top passage leaves out ("can i finance
+    the body contouring package": packages on top, financing second), or None when the top
+    passage covers the question or no other passage covers the rest."""
+    topic = _topic(question)
+    top = _passage_stems(clinic, passages[0])
+    missing = {w for w in topic if not (w in top or _close(w, top))}
+    if not missing or len(missing) == len(topic):
+        return None
+    for passage in passages[1:]:
+        stems = _passage_stems(clinic, passage)
+        if all(w in stems or _close(w, stems) for w in missing):
+            return passage
+    return None
 
 
 def best_sentences(text: str, question: str, limit: int = 320) -> str:
