@@ -44,7 +44,6 @@ from messaging.consent import apply_keywords
 from messaging.inbound import latest_unprocessed_at, lock_conversation, mark_processed, unprocessed
 from messaging.models import Conversation
 from messaging.outbound import queue_reply_parts
-from messaging.phones import mask
 from messaging.staff import notify_staff
 
 log = structlog.get_logger(__name__)
@@ -198,7 +197,7 @@ def _while_staff_have_it(
         reason="emergency",
         summary=copy.handoff_alert(
             "emergency",
-            mask(conversation.patient_phone),
+            conversation.patient_phone,
             f"{emergency.handoff_summary} (Staff have the conversation.)",
         ),
         now=now,
@@ -218,7 +217,7 @@ def _tell_staff_patient_replied(
         carrier="recording",
         kind="notice",
         reason="patient_replied",
-        summary=copy.patient_replied_notice(mask(conversation.patient_phone)),
+        summary=copy.patient_replied_notice(conversation.patient_phone),
         now=now,
         conversation_id=conversation.id,
     )
