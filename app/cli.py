@@ -24,7 +24,7 @@ def _context():  # type: ignore[no-untyped-def]
     from app.wiring import build_context
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return build_context(settings)
 
 
@@ -220,8 +220,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.preflight import require_production_ready
     from app.server import serve
 
-    require_production_ready(load_settings())
-    serve(host=args.host, port=args.port, workers=args.workers)
+    settings = load_settings()
+    require_production_ready(settings)
+    serve(host=args.host, port=args.port, workers=args.workers, log_format=settings.log_format)
     return 0
 
 
@@ -340,7 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Conversations print their own transcript; logs go to stderr, warnings and up.
     quiet = args.command in ("demo", "eval", "eval-knowledge", "eval-safety", "chat")
-    configure_logging("WARNING" if quiet else load_settings({}).log_level)
+    fmt = "json" if os.environ.get("LOG_FORMAT", "").strip().lower() == "json" else "console"
+    configure_logging("WARNING" if quiet else load_settings({}).log_level, fmt)
     try:
         return int(args.func(args))
     except (

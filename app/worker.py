@@ -68,7 +68,7 @@ def run_worker() -> int:
     settings = load_settings()
     if not settings.redis_url:
         raise UserError("the worker needs REDIS_URL (without it jobs run inline in the web app)")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     ctx = build_context(settings)
     set_worker_context(ctx)
     from agent.guardrails.triage import warm

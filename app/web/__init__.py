@@ -46,7 +46,7 @@ def create_app(
     """
     if context is None:
         settings = load_settings(**dict(test_config or {}))
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         context = build_context(settings)
     ctx = context
     app = Flask(__name__)
