@@ -38,6 +38,7 @@ from app import copy
 from app.context import AppContext
 from app.flows.limits import stop_at_limit
 from app.flows.staff import alert_staff, handoff
+from app.metrics import observe_turn
 from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.consent import apply_keywords
@@ -91,6 +92,7 @@ def take_turn(ctx: AppContext, conversation_id: int) -> None:
             log.exception("turn_failed", conversation_id=conversation_id)
             done = failed_answer(deps, ctx.chat_model, turn.user_text, turn.history)
         _save(ctx, turn, done, now)
+        observe_turn(done.record)
 
 
 def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> PreparedTurn | None:
