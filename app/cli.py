@@ -13,10 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from app.demo import DEMO_CLINIC, DEMO_SCENARIO
 from app.errors import UserError
-from app.settings import ROOT, SettingsError, load_settings
-
-DEMO_SCENARIO = ROOT / "testdata" / "demo-scenario.yaml"
+from app.settings import SettingsError, load_settings
 
 
 def _context():  # type: ignore[no-untyped-def]
@@ -254,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="scenario file to run instead of the built-in demo")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("chat", help="be the patient in the terminal")
-    p.add_argument("--clinic", default=str(ROOT / "testdata" / "demo-clinic.json"))
+    p.add_argument("--clinic", default=str(DEMO_CLINIC))
     p.add_argument("--phone", default="+15125550142", help="your (fake) patient number")
     p.set_defaults(func=cmd_chat)
     p = sub.add_parser("seed", help="validate and load a clinic file")
