@@ -5,6 +5,7 @@ proxy the app sees https and the client's address."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from flask import request
 
+from app.settings import Settings
 from app.web import create_app
 from tests.conftest import REPO
 
@@ -127,3 +129,21 @@ def test_wheel_ships_the_demo_clinic_and_migrations(tmp_path: Path) -> None:
     assert not any(n.startswith("tests/") for n in names)
     clinic = zipfile.ZipFile(wheel).read("app/demo/demo-clinic.json")
     assert clinic == (REPO / "testdata/demo-clinic.json").read_bytes()  # contents, not a link
+
+
+def test_env_example_names_every_setting_and_every_variable_the_code_reads() -> None:
+    listed = {
+        line.split("=", 1)[0].strip()
+        for line in (REPO / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    wanted = {name.upper() for name in Settings.model_fields}
+    read = re.compile(
+        r'(?:environ|env)\.get\(\s*"([A-Z][A-Z0-9_]+)"|getenv\(\s*"([A-Z][A-Z0-9_]+)"'
+    )
+    for package in ("app", "agent", "booking", "emr", "knowledge", "messaging", "payments"):
+        for path in (REPO / package).rglob("*.py"):
+            for match in read.finditer(path.read_text()):
+                wanted.add(match.group(1) or match.group(2))
+    wanted |= {"DOMAIN", "POSTGRES_PASSWORD"}  # read by docker-compose.yml
+    assert wanted - listed == set()
