@@ -9,10 +9,10 @@ Two kinds:
   same volume) every process writes its counters to files there and a scrape sums them
   (prometheus-client's multiprocess mode); the files are named by host and pid, so two
   containers with the same pid never share one.
-* **State counted in the database at scrape time** (:class:`DatabaseCollector`): active
-  holds, appointments and deposits by status, deposit revenue, messages by direction and
-  status, reminders and waitlist offers sent (message kinds), and the RQ queue's depth
-  (:class:`QueueCollector`). They are right in any number of processes and after restarts.
+* **State counted in the database at scrape time** (:mod:`app.metrics_db`): active holds,
+  bookings, appointments and deposits by status, deposit revenue, reminders and waitlist
+  offers texted (message kinds), and the RQ queue's depth. They are right in any number of
+  processes and after restarts.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Metrics read at scrape time: the database's bookings, deposits and messages, and the job
 queue's depth (custom collectors, https://prometheus.github.io/client_python/collector/custom/).
 
-Three grouped scans (appointments, deposits, messages) and one count per scrape; no table is
-read row by row. ``bench/metrics.py`` times a scrape over 50,000 messages.
+Three grouped queries per scrape: appointments and deposits by status, and the reminder and
+waitlist messages by status through ``ix_messages_kind_status`` (migration ``0011_ops``), so
+the scrape never reads every message; SMS sends by status are counted where they happen
+(:mod:`app.metrics`). ``bench/metrics.py`` times a scrape over 50,000 messages.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.jobs import JobQueue, RQQueue
 from booking.models import Appointment, AppointmentStatus, Deposit
-from messaging.models import Conversation, Direction, Message
+from messaging.models import Message
 
 log = structlog.get_logger(__name__)
 
@@ -29,10 +31,11 @@ log = structlog.get_logger(__name__)
 HOLD_STATUSES = (AppointmentStatus.HELD, AppointmentStatus.AWAITING_DEPOSIT)
 #: Appointment statuses of a booking that was made (kept, attended or missed).
 BOOKED_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
-#: Outbound message kinds counted as reminders and as waitlist offers (prefixes: a
-#: ``reminder_24h`` kind counts as a reminder).
+#: Outbound message kinds counted as reminders and as waitlist offers (read through the
+#: ``ix_messages_kind_status`` index: the scrape never reads every message).
 REMINDER_KIND = "reminder"
 WAITLIST_KIND = "waitlist"
+COUNTED_KINDS = (REMINDER_KIND, WAITLIST_KIND)
 #: Outbound statuses that mean the text did not leave (not counted as sent).
 NOT_SENT = frozenset({"failed", "blocked", "queued"})
 
@@ -78,17 +81,15 @@ class DatabaseCollector(Collector):
                     )
                 ).all()
             )
-            messages = list(
+            kinds = list(
                 conn.execute(
-                    select(Message.direction, Message.kind, Message.status, func.count()).group_by(
-                        Message.direction, Message.kind, Message.status
-                    )
+                    select(Message.kind, Message.status, func.count())
+                    .where(Message.kind.in_(COUNTED_KINDS))
+                    .group_by(Message.kind, Message.status)
                 ).all()
             )
-            conversations = conn.execute(select(func.count()).select_from(Conversation)).scalar()
         yield from _booking_metrics(appts, deposits)
-        yield from _message_metrics(messages)
-        yield from gauge("frontdesk_conversations", "Conversations.", [], [(conversations,)])
+        yield from _message_metrics(kinds)
 
 
 def _booking_metrics(appts: list[Any], deposits: list[Any]) -> Iterator[Metric]:
@@ -119,39 +120,20 @@ def _booking_metrics(appts: list[Any], deposits: list[Any]) -> Iterator[Metric]:
 
 
 def _message_metrics(rows: list[Any]) -> Iterator[Metric]:
-    """Messages by direction and status; reminders and waitlist offers sent."""
-    by_status: Tally[tuple[str, str]] = Tally()
-    kinds: Tally[str] = Tally()
-    for direction, kind, status, n in rows:
-        direction = getattr(direction, "value", direction)
-        status = getattr(status, "value", status)
-        by_status[(direction, status)] += n
-        if direction == Direction.OUT.value and status not in NOT_SENT:
-            kinds[_kind_group(kind)] += n
+    """Reminders and waitlist offers texted (rows of kind, status, count)."""
+    sent: Tally[str] = Tally()
+    for kind, status, n in rows:
+        if getattr(status, "value", status) not in NOT_SENT:
+            sent[kind] += n
     yield from gauge(
-        "frontdesk_messages",
-        "SMS messages by direction (in|out) and status.",
-        ["direction", "status"],
-        [(d, s, n) for (d, s), n in sorted(by_status.items())],
-    )
-    yield from gauge(
-        "frontdesk_reminders_sent", "Appointment reminders texted.", [], [(kinds[REMINDER_KIND],)]
+        "frontdesk_reminders_sent", "Appointment reminders texted.", [], [(sent[REMINDER_KIND],)]
     )
     yield from gauge(
         "frontdesk_waitlist_fills",
         "Waitlist offers texted (a freed slot offered to a waiting patient).",
         [],
-        [(kinds[WAITLIST_KIND],)],
+        [(sent[WAITLIST_KIND],)],
     )
-
-
-def _kind_group(kind: str | None) -> str:
-    """``reminder`` for any reminder kind, ``waitlist`` for any waitlist kind, else the kind."""
-    kind = kind or ""
-    for group in (REMINDER_KIND, WAITLIST_KIND):
-        if kind.startswith(group):
-            return group
-    return kind
 
 
 class QueueCollector(Collector):

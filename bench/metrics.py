@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, make_url, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from app.clock import FrozenClock  # noqa: E402
 from app.db import Database  # noqa: E402
@@ -31,13 +30,13 @@ from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from app.web import create_app  # noqa: E402
 from app.wiring import build_context  # noqa: E402
+from bench.scratch import drop_schema, fresh_schema, pct  # noqa: E402
 from booking.models import Appointment, AppointmentStatus, Deposit, DepositStatus  # noqa: E402
 from knowledge.clinic_file import load_clinic_file  # noqa: E402
 from knowledge.seed import seed_clinic  # noqa: E402
 from messaging.models import Conversation, Message  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = os.environ.get("DATABASE_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "bench_metrics"
 NOW = dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC)
 #: (direction, kind, status, weight): roughly what a month of a busy clinic looks like.
@@ -54,12 +53,6 @@ MESSAGE_MIX = [
     ("out", "reply", "queued", 1),
     ("out", "reply", "blocked", 1),
 ]
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of ``values`` (seconds) in milliseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def fill(
@@ -124,14 +117,8 @@ def main() -> int:
     parser.add_argument("--scrapes", type=int, default=200)
     args = parser.parse_args()
     configure_logging("WARNING")
-    admin = Database(PG)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    url = make_url(PG).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    settings = load_settings(
-        {}, database_url=url.render_as_string(hide_password=False), sms_carrier="recording"
-    )
+    admin, url = fresh_schema(SCHEMA)
+    settings = load_settings({}, database_url=url, sms_carrier="recording")
     ctx = build_context(settings, clock=FrozenClock(NOW))
     try:
         create_all(ctx.db)
@@ -160,9 +147,7 @@ def main() -> int:
               f"p95 {pct(times, 0.95):.1f} ms, max {max(times) * 1000:.1f} ms; {size} bytes")  # fmt: skip
     finally:
         ctx.db.dispose()
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        admin.dispose()
+        drop_schema(admin, SCHEMA)
     return 0
 
 
