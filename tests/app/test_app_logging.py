@@ -79,9 +79,11 @@ def test_gunicorn_error_and_access_logs_are_scrubbed_json(
     logger = GunicornLogger(cfg)
     logger.error(f"worker saw {PATIENT}")
     logger.access_log.info(f'"GET /x?From=%2B15125550123 HTTP/1.1" 200 {PATIENT}')
-    error, access = _lines(capsys.readouterr().err)
+    logger.access_log.info('"GET /checkout/loc_0a1b2c3d4e5f60718293a4b5 HTTP/1.1" 200')
+    error, access, checkout = _lines(capsys.readouterr().err)
     assert error["event"] == "worker saw +1512*****23" and error["logger"] == "gunicorn.error"
     assert access["event"] == '"GET /x?From=+1512*****23 HTTP/1.1" 200 +1512*****23'
+    assert checkout["event"] == '"GET /checkout/[payment link] HTTP/1.1" 200'
 
 
 def test_console_format_is_key_value_and_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
