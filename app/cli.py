@@ -13,10 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from app.demo import DEMO_CLINIC, DEMO_SCENARIO
 from app.errors import UserError
-from app.settings import ROOT, SettingsError, load_settings
-
-DEMO_SCENARIO = ROOT / "testdata" / "demo-scenario.yaml"
+from app.settings import SettingsError, load_settings
 
 
 def _context():  # type: ignore[no-untyped-def]
@@ -24,7 +23,7 @@ def _context():  # type: ignore[no-untyped-def]
     from app.wiring import build_context
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return build_context(settings)
 
 
@@ -220,8 +219,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.preflight import require_production_ready
     from app.server import serve
 
-    require_production_ready(load_settings())
-    serve(host=args.host, port=args.port, workers=args.workers)
+    settings = load_settings()
+    require_production_ready(settings)
+    serve(host=args.host, port=args.port, workers=args.workers, log_format=settings.log_format)
     return 0
 
 
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="scenario file to run instead of the built-in demo")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("chat", help="be the patient in the terminal")
-    p.add_argument("--clinic", default=str(ROOT / "testdata" / "demo-clinic.json"))
+    p.add_argument("--clinic", default=str(DEMO_CLINIC))
     p.add_argument("--phone", default="+15125550142", help="your (fake) patient number")
     p.set_defaults(func=cmd_chat)
     p = sub.add_parser("seed", help="validate and load a clinic file")
@@ -340,7 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Conversations print their own transcript; logs go to stderr, warnings and up.
     quiet = args.command in ("demo", "eval", "eval-knowledge", "eval-safety", "chat")
-    configure_logging("WARNING" if quiet else load_settings({}).log_level)
+    fmt = "json" if os.environ.get("LOG_FORMAT", "").strip().lower() == "json" else "console"
+    configure_logging("WARNING" if quiet else load_settings({}).log_level, fmt)
     try:
         return int(args.func(args))
     except (

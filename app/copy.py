@@ -35,15 +35,18 @@ def cancelled_by_clinic(clinic_name: str, service: str, when: str, *, refunded: 
     )
 
 
-def handoff_alert(reason: str, masked_patient: str, summary: str) -> str:
-    """The staff alert when the AI hands a conversation to staff."""
+def handoff_alert(reason: str, patient_phone: str, summary: str) -> str:
+    """The staff alert when the AI hands a conversation to staff.
+
+    ``patient_phone`` is the patient's full number: staff call back from it (logs mask it)."""
     title = reason.replace("_", " ").title()
-    return f"{title} - {masked_patient}: {summary} Reply from the dashboard or CLI to take over."
+    return f"{title} - {patient_phone}: {summary} Reply from the dashboard or CLI to take over."
 
 
-def patient_replied_notice(masked_patient: str) -> str:
-    """The staff notice when a patient texts a conversation staff have taken over."""
-    return f"{masked_patient} texted while staff have the conversation."
+def patient_replied_notice(patient_phone: str) -> str:
+    """The staff notice when a patient texts a conversation staff have taken over (the full
+    number, so staff can call back)."""
+    return f"{patient_phone} texted while staff have the conversation."
 
 
 #: The local checkout page's note on a deposit whose hold expired.
@@ -106,12 +109,12 @@ def lead_first_text(clinic_name: str, first_name: str | None, service_name: str 
     return f"{hello} {ask} Msg & data rates may apply. Reply STOP to opt out."
 
 
-def lead_staff_notice(masked_patient: str, service_name: str | None) -> str:
+def lead_staff_notice(patient_phone: str, service_name: str | None) -> str:
     """The staff notice for a website lead from a patient whose conversation staff have
-    taken over (no automatic text was sent)."""
+    taken over (no automatic text was sent); ``patient_phone`` in full for a call back."""
     about = f" about {service_name}" if service_name else ""
     return (
-        f"Website form: {masked_patient} asked to be texted{about}. Staff have this "
+        f"Website form: {patient_phone} asked to be texted{about}. Staff have this "
         "conversation, so nothing automatic was sent."
     )
 

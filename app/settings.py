@@ -83,6 +83,14 @@ class Settings(BaseModel):
     #: Seconds a Telnyx signature timestamp may differ from now (Telnyx SDK uses 300 s).
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
+    #: ``LOG_FORMAT``: ``console`` (key=value lines) or ``json`` (one object per line).
+    log_format: Literal["console", "json"] = "console"
+    #: ``TRUSTED_PROXY=1``: a reverse proxy (Caddy in docker-compose.yml) terminates TLS in
+    #: front; its ``X-Forwarded-For``/``X-Forwarded-Proto`` (one hop) are trusted, so URLs and
+    #: Twilio's signature check see ``https``. Off, those headers are ignored.
+    trusted_proxy: bool = False
+    #: ``HEARTBEAT_MAX_AGE_SECONDS``: ``/readyz`` fails when the worker's heartbeat is older.
+    heartbeat_max_age_seconds: int = Field(default=30, ge=1)
 
     @field_validator("public_base_url")
     @classmethod

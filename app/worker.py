@@ -7,7 +7,7 @@ every worker moves both frontdesk's delayed jobs (burst-coalesced turns,
 retries (:meth:`app.jobs.RQQueue.release_scheduled`) onto the queue. A thread dies with its
 worker; RQ's scheduler child survived a SIGKILLed worker holding the scheduler lock, and
 retries stalled until RQ's maintenance freed it. Any live worker takes the schedule at its
-next poll.
+next poll. A third thread writes the worker's heartbeat (:mod:`app.heartbeat`) for ``/readyz``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import structlog
 
 from app.errors import UserError
 from app.flows.sweeper import run_due
+from app.heartbeat import start_beating
 from app.jobs import DUE_POLL_SECONDS, RQQueue
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def run_worker() -> int:
     settings = load_settings()
     if not settings.redis_url:
         raise UserError("the worker needs REDIS_URL (without it jobs run inline in the web app)")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     ctx = build_context(settings)
     set_worker_context(ctx)
     from agent.guardrails.triage import warm
@@ -78,6 +79,7 @@ def run_worker() -> int:
     if not isinstance(jobs, RQQueue):
         raise UserError("the worker runs RQ jobs; this context has an inline queue")
     stop = threading.Event()
+    start_beating(jobs.redis, lambda: ctx.clock.now().timestamp(), stop)
     threading.Thread(target=_sweeper, args=(ctx, stop), daemon=True).start()
     threading.Thread(target=_release_due, args=(jobs, stop), daemon=True).start()
     worker = SimpleWorker([jobs.queue], connection=jobs.redis)

@@ -115,6 +115,8 @@ class Message(Base):
         Index(
             "ix_messages_conversation_direction_status", "conversation_id", "direction", "status"
         ),
+        # The metrics scrape counts reminders and waitlist offers by kind (app/metrics_db.py).
+        Index("ix_messages_kind_status", "kind", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

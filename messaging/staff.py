@@ -81,7 +81,8 @@ def notify_staff(
         kind: "alert" when a person must act (handoff, model failure, refund after a late
             payment); "notice" for information (a booking, a cancellation).
         reason: a short machine word (handoff reasons, booked, late_payment_refund, ...).
-        summary: what staff read; it may name the patient's masked number, never their text.
+        summary: what staff read; it may name the patient's full number (staff call back), never
+            their text (logs never carry it).
         staff_email: the address to email; by default the clinic's ``staff_alert_email``;
             None sends no email.
 

@@ -38,10 +38,12 @@ from messaging.models import Conversation, Message, StaffAlert
 
 
 def resolve_clinic_path(scenario: Scenario) -> Path:
-    """The clinic file path: relative to the scenario file, else to the repository root."""
+    """The clinic file path: relative to the scenario file, else to the repository root, else
+    beside the scenario file (an installed package's demo, :mod:`app.demo`)."""
     candidates = []
     if scenario.path is not None:
         candidates.append(scenario.path.parent / scenario.clinic)
+        candidates.append(scenario.path.parent / Path(scenario.clinic).name)
     candidates += [Path.cwd() / scenario.clinic, ROOT / scenario.clinic]
     for c in candidates:
         if c.exists():

@@ -346,7 +346,7 @@ def _tell_staff(
         carrier=ctx.default_carrier(),
         kind="notice",
         reason="web_lead",
-        summary=copy.lead_staff_notice(mask(lead.phone), service.name if service else None),
+        summary=copy.lead_staff_notice(lead.phone, service.name if service else None),
         now=now,
         conversation_id=conversation.id,
     )

@@ -8,6 +8,7 @@ one of these jobs. They are the only callers of a gateway or mailer.
 from __future__ import annotations
 
 from app.context import AppContext
+from app.metrics import observe_send
 from messaging.base import StatusUpdate
 from messaging.email import deliver_email
 from messaging.outbound import deliver
@@ -32,6 +33,7 @@ def send_message(ctx: AppContext, message_id: int) -> str:
     """
     with ctx.db.session() as session:
         status = deliver(session, message_id, ctx.gateway_for, ctx.clock.now())
+    observe_send(status)
     if status == "queued" and ctx.jobs.retries:
         raise TransientSendError(f"message {message_id} will be retried")
     return status

@@ -22,7 +22,6 @@ from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.models import Conversation
 from messaging.outbound import reply_in_conversation
-from messaging.phones import mask
 from messaging.staff import notify_staff
 from payments.base import PaymentError
 
@@ -99,7 +98,7 @@ def _record(
         carrier=conversation.carrier,
         kind="alert",
         reason=reason,
-        summary=copy.handoff_alert(reason, mask(conversation.patient_phone), summary),
+        summary=copy.handoff_alert(reason, conversation.patient_phone, summary),
         now=now,
         conversation_id=conversation.id,
     )

@@ -38,13 +38,13 @@ from app import copy
 from app.context import AppContext
 from app.flows.limits import stop_at_limit
 from app.flows.staff import alert_staff, handoff
+from app.metrics import observe_turn
 from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.consent import apply_keywords
 from messaging.inbound import latest_unprocessed_at, lock_conversation, mark_processed, unprocessed
 from messaging.models import Conversation
 from messaging.outbound import queue_reply_parts
-from messaging.phones import mask
 from messaging.staff import notify_staff
 
 log = structlog.get_logger(__name__)
@@ -92,6 +92,7 @@ def take_turn(ctx: AppContext, conversation_id: int) -> None:
             log.exception("turn_failed", conversation_id=conversation_id)
             done = failed_answer(deps, ctx.chat_model, turn.user_text, turn.history)
         _save(ctx, turn, done, now)
+        observe_turn(done.record)
 
 
 def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> PreparedTurn | None:
@@ -198,7 +199,7 @@ def _while_staff_have_it(
         reason="emergency",
         summary=copy.handoff_alert(
             "emergency",
-            mask(conversation.patient_phone),
+            conversation.patient_phone,
             f"{emergency.handoff_summary} (Staff have the conversation.)",
         ),
         now=now,
@@ -218,7 +219,7 @@ def _tell_staff_patient_replied(
         carrier="recording",
         kind="notice",
         reason="patient_replied",
-        summary=copy.patient_replied_notice(mask(conversation.patient_phone)),
+        summary=copy.patient_replied_notice(conversation.patient_phone),
         now=now,
         conversation_id=conversation.id,
     )

@@ -3,7 +3,8 @@
 ``create_app()`` builds the context (or takes a ready one) and registers every route: the
 carriers' and Square's webhooks (their routes live with their adapters and hand events to the
 flows of ``app/flows``), the local checkout (only where :func:`app.web.checkout.enabled`), the
-knowledge and staff APIs, website leads, and health. Every request is held to :mod:`app.web.limits` (a 1 MiB
+knowledge and staff APIs, website leads, and operations (:mod:`app.web.ops`: health, readiness,
+metrics). Every request is held to :mod:`app.web.limits` (a 1 MiB
 body cap applied before the body is read, form field caps, a 404 for a NUL in the path).
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 
 from app.context import AppContext
 from app.flows import missed_call, payment
@@ -21,7 +22,7 @@ from app.flows.inbound_text import receive_text
 from app.flows.sending import receive_status
 from app.logging import configure_logging
 from app.settings import load_settings
-from app.web import checkout, knowledge_api, leads, limits, staff_api
+from app.web import checkout, knowledge_api, leads, limits, ops, staff_api
 from app.wiring import build_context
 from messaging import webhooks as carrier_webhooks
 from payments import square_webhook
@@ -46,7 +47,7 @@ def create_app(
     """
     if context is None:
         settings = load_settings(**dict(test_config or {}))
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         context = build_context(settings)
     ctx = context
     app = Flask(__name__)
@@ -78,11 +79,5 @@ def create_app(
     app.register_blueprint(knowledge_api.bp)
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(leads.bp)
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        with ctx.db.engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        return Response("ok\n", mimetype="text/plain")
-
+    ops.install(app, ctx)
     return app
