@@ -38,6 +38,53 @@ _OPENING_NOUNS = frozenset(root(w) for w in ("spot", "slot", "time", "opening", 
 _AREA_ROOTS = frozenset(root(t) for phrase in AREA_WORDS for t in tokens(phrase))
 
 
+# A phrase's head noun comes before its first preposition or clause word: "patch test before
+# laser" is about a test, "lines between my eyebrows" about lines.
+_CUT = frozenset(
+    [
+        "before",
+        "after",
+        "between",
+        "under",
+        "over",
+        "on",
+        "in",
+        "at",
+        "for",
+        "from",
+        "with",
+        "without",
+        "of",
+        "to",
+        "when",
+        "while",
+        "because",
+        "if",
+        "that",
+        "who",
+        "which",
+        "up",
+        "out",
+        "off",
+    ]
+)
+#: Phrases longer than this (after the cut) describe rather than name a concern.
+_MAX_WORDS = 3
+
+
+def _head(phrase: str) -> str | None:
+    """The root of ``phrase``'s head noun, or None for a one-word or descriptive phrase."""
+    words: list[str] = []
+    for tok in tokens(phrase):
+        if tok in _CUT:
+            break
+        words.append(tok)
+    roots = content_roots(" ".join(words))
+    if len(roots) < 2 or len(roots) > _MAX_WORDS or len(roots[-1]) < 3:
+        return None
+    return roots[-1]
+
+
 def head_hits(text: str, services: Sequence[ServiceInfo]) -> dict[int, str]:
     """Services whose ``treats`` phrases end in a distinctive word of ``text``.
 
@@ -53,10 +100,9 @@ def head_hits(text: str, services: Sequence[ServiceInfo]) -> dict[int, str]:
     by_head: dict[str, dict[int, str]] = defaultdict(dict)
     for idx, service in enumerate(services):
         for phrase in service.treats:
-            roots = content_roots(phrase)
-            if len(roots) < 2:
-                continue
-            by_head[roots[-1]].setdefault(idx, phrase)
+            head = _head(phrase)
+            if head is not None:
+                by_head[head].setdefault(idx, phrase)
     out: dict[int, str] = {}
     for head, owners in by_head.items():
         if head not in said or head in _AREA_ROOTS or head in _OPENING_NOUNS:

@@ -143,7 +143,8 @@ def _partial_match(msg: list[str], used: set[int], phrase: _Phrase) -> tuple[flo
 
     Rejected when the matched words are modified by a distinctive message word the phrase
     lacks: "tattoo removal" names another thing than "peach fuzz removal", and "lip filler"
-    another than "cheek filler" (while "filler" alone may mean either).
+    another than "cheek filler" (while "filler" alone may mean either); and when they modify
+    one: "light rail" is not "intense pulsed light".
     """
     content = [t for t in phrase.toks if _content(t)]
     if not content:
@@ -172,9 +173,11 @@ def _partial_match(msg: list[str], used: set[int], phrase: _Phrase) -> tuple[flo
         return 0.0, set()
     if len(phrase.toks) == 1 and total >= 1.0:
         return 0.0, set()  # a single-word phrase matched whole is a full match, not a partial one
-    first = min(span)
+    first, last = min(span), max(span)
     if first > 0 and _content(msg[first - 1]) and (first - 1) not in span:
         return 0.0, set()
+    if last + 1 < len(msg) and _content(msg[last + 1]) and (last + 1) not in span:
+        return 0.0, set()  # "light rail": the matched word modifies a noun of the message
     return PARTIAL_BASE + PARTIAL_SPAN * total / len(content), span
 
 

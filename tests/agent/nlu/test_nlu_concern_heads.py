@@ -24,6 +24,7 @@ SERVICES = [
     _svc("contour", "Body Sculpt", ["loose skin", "belly pooch"]),
     _svc("photo", "Photo Rejuvenation", ["sun spots", "red cheeks"]),
     _svc("laser", "Hair Reduction", ["upper lip hair", "leg hair"]),
+    _svc("consult", "Skin Consult", ["patch test before laser", "fade a tattoo before a cover up"]),
 ]
 
 
@@ -53,6 +54,8 @@ def test_a_concerns_head_word_reaches_the_services_that_treat_it(
         "can i bring my kid",
         "where do i park",
         "my cheeks",  # an area alone is not a concern
+        "laser tues",  # "patch test before laser" is about a test
+        "tox touch up",  # "up" ends a phrase, it heads none
     ],
 )
 def test_generic_words_areas_and_openings_name_no_service(text: str) -> None:
