@@ -85,6 +85,7 @@ def take_turn(ctx: AppContext, conversation_id: int) -> None:
             now=now,
             handoff=partial(handoff, ctx, conversation_id),
             alert=partial(alert_staff, ctx, conversation_id),
+            embedder=ctx.embedder,
         )
         try:
             done = answer(deps, ctx.chat_model, turn.user_text, turn.history)
