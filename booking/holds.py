@@ -23,7 +23,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.db import Database
+from app.db import Database, utcnow
+from booking.funnel import BOOKED, HOLD, record_appointment_step
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
 from booking.patients import patient_for
 from booking.terms import ClinicTerms
@@ -159,6 +160,8 @@ def insert_holds(db: Database, appointments: list[Appointment]) -> list[int]:
             with db.session() as session:
                 session.add_all(ordered)
                 session.flush()
+                for held in ordered:
+                    record_appointment_step(session, held, HOLD, held.created_at or utcnow())
                 return [a.id for a in appointments]
         except IntegrityError as exc:
             log.info("hold_refused_overlap", holds=len(appointments))
@@ -232,6 +235,7 @@ def confirm_appointment(
         row.status = AppointmentStatus.BOOKED
         row.hold_expires_at = None
         row.updated_at = now
+        record_appointment_step(session, row, BOOKED, now)
         emr_id = row.emr_appointment_id
     if emr_id is not None:
         _sync_emr(db, emr, appointment_id, emr_id, "confirm")

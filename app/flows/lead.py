@@ -47,6 +47,7 @@ from agent.nlu.services import match_services
 from agent.store import load_state, save_state
 from app import copy
 from app.context import AppContext
+from booking.funnel import LEAD_TEXTED, record_step
 from knowledge.clinic_file import ClinicFile, ServiceInfo
 from messaging.inbound import get_or_create_conversation, lock_conversation
 from messaging.models import Conversation, Lead, LeadStatus
@@ -246,6 +247,7 @@ def text_lead(ctx: AppContext, lead_id: int) -> str:
         lead.status = _decide(session, lead, conversation, now)
         if lead.status == LeadStatus.TEXTED:
             lead.message_id = _first_text(session, clinic, lead, conversation, now)
+            record_step(session, clinic_id, LEAD_TEXTED, f"lead:{lead_id}", now)
         elif lead.status == LeadStatus.STAFF:
             _tell_staff(ctx, session, clinic, lead, conversation, now)
         status = lead.status
