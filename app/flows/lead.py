@@ -236,7 +236,7 @@ def text_lead(ctx: AppContext, lead_id: int) -> str:
     if clinic is None:
         return "missing"
     with ctx.db.session() as session:
-        conversation_id = _conversation(ctx, session, clinic, phone).id
+        conversation_id = patient_conversation(ctx, session, clinic, phone).id
     with ctx.conversation_lock(conversation_id), ctx.db.session() as session:
         lead = session.get(Lead, lead_id, with_for_update=True)
         conversation = lock_conversation(session, conversation_id)
@@ -255,7 +255,7 @@ def text_lead(ctx: AppContext, lead_id: int) -> str:
     return str(status)
 
 
-def _conversation(
+def patient_conversation(
     ctx: AppContext, session: Session, clinic: ClinicFile, phone: str
 ) -> Conversation:
     """The patient's conversation with the clinic: the existing one as it is (its number
