@@ -35,6 +35,10 @@ _NO_ANY = _rx(
     r"hell|heck|certainly|totally) (?:not|no)\b|\bnot (?:interested|for me|a chance)\b|"
     r"\b(?:ill|i will|i(?:ll|d)? have to|gonna) pass\b|\bi dont want (?:it|that|any|to)\b",
     r"\bnone of (?:those|these|them|that)\b",
+    # not now: a refusal that puts it off ("not right now thanks", "maybe later")
+    r"\bnot (?:right |just )?now\b|\bnot (?:at the moment|at this time|this time|just yet)\b|"
+    r"\bmaybe (?:later|another time|some other time|next time)\b|\b(?:not|no) for now\b|"
+    r"\bthanks? but no\b|\bhold off\b",
     r"\bneither\b",
     r"\b(?:doesnt|does not|dont|do not|wont|will not|cant|cannot|can not) (?:work|do|make)\b",
     r"\bnot (?:good|great|ok|okay|right|correct|gonna work|going to work)\b",

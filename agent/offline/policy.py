@@ -218,14 +218,20 @@ class Policy:
             and bool(state.offers or state.preference)
             and bool(_CORRECTION.search(r.text.lower()))
         )
-        wants_slots = (
-            corrects
-            or (r.when is not None and not asks_money_only)
-            or r.intents.wants_booking
-            or (r.answer is True and (state.offered_search or bool(state.offers)))
-            or (state.asked_service and service is not None)
-            or (provider_id is not None and known is not None and bool(state.offers))
-            or (r.named_provider is not None and service is not None)
+        # A refusal beats anything that reads like a wish in the same text ("no thanks, I'll
+        # text when I know my schedule", "not right now"): only a day or time the patient
+        # names, or a changed service, still asks for openings ("no, how about thursday").
+        declined = r.answer is False and r.when is None
+        wants_slots = corrects or (
+            not declined
+            and (
+                (r.when is not None and not asks_money_only)
+                or r.intents.wants_booking
+                or (r.answer is True and (state.offered_search or bool(state.offers)))
+                or (state.asked_service and service is not None)
+                or (provider_id is not None and known is not None and bool(state.offers))
+                or (r.named_provider is not None and service is not None)
+            )
         )
         if not wants_slots:
             return None
@@ -244,6 +250,8 @@ class Policy:
     def _converse(self, r: _Reading) -> ChatResponse:
         """Everything that is not a booking step: service info, hours, menu, manners."""
         intents, clinic, service = r.intents, self.clinic, self._service(r)
+        if r.answer is False and self.state.offered_search and not self.state.offers:
+            return say(copy.NO_RUSH)  # "not right now thanks" to "want me to check openings?"
         if service is not None:
             if intents.is_question and asks_records(clinic, r.text, service):
                 return call("search_knowledge", query=r.text)  # "does resurfacing hurt"
