@@ -17,11 +17,12 @@ def rebook_offer(
         kept_cents: the deposit kept under that policy, in cents (0: no deposit was paid).
     """
     parts = [f"We missed you at your {service} appointment at {clinic_name} on {when}."]
+    quoted = f' ("{policy.rstrip(".")}")' if policy else ""
     if kept_cents:
         parts.append(
-            f"As our no-show policy says, your {format_money(kept_cents)} deposit is kept."
+            f"Your {format_money(kept_cents)} deposit is kept under our no-show policy{quoted}."
         )
-    if policy:
-        parts.append(f'Our policy: "{policy}"')
+    elif policy:
+        parts.append(f'Our no-show policy: "{policy}"')
     parts.append("Want me to find you a new time? Just reply yes.")
     return " ".join(parts)

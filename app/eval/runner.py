@@ -100,6 +100,7 @@ class ScenarioRun:
                 offer=s.execute(select(func.max(SlotOffer.id))).scalar() or 0,
                 alert=s.execute(select(func.max(StaffAlert.id))).scalar() or 0,
                 deposit=s.execute(select(func.max(Deposit.id))).scalar() or 0,
+                at=self.clock.now(),
             )
 
     def _post_telnyx(self, payload: dict[str, Any]) -> None:
