@@ -18,11 +18,11 @@ from agent.dialog import Asked
 from agent.guardrails.triage import Label, quote, triage
 from agent.models.base import ChatResponse
 from agent.nlu.arrival import is_arrival
-from agent.nlu.intents import Intents, detect_intents, without_conditions, yes_no
+from agent.nlu.intents import Intents, detect_intents, puts_off, without_conditions, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
-from agent.nlu.when import TimePreference
+from agent.nlu.when import TimePreference, parse_when
 from agent.offline import times
 from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
@@ -221,7 +221,12 @@ class Policy:
         # A refusal beats anything that reads like a wish in the same text ("no thanks, I'll
         # text when I know my schedule", "not right now"): only a day or time the patient
         # names, or a changed service, still asks for openings ("no, how about thursday").
-        declined = r.answer is False and r.when is None
+        # "later" read against the offers is no wish when it only puts the offer off
+        # ("ok maybe later"); "no, anything later?" asks and still searches.
+        named = r.when is not None and (
+            r.intents.is_question or parse_when(r.text, self.now_local) is not None
+        )
+        declined = r.answer is False and not named
         wants_slots = corrects or (
             not declined
             and (
@@ -250,7 +255,9 @@ class Policy:
     def _converse(self, r: _Reading) -> ChatResponse:
         """Everything that is not a booking step: service info, hours, menu, manners."""
         intents, clinic, service = r.intents, self.clinic, self._service(r)
-        if r.answer is False and self.state.offered_search and not self.state.offers:
+        if r.answer is False and (
+            (self.state.offered_search and not self.state.offers) or puts_off(r.text)
+        ):
             return say(copy.NO_RUSH)  # "not right now thanks" to "want me to check openings?"
         if service is not None:
             if intents.is_question and asks_records(clinic, r.text, service):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.nlu.intents import yes_no
+from agent.nlu.intents import puts_off, yes_no
 from agent.nlu.when import parse_when
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
@@ -52,3 +52,17 @@ def test_a_negated_now_is_no_wish_for_the_soonest_opening() -> None:
 def test_now_without_a_negation_is_still_the_soonest() -> None:
     wish = parse_when("anything right now?", NOW)
     assert wish is not None and wish.asap
+
+
+@pytest.mark.parametrize(
+    ("text", "later"),
+    [
+        ("ok maybe later", True),
+        ("not right now thanks", True),
+        ("none of those work", False),
+        ("no thanks", False),
+        ("anything later?", False),
+    ],
+)
+def test_putting_off_is_told_from_turning_down(text: str, later: bool) -> None:
+    assert puts_off(text) is later
