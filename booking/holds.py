@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.db import Database, utcnow
+from app.db import Database
 from booking.funnel import BOOKED, HOLD, record_appointment_step
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
 from booking.patients import patient_for
@@ -161,7 +161,7 @@ def insert_holds(db: Database, appointments: list[Appointment]) -> list[int]:
                 session.add_all(ordered)
                 session.flush()
                 for held in ordered:
-                    record_appointment_step(session, held, HOLD, held.created_at or utcnow())
+                    record_appointment_step(session, held, HOLD, held.created_at)
                 return [a.id for a in appointments]
         except IntegrityError as exc:
             log.info("hold_refused_overlap", holds=len(appointments))
