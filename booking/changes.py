@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from booking import copy
 from booking.deposits import cancel_links, close_unpaid_links, refund_key
-from booking.funnel import record_cancelled
+from booking.funnel import continue_steps, record_cancelled
 from booking.holds import (
     HeldSlot,
     HoldFailed,
@@ -333,6 +333,8 @@ def reschedule(
         get_row(session, Appointment, held.appointment_id).late_change_at = late_at
     if paid_cents or old.deposit_cents == 0 or old.status == AppointmentStatus.BOOKED:
         confirm_appointment(db, emr, held.appointment_id, now)
+    with db.session() as session:  # one booking moved: not a second hold or booking
+        continue_steps(session, appointment_id, held.appointment_id)
     release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
     new_when = format_when(offer.start_at, clinic.timezone)
     summary = copy.staff_rescheduled(

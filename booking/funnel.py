@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, Database, UTCDateTime, insert_or_ignore
@@ -174,3 +174,18 @@ def record_cancelled(db: Database, appointment_id: int, at: dt.datetime) -> bool
         True when this call recorded it.
     """
     return record_step_now(db, appointment_id, CANCELLED, at)
+
+
+def continue_steps(session: Session, old_appointment_id: int, new_appointment_id: int) -> int:
+    """A reschedule continues one booking: the steps its old appointment already reached
+    (hold, booked) are not counted again for the replacement; later steps still are.
+
+    Returns:
+        How many of the replacement's rows were dropped as repeats.
+    """
+    old, new = appointment_subject(old_appointment_id), appointment_subject(new_appointment_id)
+    reached = select(FunnelEvent.step).where(FunnelEvent.subject == old)
+    result = session.execute(
+        delete(FunnelEvent).where(FunnelEvent.subject == new, FunnelEvent.step.in_(reached))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -17,6 +17,7 @@ from app.context import AppContext
 from app.db import Database
 from app.web import create_app
 from booking import funnel
+from booking.changes import cancel_by_patient, reschedule
 from booking.funnel import FunnelEvent, record_step
 from booking.funnel_report import funnel_report
 from booking.models import Deposit
@@ -180,3 +181,31 @@ def test_report_funnel_prints_the_same_numbers(
     assert "deposits paid: $50.00" in table and "booked" in table
     assert main(["report", "funnel", "--clinic", "nowhere"]) == 2
     assert "no clinic" in capsys.readouterr().err
+
+
+def test_a_move_is_one_booking_and_a_cancellation_is_counted_once(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    ctx = make_ctx(database_url)
+    conv, appt = book_paid(ctx, demo_clinic, weekdays=frozenset({3}))
+    terms, emr = ctx.clinic_terms(demo_clinic), ctx.emr_for(demo_clinic)
+    moved = reschedule(
+        ctx.db,
+        emr,
+        clinic=terms,
+        appointment_id=appt,
+        offer=offer_botox(ctx, demo_clinic, conv, weekdays=frozenset({4}))[0],
+        provider_name="Dr. Maya Lee",
+        now=ctx.clock.now(),
+    )
+    assert _steps(ctx)[funnel.BOOKED] == 1 and _steps(ctx)[funnel.HOLD] == 1
+    assert funnel.CANCELLED not in _steps(ctx)  # the old slot of a move is no cancellation
+    new_id = moved.new_appointment_id
+    cancel_by_patient(
+        ctx.db, emr, ctx.deposits, clinic=terms, appointment_id=new_id, now=ctx.clock.now()
+    )
+    with ctx.db.session() as s:
+        subjects = list(
+            s.scalars(select(FunnelEvent.subject).where(FunnelEvent.step == "cancelled"))
+        )
+    assert subjects == [f"appointment:{new_id}"]
