@@ -52,7 +52,7 @@ def format_funnel(data: dict[str, Any]) -> str:
     if rt["conversations"]:
         lines.append(
             f"first answer: median {rt['median_seconds']:.1f} s, p90 {rt['p90_seconds']:.1f} s"
-            f" over {rt['conversations']} conversations"
+            f" over {rt['conversations']} conversation{'' if rt['conversations'] == 1 else 's'}"
         )
     else:
         lines.append("first answer: no conversations in this period")
