@@ -19,12 +19,9 @@ from app.settings import SettingsError, load_settings
 
 
 def _context():  # type: ignore[no-untyped-def]
-    from app.logging import configure_logging
-    from app.wiring import build_context
+    from app.cli_context import cli_context
 
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return build_context(settings)
+    return cli_context()
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -281,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", action="append", help="only scenarios with this tag")
     p.set_defaults(func=cmd_eval)
     _add_staff_commands(sub)
+    from app.cli_funnel import add_report_commands
+
+    add_report_commands(sub)
     p = sub.add_parser("eval-knowledge", help="measure retrieval on a questions file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
@@ -293,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_staff_commands(sub: Any) -> None:
     """``frontdesk api-key ...`` and ``frontdesk staff ...``: what owners and staff run."""
+    from app.cli_funnel import add_no_show_command
+
     p = sub.add_parser("api-key", help="manage a clinic's knowledge API keys")
     keys = p.add_subparsers(dest="key_command", required=True)
     k = keys.add_parser("create", help="create a key (printed once)")
@@ -312,6 +314,7 @@ def _add_staff_commands(sub: Any) -> None:
     k.set_defaults(func=cmd_api_key)
     p = sub.add_parser("staff", help="see conversations, take over, reply, resume the AI")
     staff = p.add_subparsers(dest="staff_command", required=True)
+    add_no_show_command(staff)
     k = staff.add_parser("list", help="a clinic's conversations")
     k.add_argument("clinic")
     k.set_defaults(func=cmd_staff)

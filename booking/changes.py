@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from booking import copy
 from booking.deposits import cancel_links, close_unpaid_links, refund_key
+from booking.funnel import continue_steps, record_cancelled
 from booking.holds import (
     HeldSlot,
     HoldFailed,
@@ -186,7 +187,8 @@ def cancel_by_patient(
         when, service = format_when(appt.start_at, appt.timezone), appt.service_name
         paid = _paid_deposit(session, appointment_id, refunding=not late)
         link_ids = close_unpaid_links(session, appointment_id, DepositStatus.CANCELLED)
-    release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
+    if release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now):
+        record_cancelled(db, appointment_id, now)
     cancel_links(provider, link_ids)
     outcome, amount = "none", 0
     if paid is not None:
@@ -331,6 +333,8 @@ def reschedule(
         get_row(session, Appointment, held.appointment_id).late_change_at = late_at
     if paid_cents or old.deposit_cents == 0 or old.status == AppointmentStatus.BOOKED:
         confirm_appointment(db, emr, held.appointment_id, now)
+    with db.session() as session:  # one booking moved: not a second hold or booking
+        continue_steps(session, appointment_id, held.appointment_id)
     release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
     new_when = format_when(offer.start_at, clinic.timezone)
     summary = copy.staff_rescheduled(

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
+from booking.funnel import BOOKED, HOLD, record_appointment_step
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
 from booking.patients import patient_for
 from booking.terms import ClinicTerms
@@ -159,6 +160,8 @@ def insert_holds(db: Database, appointments: list[Appointment]) -> list[int]:
             with db.session() as session:
                 session.add_all(ordered)
                 session.flush()
+                for held in ordered:
+                    record_appointment_step(session, held, HOLD, held.created_at)
                 return [a.id for a in appointments]
         except IntegrityError as exc:
             log.info("hold_refused_overlap", holds=len(appointments))
@@ -232,9 +235,10 @@ def confirm_appointment(
         row.status = AppointmentStatus.BOOKED
         row.hold_expires_at = None
         row.updated_at = now
+        record_appointment_step(session, row, BOOKED, now)
         emr_id = row.emr_appointment_id
     if emr_id is not None:
-        _sync_emr(db, emr, appointment_id, emr_id, "confirm")
+        sync_emr(db, emr, appointment_id, emr_id, "confirm")
     with db.session() as session:
         return get_row(session, Appointment, appointment_id)
 
@@ -263,15 +267,20 @@ def release_appointment(
         row.updated_at = now
         emr_id = row.emr_appointment_id
     if emr_id is not None:
-        _sync_emr(db, emr, appointment_id, emr_id, "cancel")
+        sync_emr(db, emr, appointment_id, emr_id, "cancel")
     return True
 
 
-def _sync_emr(db: Database, emr: EMRClient, appointment_id: int, emr_id: str, action: str) -> bool:
-    """Tell the EMR our row's new state (``confirm`` | ``cancel``); on failure record it on the
+#: The EMR call that tells it an appointment's status (any other ended status: ``cancel``).
+_SYNC_ACTIONS = {AppointmentStatus.BOOKED: "confirm", AppointmentStatus.NO_SHOW: "no_show"}
+
+
+def sync_emr(db: Database, emr: EMRClient, appointment_id: int, emr_id: str, action: str) -> bool:
+    """Tell the EMR our row's new state (``confirm`` | ``cancel`` | ``no_show``); on failure record it on the
     row (``emr_error``, prefixed with the action) for :func:`retry_emr_sync`. True on success."""
+    calls = {"confirm": emr.confirm, "cancel": emr.cancel, "no_show": emr.no_show}
     try:
-        emr.confirm(emr_id) if action == "confirm" else emr.cancel(emr_id)
+        calls[action](emr_id)
     except NotCancellable:
         pass  # already cancelled or gone in the EMR: nothing left to do
     except EMRError as exc:
@@ -301,14 +310,15 @@ def retry_emr_sync(db: Database, emr: EMRClient, clinic_id: str) -> int:
                         AppointmentStatus.BOOKED,
                         AppointmentStatus.CANCELLED,
                         AppointmentStatus.EXPIRED,
+                        AppointmentStatus.NO_SHOW,
                     )
                 ),
             )
         ).all()
     fixed = 0
     for appointment_id, emr_id, status in rows:
-        action = "confirm" if status == AppointmentStatus.BOOKED else "cancel"
-        if emr_id and _sync_emr(db, emr, appointment_id, emr_id, action):
+        action = _SYNC_ACTIONS.get(status, "cancel")
+        if emr_id and sync_emr(db, emr, appointment_id, emr_id, action):
             with db.session() as session:
                 get_row(session, Appointment, appointment_id).emr_error = None
             fixed += 1

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from booking import copy
 from booking.deposits import announce_booking, refund_key
+from booking.funnel import DEPOSIT_PAID, record_step
 from booking.holds import confirm_appointment, release_appointment
 from booking.models import (
     ACTIVE_STATUSES,
@@ -109,6 +110,14 @@ def record_payment(
         deposit.status = DepositStatus.PAID
         deposit.payment_id = payment.payment_id
         deposit.paid_at = now
+        record_step(
+            session,
+            deposit.clinic_id,
+            DEPOSIT_PAID,
+            f"deposit:{deposit.id}",
+            now,
+            amount_cents=deposit.amount_cents,
+        )
         appt = get_row(session, Appointment, deposit.appointment_id)
         appointment_id, was_active = appt.id, appt.status in ACTIVE_STATUSES
         was_cancelled = appt.status == AppointmentStatus.CANCELLED

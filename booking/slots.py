@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from booking.funnel import OFFER_SHOWN, conversation_subject, record_step
 from booking.models import ACTIVE_STATUSES, Appointment, SlotOffer
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter
 from emr.base import EMRClient, Slot, SlotQuery
@@ -218,6 +219,10 @@ def record_offers(
     ]
     session.add_all(offers)
     session.flush()
+    if offers:
+        record_step(
+            session, clinic.clinic_id, OFFER_SHOWN, conversation_subject(conversation_id), now
+        )
     return offers
 
 

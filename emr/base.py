@@ -120,6 +120,13 @@ class EMRClient(Protocol):
         """Cancel. Raises :class:`NotCancellable`."""
         ...
 
+    def no_show(self, appointment_id: str) -> EMRAppointment:
+        """Mark a booked appointment whose time has passed ``noshow`` (the patient did not come).
+
+        Raises :class:`EMRError` when it does not exist or the EMR refuses the change.
+        """
+        ...
+
     def reschedule(self, appointment_id: str, new_slot: Slot) -> EMRAppointment:
         """Book ``new_slot`` for the same patient, then cancel ``appointment_id``.
 

@@ -128,6 +128,10 @@ class CachedEMR:
         """``inner.cancel``; then the clinic's cached availability is dropped."""
         return self._write(lambda: self.inner.cancel(appointment_id))
 
+    def no_show(self, appointment_id: str) -> EMRAppointment:
+        """``inner.no_show``; then the clinic's cached availability is dropped."""
+        return self._write(lambda: self.inner.no_show(appointment_id))
+
     def reschedule(self, appointment_id: str, new_slot: Slot) -> EMRAppointment:
         """``inner.reschedule`` (adapters that have one); then availability is dropped.
 

@@ -342,6 +342,24 @@ class LocalEMR:
             row.status = LocalStatus.CANCELLED
             return _appointment(row)
 
+    def no_show(self, appointment_id: str) -> EMRAppointment:
+        """Mark a booked appointment that has started ``noshow``; one already so is returned
+        unchanged.
+
+        Raises:
+            EMRError: unknown id, not booked, or not yet started.
+        """
+        with self.db.session() as session:
+            row = self._load(session, appointment_id, for_update=True)
+            if row is None:
+                raise EMRError(f"no appointment {appointment_id!r}")
+            if row.status == LocalStatus.NOSHOW:
+                return _appointment(row)
+            if row.status != LocalStatus.BOOKED or row.start_at > self.clock.now():
+                raise EMRError(f"appointment {appointment_id} is not a past booked one")
+            row.status = LocalStatus.NOSHOW
+            return _appointment(row)
+
     def reschedule(self, appointment_id: str, new_slot: Slot) -> EMRAppointment:
         """Book ``new_slot`` for the same patient first, then cancel the old appointment.
 

@@ -21,6 +21,8 @@ class LocalStatus(enum.StrEnum):
     PROPOSED = "proposed"
     BOOKED = "booked"
     CANCELLED = "cancelled"
+    #: The patient did not come (FHIR ``noshow``).
+    NOSHOW = "noshow"
 
 
 class LocalPatient(Base):
@@ -38,7 +40,7 @@ class LocalPatient(Base):
 
 
 class LocalAppointment(Base):
-    """An appointment in the local calendar; status proposed | booked | cancelled."""
+    """An appointment in the local calendar; status proposed | booked | cancelled | noshow."""
 
     __tablename__ = "emr_local_appointments"
 

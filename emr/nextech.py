@@ -351,6 +351,10 @@ class NextechEMR:
         """
         return self._set_status(appointment_id, "cancelled")
 
+    def no_show(self, appointment_id: str) -> EMRAppointment:
+        """``PUT /Appointment/{id}`` ``{"status": "noshow"}``; raises as :meth:`confirm`."""
+        return self._set_status(appointment_id, "noshow")
+
     def get_appointment(self, appointment_id: str) -> EMRAppointment:
         """``GET /Appointment?identifier={id}``. Raises :class:`EMRError` when absent."""
         return parse_appointment(self._read(appointment_id), self._ours)

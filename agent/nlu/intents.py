@@ -13,7 +13,7 @@ from agent.nlu._lexicon import COMMON_WORDS, MONTH_NAMES, _w, squeeze, weekday_o
 from agent.nlu.relative import mentions_shift
 from agent.nlu.text import normalize
 
-__all__ = ["Intents", "detect_intents", "extract_name", "yes_no"]
+__all__ = ["Intents", "detect_intents", "extract_name", "puts_off", "yes_no"]
 
 
 def _clean(text: str) -> str:
@@ -30,11 +30,18 @@ _NO_START = _rx(
     r"^(?:not really|not interested|not now|not today|not yet|i dont think so|dont think so|"
     r"nvm|never ?mind|pass|im good|im ok|im okay|i(?:m| am) all set)\b",
 )
+#: Not now: a refusal that puts the offer off ("not right now thanks", "maybe later").
+_PUT_OFF = re.compile(
+    r"\bnot (?:right |just )?now\b|\bnot (?:at the moment|at this time|this time|just yet)\b|"
+    r"\bmaybe (?:later|another time|some other time|next time)\b|\b(?:not|no) for now\b|"
+    r"\bthanks? but no\b|\bhold off\b"
+)
 _NO_ANY = _rx(
     r"\bno (?:thanks?|thank you|thank u|ty|thx|way|more)\b|\b(?:absolutely|definitely|def|"
     r"hell|heck|certainly|totally) (?:not|no)\b|\bnot (?:interested|for me|a chance)\b|"
     r"\b(?:ill|i will|i(?:ll|d)? have to|gonna) pass\b|\bi dont want (?:it|that|any|to)\b",
     r"\bnone of (?:those|these|them|that)\b",
+    _PUT_OFF.pattern,
     r"\bneither\b",
     r"\b(?:doesnt|does not|dont|do not|wont|will not|cant|cannot|can not) (?:work|do|make)\b",
     r"\bnot (?:good|great|ok|okay|right|correct|gonna work|going to work)\b",
@@ -120,6 +127,13 @@ def yes_no(text: str) -> bool | None:
     if len(s.split()) <= 3 and _YES_EMOJI.search(text):
         return True
     return None
+
+
+def puts_off(text: str) -> bool:
+    """True when ``text`` declines for now rather than for good ("not right now thanks",
+    "ok maybe later", "let's hold off"): :func:`yes_no` reads it as False, and the answer
+    to it is "no rush", not other times."""
+    return bool(_PUT_OFF.search(_clean(text)))
 
 
 @dataclass(frozen=True)

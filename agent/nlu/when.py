@@ -258,7 +258,7 @@ def _day_words(s: str, acc: _Acc) -> None:
 
 
 _NEGATED = re.compile(
-    r"\b(?:not|instead of|rather than|no longer)\s+(?:(?:on|the|this|next|at)\s+)*"
+    r"\b(?:not|instead of|rather than|no longer)\s+(?:(?:on|the|this|next|at|right|just)\s+)*"
     r"(?P<what>[a-z0-9:]+(?:\s?(?:am|pm))?)"
 )
 
@@ -269,7 +269,9 @@ def _drop_negated(s: str) -> str:
     ("not before 10") are left to the time grammar."""
     for m in list(_NEGATED.finditer(s)):
         what = m.group("what")
-        is_day = what in _TODAY or what in _TOMORROW or weekday_of(what) is not None
+        is_day = (
+            what in _TODAY or what in _TOMORROW or what == "now" or weekday_of(what) is not None
+        )
         if is_day or _clock.TIME_RE.fullmatch(what):
             s = _blank(s, m)
     return s

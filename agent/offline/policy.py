@@ -19,11 +19,11 @@ from agent.guardrails.triage import Label, quote, triage
 from agent.guardrails.triage.cosmetic import cosmetic_request
 from agent.models.base import ChatResponse
 from agent.nlu.arrival import is_arrival
-from agent.nlu.intents import Intents, detect_intents, without_conditions, yes_no
+from agent.nlu.intents import Intents, detect_intents, puts_off, without_conditions, yes_no
 from agent.nlu.picks import Option, parse_pick
 from agent.nlu.providers import match_provider
 from agent.nlu.services import ServiceMatch, match_services
-from agent.nlu.when import TimePreference
+from agent.nlu.when import TimePreference, parse_when
 from agent.offline import times
 from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
@@ -220,14 +220,25 @@ class Policy:
             and bool(state.offers or state.preference)
             and bool(_CORRECTION.search(r.text.lower()))
         )
-        wants_slots = (
-            corrects
-            or (r.when is not None and not asks_money_only)
-            or r.intents.wants_booking
-            or (r.answer is True and (state.offered_search or bool(state.offers)))
-            or (state.asked_service and service is not None)
-            or (provider_id is not None and known is not None and bool(state.offers))
-            or (r.named_provider is not None and service is not None)
+        # A refusal beats anything that reads like a wish in the same text ("no thanks, I'll
+        # text when I know my schedule", "not right now"): only a day or time the patient
+        # names, or a changed service, still asks for openings ("no, how about thursday").
+        # "later" read against the offers is no wish when it only puts the offer off
+        # ("ok maybe later"); "no, anything later?" asks and still searches.
+        named = r.when is not None and (
+            r.intents.is_question or parse_when(r.text, self.now_local) is not None
+        )
+        declined = r.answer is False and not named
+        wants_slots = corrects or (
+            not declined
+            and (
+                (r.when is not None and not asks_money_only)
+                or r.intents.wants_booking
+                or (r.answer is True and (state.offered_search or bool(state.offers)))
+                or (state.asked_service and service is not None)
+                or (provider_id is not None and known is not None and bool(state.offers))
+                or (r.named_provider is not None and service is not None)
+            )
         )
         if not wants_slots:
             return None
@@ -246,6 +257,10 @@ class Policy:
     def _converse(self, r: _Reading) -> ChatResponse:
         """Everything that is not a booking step: service info, hours, menu, manners."""
         intents, clinic, service = r.intents, self.clinic, self._service(r)
+        if r.answer is False and (
+            (self.state.offered_search and not self.state.offers) or puts_off(r.text)
+        ):
+            return say(copy.NO_RUSH)  # "not right now thanks" to "want me to check openings?"
         if service is not None:
             if intents.is_question and asks_records(clinic, r.text, service):
                 return call("search_knowledge", query=r.text)  # "does resurfacing hurt"

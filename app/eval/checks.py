@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.eval.results import Marks
@@ -48,6 +48,23 @@ def _time_ok(local: dt.datetime, after: str | None, before: str | None) -> bool:
     return not (before and hhmm >= before)
 
 
+def _reached(before: Marks, now: dt.datetime) -> ColumnElement[bool]:
+    """Texts that reached the patient during the step: new ones not held back past ``now``,
+    and earlier deferred ones (quiet hours) whose ``send_after`` came during the step."""
+    new = and_(
+        Message.id > before.message,
+        or_(Message.send_after.is_(None), Message.send_after <= now),
+    )
+    if before.at is None:
+        return new
+    released = and_(
+        Message.id <= before.message,
+        Message.send_after > before.at,
+        Message.send_after <= now,
+    )
+    return or_(new, released)
+
+
 @dataclass
 class StepRows:
     """What one step created for its patient: texts to them, slots offered, deposit links,
@@ -59,10 +76,10 @@ class StepRows:
     alerts: list[StaffAlert]
 
 
-def _step_rows(s: Session, phone: str, before: Marks) -> StepRows:
+def _step_rows(s: Session, phone: str, before: Marks, now: dt.datetime) -> StepRows:
     messages = s.scalars(
         select(Message)
-        .where(Message.id > before.message, Message.direction == "out", Message.to_number == phone)
+        .where(Message.direction == "out", Message.to_number == phone, _reached(before, now))
         .order_by(Message.id)
     )
     conv_id = s.scalar(select(Conversation.id).where(Conversation.patient_phone == phone))
@@ -100,7 +117,7 @@ def check_step(
     """
     exp = step.expect
     with run.ctx.db.session() as s:
-        rows = _step_rows(s, run.phone(patient), before)
+        rows = _step_rows(s, run.phone(patient), before, run.ctx.clock.now())
     replies = [m.body for m in rows.messages if m.status != "blocked"]
     text = "\n".join(replies)
     failures = _reply_failures(exp, replies)

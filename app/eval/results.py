@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,9 @@ class Marks:
     offer: int
     alert: int
     deposit: int
+    #: The frozen clock when the step began: a text deferred (quiet hours) reaches the
+    #: patient in the step during which its ``send_after`` comes.
+    at: dt.datetime | None = None
 
 
 @dataclass

@@ -26,6 +26,7 @@ from app.eval.results import Marks, ScenarioResult, StepRecord
 from app.eval.signing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers
 from app.eval.spec import Scenario, Step
 from app.flows import staff
+from app.flows.no_show import no_show_by_phone
 from app.flows.sweeper import run_due
 from app.migrations.registry import create_all
 from app.settings import ROOT, load_settings
@@ -101,6 +102,7 @@ class ScenarioRun:
                 offer=s.execute(select(func.max(SlotOffer.id))).scalar() or 0,
                 alert=s.execute(select(func.max(StaffAlert.id))).scalar() or 0,
                 deposit=s.execute(select(func.max(Deposit.id))).scalar() or 0,
+                at=self.clock.now(),
             )
 
     def _post_telnyx(self, payload: dict[str, Any]) -> None:
@@ -244,6 +246,8 @@ class ScenarioRun:
             self.staff_reply(patient, step.staff_reply.text)
         elif action == "cancel_by_clinic":
             self.cancel_by_clinic(patient)
+        elif action == "no_show_by_clinic":
+            no_show_by_phone(self.ctx, self.clinic.clinic.id, self.phone(patient))
 
     def close(self) -> None:
         """Release the database."""

@@ -100,6 +100,7 @@ class Step(_Strict):
     advance: Advance | None = None
     staff_reply: StaffReply | None = None
     cancel_by_clinic: dict[str, Any] | None = None
+    no_show_by_clinic: dict[str, Any] | None = None
     expect: Expect = Field(default_factory=lambda: Expect())
 
     @model_validator(mode="after")
@@ -109,7 +110,7 @@ class Step(_Strict):
             raise ValueError(
                 f"a step needs exactly one of {', '.join(ACTIONS)}; got {kinds or 'none'}"
             )
-        for key in ("missed_call", "pay_deposit", "cancel_by_clinic"):
+        for key in ("missed_call", "pay_deposit", "cancel_by_clinic", "no_show_by_clinic"):
             value = getattr(self, key)
             if value:
                 raise ValueError(f"{key} takes no options (got {sorted(value)})")
@@ -121,7 +122,15 @@ class Step(_Strict):
         return next(k for k in ACTIONS if getattr(self, k) is not None)
 
 
-ACTIONS = ("text", "missed_call", "pay_deposit", "advance", "staff_reply", "cancel_by_clinic")
+ACTIONS = (
+    "text",
+    "missed_call",
+    "pay_deposit",
+    "advance",
+    "staff_reply",
+    "cancel_by_clinic",
+    "no_show_by_clinic",
+)
 
 
 class Patient(_Strict):

@@ -47,6 +47,7 @@ from agent.nlu.services import match_services
 from agent.store import load_state, save_state
 from app import copy
 from app.context import AppContext
+from booking.funnel import LEAD_TEXTED, record_step
 from knowledge.clinic_file import ClinicFile, ServiceInfo
 from messaging.inbound import get_or_create_conversation, lock_conversation
 from messaging.models import Conversation, Lead, LeadStatus
@@ -235,7 +236,7 @@ def text_lead(ctx: AppContext, lead_id: int) -> str:
     if clinic is None:
         return "missing"
     with ctx.db.session() as session:
-        conversation_id = _conversation(ctx, session, clinic, phone).id
+        conversation_id = patient_conversation(ctx, session, clinic, phone).id
     with ctx.conversation_lock(conversation_id), ctx.db.session() as session:
         lead = session.get(Lead, lead_id, with_for_update=True)
         conversation = lock_conversation(session, conversation_id)
@@ -246,6 +247,7 @@ def text_lead(ctx: AppContext, lead_id: int) -> str:
         lead.status = _decide(session, lead, conversation, now)
         if lead.status == LeadStatus.TEXTED:
             lead.message_id = _first_text(session, clinic, lead, conversation, now)
+            record_step(session, clinic_id, LEAD_TEXTED, f"lead:{lead_id}", now)
         elif lead.status == LeadStatus.STAFF:
             _tell_staff(ctx, session, clinic, lead, conversation, now)
         status = lead.status
@@ -253,7 +255,7 @@ def text_lead(ctx: AppContext, lead_id: int) -> str:
     return str(status)
 
 
-def _conversation(
+def patient_conversation(
     ctx: AppContext, session: Session, clinic: ClinicFile, phone: str
 ) -> Conversation:
     """The patient's conversation with the clinic: the existing one as it is (its number

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app import copy
 from app.context import AppContext
 from app.db import insert_or_ignore
+from booking.funnel import MISSED_CALL_RECOVERED, record_step
 from messaging.base import MissedCall
 from messaging.inbound import get_or_create_conversation
 from messaging.models import CallSession, Message
@@ -168,6 +169,7 @@ def text_back(ctx: AppContext, call_id: str, caller: str, clinic_number: str, ca
         message = reply_in_conversation(session, conversation, greeting, now=now, kind="textback")
         if call is not None:
             call.textback_message_id = message.id
+        record_step(session, clinic_id, MISSED_CALL_RECOVERED, f"call:{call_id}", now)
     log.info("textback_queued", caller=mask(caller))
     return "textback"
 

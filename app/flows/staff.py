@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app import copy
 from app.context import AppContext
 from booking.deposits import refund_key
+from booking.funnel import record_cancelled
 from booking.holds import release_appointment
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, DepositStatus
 from booking.notify import tell_patient
@@ -154,7 +155,8 @@ def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
         clinic = load_clinic(session, appt.clinic_id)
     if clinic is None:
         raise LookupError(f"clinic {appt.clinic_id} of appointment {appt.id} is gone")
-    release_appointment(ctx.db, ctx.emr_for(clinic), appt.id, status="cancelled", now=now)
+    if release_appointment(ctx.db, ctx.emr_for(clinic), appt.id, status="cancelled", now=now):
+        record_cancelled(ctx.db, appt.id, now)
     refunded = _refund_in_full(ctx, appt.id)
     with ctx.db.session() as session:
         tell_patient(

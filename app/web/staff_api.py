@@ -8,6 +8,8 @@ token; a key of another clinic, or none, gets 401. Routes, all JSON:
 - ``POST /staff/<clinic_id>/conversations/<id>/reply`` ``{"text": "..."}``: text the patient
   from the clinic number; the AI pauses on that conversation.
 - ``POST /staff/<clinic_id>/conversations/<id>/resume``: the AI answers again.
+- ``POST /staff/<clinic_id>/appointments/<id>/no-show``: the patient did not come (404 for
+  another clinic's or an unknown appointment, 409 when it is not booked or not yet started).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
 from app.context import AppContext
+from app.flows.no_show import no_show_by_clinic
 from app.flows.staff import resume_ai, staff_send
 from app.untrusted import UntrustedJSON, load_json
+from booking.no_show import NoShowRefused
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 
@@ -158,3 +162,25 @@ def resume(clinic_id: str, conversation_id: int) -> Any:
         return _error(404, "no such conversation")
     resume_ai(ctx, conversation_id)
     return jsonify({"ai_paused": False})
+
+
+@bp.post("/<clinic_id>/appointments/<int:appointment_id>/no-show")
+def no_show(clinic_id: str, appointment_id: int) -> Any:
+    """Mark a booked appointment whose time has passed a no-show; the patient gets one
+    rebook offer. 404: no such appointment at this clinic; 409: not booked or not started."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    try:
+        marked = no_show_by_clinic(ctx, clinic_id, appointment_id)
+    except NoShowRefused as exc:
+        return _error(409, str(exc))
+    except LookupError:
+        return _error(404, "no such appointment")
+    return jsonify(
+        {
+            "appointment_id": marked.appointment_id,
+            "status": "no_show",
+            "deposit_kept_cents": marked.deposit_kept_cents,
+        }
+    )

@@ -203,6 +203,19 @@ def test_cancel_refused_is_not_cancellable(
         emr.cancel("5453")
 
 
+def test_no_show_puts_status_noshow(router: respx.MockRouter, emr: NextechEMR) -> None:
+    put = router.put(f"{BASE}/Appointment/5453").respond(200, json=appointment("noshow"))
+    assert emr.no_show("5453").status == "noshow"
+    assert sent(put) == {"resourceType": "Appointment", "status": "noshow"}
+    validate_stu3(sent(put), partial=True)  # "noshow" is an STU3 Appointment.status
+
+
+def test_no_show_unknown_or_refused_is_an_error(router: respx.MockRouter, emr: NextechEMR) -> None:
+    router.put(f"{BASE}/Appointment/5453").respond(404)
+    with pytest.raises(EMRError, match="no Nextech appointment"):
+        emr.no_show("5453")
+
+
 def test_get_appointment_and_unknown_id(router: respx.MockRouter, emr: NextechEMR) -> None:
     route = router.get(f"{BASE}/Appointment")
     route.side_effect = [
