@@ -83,6 +83,9 @@ class Settings(BaseModel):
     #: Seconds a Telnyx signature timestamp may differ from now (Telnyx SDK uses 300 s).
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
+    #: ``SECRET_KEY``: signs the staff web app's session cookies (at least 32 characters;
+    #: required beside Postgres, generated into ``instance/secret_key`` for the embedded default).
+    secret_key: str | None = None
 
     @field_validator("public_base_url")
     @classmethod
