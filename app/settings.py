@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: The shortest ``SECRET_KEY`` accepted (characters).
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class SettingsError(ValueError):
     """Raised when an environment variable holds an invalid value; the message names it."""
 
@@ -93,6 +97,15 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if len(value.strip()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must have at least {MIN_SECRET_KEY_LENGTH} characters")
+        return value.strip()
 
     @field_validator("allowed_phone_countries", mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 ``create_app()`` builds the context (or takes a ready one) and registers every route: the
 carriers' and Square's webhooks (their routes live with their adapters and hand events to the
 flows of ``app/flows``), the local checkout (only where :func:`app.web.checkout.enabled`), the
-knowledge and staff APIs, website leads, and health. Every request is held to :mod:`app.web.limits` (a 1 MiB
+knowledge and staff APIs, website leads, the staff and owner web app (``/app``), and health. Every request is held to :mod:`app.web.limits` (a 1 MiB
 body cap applied before the body is read, form field caps, a 404 for a NUL in the path).
 """
 
@@ -21,7 +21,7 @@ from app.flows.inbound_text import receive_text
 from app.flows.sending import receive_status
 from app.logging import configure_logging
 from app.settings import load_settings
-from app.web import checkout, knowledge_api, leads, limits, staff_api
+from app.web import checkout, inbox, knowledge_api, leads, limits, staff_api
 from app.wiring import build_context
 from messaging import webhooks as carrier_webhooks
 from payments import square_webhook
@@ -78,6 +78,7 @@ def create_app(
     app.register_blueprint(knowledge_api.bp)
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(leads.bp)
+    inbox.install(app, ctx)
 
     @app.get("/healthz")
     def healthz() -> Response:
