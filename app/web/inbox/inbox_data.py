@@ -104,22 +104,22 @@ def _activity(session: Session, clinic_id: str) -> dict[int | None, _Activity]:
         select(
             Message.conversation_id,
             Message.direction,
-            Message.kind == "staff_reply",
+            Message.kind,
             func.max(Message.created_at),
             func.max(Message.id),
         )
         .where(Message.clinic_id == clinic_id, Message.conversation_id.is_not(None))
-        .group_by(Message.conversation_id, Message.direction, Message.kind == "staff_reply")
+        .group_by(Message.conversation_id, Message.direction, Message.kind)
     ).all()
     found: dict[int | None, _Activity] = {}
-    for conv_id, direction, staff_reply, newest, newest_id in rows:
+    for conv_id, direction, kind, newest, newest_id in rows:
         act = found.setdefault(conv_id, _Activity())
         act.last_id = max(act.last_id, newest_id)
         if direction == Direction.IN:
             act.last_in = _later(act.last_in, newest)
         else:
             act.last_out = _later(act.last_out, newest)
-            if staff_reply:
+            if kind == "staff_reply":
                 act.last_staff_reply = _later(act.last_staff_reply, newest)
     return found
 
