@@ -30,10 +30,10 @@ from app.context import AppContext
 from app.db import utcnow
 from app.untrusted import UntrustedJSON, load_json
 from knowledge.apikeys import find_key
-from knowledge.clinic_file import ClinicFileError, parse_clinic_file
+from knowledge.clinic_file import ClinicFile, ClinicFileError, parse_clinic_file
 from knowledge.key_scope import KeyScopeError, check_key_scope
 from knowledge.models import Clinic
-from knowledge.seed import SeedError, SeedReport
+from knowledge.seed import SeedError
 from knowledge.updates import (
     MAX_BODY_BYTES,
     OWNER_RE,
@@ -165,16 +165,17 @@ class OtherClinicError(ValueError):
     """The clinic file names another clinic than the one being updated."""
 
 
-def seed_owner_clinic_file(ctx: AppContext, clinic_id: str, data: Any) -> SeedReport:
-    """Validate ``data`` as the clinic file of ``clinic_id`` and re-seed it, keeping the
-    uploaded documents, within what a clinic's owner may change (:mod:`knowledge.key_scope`).
-    Shared by this API and the owner's settings pages.
+def check_owner_clinic_file(ctx: AppContext, clinic_id: str, data: Any) -> ClinicFile:
+    """Validate ``data`` as the clinic file of ``clinic_id``, within what a clinic's owner may
+    change (:mod:`knowledge.key_scope`). Shared by this API and the owner's settings pages.
+
+    Returns:
+        The validated clinic file.
 
     Raises:
         ClinicFileError: the file is invalid (``problems`` name each bad field's path).
         OtherClinicError: ``clinic.id`` is not ``clinic_id``.
         KeyScopeError: a change only the operator may make.
-        SeedError: the file cannot be seeded (a number of another clinic).
     """
     clinic = parse_clinic_file(data)
     if clinic.clinic.id != clinic_id:
@@ -182,13 +183,14 @@ def seed_owner_clinic_file(ctx: AppContext, clinic_id: str, data: Any) -> SeedRe
             f"clinic.id is {clinic.clinic.id!r} but this is the endpoint of clinic {clinic_id!r}"
         )
     check_key_scope(ctx.clinic(clinic_id), clinic, ctx.settings.allowed_phone_countries)
-    return seed_with_uploads(ctx.db, clinic, embedder=ctx.embedder)
+    return clinic
 
 
 def _update_clinic_file(ctx: AppContext, clinic_id: str, key_id: str, data: Any) -> Answer:
     """Validate and re-seed the clinic file, keeping the uploaded documents."""
     try:
-        report = seed_owner_clinic_file(ctx, clinic_id, data)
+        clinic = check_owner_clinic_file(ctx, clinic_id, data)
+        report = seed_with_uploads(ctx.db, clinic, embedder=ctx.embedder)
     except OtherClinicError as exc:
         return _error(400, str(exc))
     except ClinicFileError as exc:

@@ -1,12 +1,20 @@
-"""The owner edits the clinic's knowledge and settings: sections of the clinic file.
+"""The owner edits the clinic's knowledge and settings from the web app.
 
-``GET /app/settings`` shows each editable section as JSON: the clinic file's ``documents``
-and ``faqs``, and ``clinic.closures``, ``clinic.reminders`` and ``clinic.waitlist`` where the
-clinic file knows them (DESIGN.md §4.1). ``POST /app/settings/<section>`` puts the edited
-section into the clinic's current file and runs it through exactly what the knowledge API
-runs (:func:`app.web.knowledge_api.seed_owner_clinic_file`: the clinic file's validation,
-the owner's scope, then a re-seed that re-indexes the knowledge); a refused edit comes back
-on the page with each problem's path and nothing changes.
+``GET /app/settings`` shows each editable section as JSON:
+
+- ``documents``: the clinic's uploaded knowledge documents (``[{"title", "content"}]``),
+  saved exactly as the knowledge API saves them (:func:`knowledge.updates.parse_documents`
+  then :func:`~knowledge.updates.replace_documents`);
+- ``faqs``, and ``clinic.closures``, ``clinic.reminders``, ``clinic.waitlist`` where this
+  version's clinic file has them (DESIGN.md §4.1): the edited section is put into the clinic's
+  current file, which is validated whole with the knowledge API's own check
+  (:func:`app.web.knowledge_api.check_owner_clinic_file`: the clinic file's validation and the
+  owner's scope), then only the profile and FAQs are written
+  (:func:`knowledge.owner_edits.save_owner_edit`; the clinic file's own documents keep their
+  chunks).
+
+``POST /app/settings/<section>`` (field ``value``); a refused edit comes back on the page,
+422, with each problem's path, and nothing changes.
 """
 
 from __future__ import annotations
@@ -15,79 +23,68 @@ import json
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from pydantic import BaseModel
 
 from app.untrusted import UntrustedJSON, load_json
 from app.web.inbox.base import account, bp, ctx, owner_required
-from app.web.knowledge_api import OtherClinicError, seed_owner_clinic_file
-from knowledge.clinic_file import ClinicFile, ClinicFileError
+from app.web.knowledge_api import OtherClinicError, check_owner_clinic_file
+from knowledge.clinic_file import ClinicFileError, ClinicInfo
 from knowledge.key_scope import KeyScopeError
-from knowledge.seed import SeedError
+from knowledge.owner_edits import current_faqs, save_owner_edit
+from knowledge.updates import DocumentsError, parse_documents, replace_documents, uploaded_documents
 
-#: The editable sections: (name in URLs, path in the clinic file).
-SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("documents", ("documents",)),
-    ("faqs", ("faqs",)),
-    ("closures", ("clinic", "closures")),
-    ("reminders", ("clinic", "reminders")),
-    ("waitlist", ("clinic", "waitlist")),
-)
+#: The clinic section's settings an owner edits here, where the clinic file has them.
+CLINIC_SETTINGS = ("closures", "reminders", "waitlist")
 
 
-def _known(path: tuple[str, ...]) -> bool:
-    """Whether the clinic file model has the field at ``path``."""
-    model: type[BaseModel] = ClinicFile
-    for name in path:
-        info = model.model_fields.get(name)
-        if info is None:
-            return False
-        annotation = info.annotation
-        model = (
-            annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
-            else BaseModel
-        )
-    return True
-
-
-def sections() -> list[tuple[str, tuple[str, ...]]]:
-    """The sections this version's clinic file has."""
-    return [(name, path) for name, path in SECTIONS if _known(path)]
+def sections() -> list[str]:
+    """The editable sections of this version's clinic file, in page order."""
+    known = [name for name in CLINIC_SETTINGS if name in ClinicInfo.model_fields]
+    return ["documents", "faqs", *known]
 
 
 def _current() -> dict[str, Any]:
-    clinic = ctx().clinic(account().clinic_id)
+    """The clinic file as stored (documents left out), with its FAQs."""
+    clinic_id = account().clinic_id
+    clinic = ctx().clinic(clinic_id)
     if clinic is None:
         abort(404)
-    return clinic.model_dump(mode="json", exclude_none=True)
-
-
-def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
-    for name in path:
-        data = data.get(name) if isinstance(data, dict) else None  # type: ignore[assignment]
+    data = clinic.model_dump(mode="json", exclude_none=True)
+    with ctx().db.sessions() as session:
+        data["faqs"] = [f.model_dump() for f in current_faqs(session, clinic_id)]
+        data["documents"] = [d.model_dump() for d in uploaded_documents(session, clinic_id)]
     return data
+
+
+def _value(data: dict[str, Any], name: str) -> Any:
+    return data.get(name) if name in ("documents", "faqs") else data["clinic"].get(name)
+
+
+def _texts(data: dict[str, Any]) -> dict[str, str]:
+    return {name: json.dumps(_value(data, name), indent=2) for name in sections()}
 
 
 @bp.get("/settings")
 @owner_required
 def settings() -> Any:
     """Every editable section as pretty JSON."""
-    data = _current()
-    texts = {name: json.dumps(_get(data, path), indent=2) for name, path in sections()}
+    texts = _texts(_current())
     return render_template("settings.html", texts=texts, problems={}, sections=sections())
 
 
 @bp.post("/settings/<name>")
 @owner_required
 def settings_update(name: str) -> Any:
-    """Replace one section, validated as the whole clinic file is."""
-    path = dict(sections()).get(name)
-    if path is None:
+    """Replace one section, validated as the knowledge API validates it."""
+    if name not in sections():
         abort(404)
     data = _current()
-    texts = {n: json.dumps(_get(data, p), indent=2) for n, p in sections()}
+    texts = _texts(data)
     texts[name] = request.form.get("value", "")
-    problems = _apply(data, path, texts[name])
+    try:
+        value = load_json(texts[name].encode("utf-8")) if texts[name].strip() else None
+        problems = _save(data, name, value)
+    except UntrustedJSON as exc:
+        problems = [f"not valid JSON: {exc}"]
     if problems:
         page = render_template(
             "settings.html", texts=texts, problems={name: problems}, sections=sections()
@@ -97,23 +94,24 @@ def settings_update(name: str) -> Any:
     return redirect(url_for("inbox.settings")), 303
 
 
-def _apply(data: dict[str, Any], path: tuple[str, ...], text: str) -> list[str]:
-    """Put ``text`` (JSON) at ``path`` of ``data`` and seed it; the problems, if any."""
+def _save(data: dict[str, Any], name: str, value: Any) -> list[str]:
+    """Validate and store section ``name`` as ``value``; the problems, if any."""
+    clinic_id = account().clinic_id
     try:
-        value = load_json(text.encode("utf-8")) if text.strip() else None
-    except UntrustedJSON as exc:
-        return [f"not valid JSON: {exc}"]
-    target = data
-    for name in path[:-1]:
-        target = target.setdefault(name, {})
-    if value is None:
-        target.pop(path[-1], None)
-    else:
-        target[path[-1]] = value
-    try:
-        seed_owner_clinic_file(ctx(), account().clinic_id, data)
-    except (ClinicFileError, KeyScopeError) as exc:
+        if name == "documents":
+            docs = parse_documents({"documents": value if value is not None else []})
+            replace_documents(ctx().db, clinic_id, docs, embedder=ctx().embedder)
+            return []
+        target = data if name == "faqs" else data["clinic"]
+        if value is None:
+            target.pop(name, None)
+        else:
+            target[name] = value
+        data.pop("documents", None)  # uploads are not part of the file
+        clinic = check_owner_clinic_file(ctx(), clinic_id, data)
+        save_owner_edit(ctx().db, clinic, faqs=name == "faqs", embedder=ctx().embedder)
+    except (ClinicFileError, KeyScopeError, DocumentsError) as exc:
         return list(exc.problems)
-    except (OtherClinicError, SeedError) as exc:
+    except OtherClinicError as exc:
         return [str(exc)]
     return []
