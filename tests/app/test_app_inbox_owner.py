@@ -185,3 +185,38 @@ def test_frontdesk_user_add_list_remove(
     assert main(["user", "remove", "glow-austin", "boss@glow.example"]) == 0
     assert main(["user", "remove", "glow-austin", "boss@glow.example"]) == 2
     assert main(["user", "add", "no-such-clinic", "x@y.example", "--password-stdin"]) == 2
+
+
+def test_missed_calls_count_as_recovered_when_the_caller_texts_within_a_week(
+    make_ctx: Callable[..., AppContext], database_url: str
+) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from app.web.inbox.dashboard_data import dashboard_data
+    from messaging.models import CallSession
+
+    ctx = make_ctx(database_url)
+    now = ctx.clock.now()
+    with ctx.db.session() as s:
+        for n, (caller, days_ago) in enumerate(((JANE, 1), (OMAR, 9), ("+15125550155", 2))):
+            s.add(
+                CallSession(
+                    id=f"call-{n}",
+                    carrier="telnyx",
+                    clinic_id="glow-austin",
+                    from_number=caller,
+                    to_number="+15125550100",
+                    missed=True,
+                    started_at=now - dt.timedelta(days=days_ago),
+                )
+            )
+    client = create_app(context=ctx).test_client()
+    post_text(client, ctx, "sorry i missed you, i called about botox", "e1", sender=JANE)
+    post_text(client, ctx, "hi it's omar, calling back", "e2", sender=OMAR)  # 9 days later
+    with ctx.db.sessions() as s:
+        board = dashboard_data(s, "glow-austin", ZoneInfo("America/Chicago"), now, days=30)
+    assert (board.total.missed_calls, board.total.missed_calls_recovered) == (3, 1)
+    assert board.total.conversations == 2
+    assert sum(c.missed_calls for _, c in board.weeks) == 3
+    assert all(day.weekday() == 0 for day, _ in board.weeks)  # weeks start on Monday

@@ -54,5 +54,5 @@ def bar_chart(
         f'<tspan fill="{COLOURS[j % len(COLOURS)]}">&#9632; {escape(name)}</tspan> '
         for j, (name, _) in enumerate(series)
     )
-    parts.append(f'<text x="{WIDTH - 260}" y="14" font-size="11">{legend}</text></svg>')
+    parts.append(f'<text x="{WIDTH - 400}" y="14" font-size="11">{legend}</text></svg>')
     return Markup("".join(parts))
