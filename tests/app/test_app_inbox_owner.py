@@ -220,3 +220,34 @@ def test_missed_calls_count_as_recovered_when_the_caller_texts_within_a_week(
     assert board.total.conversations == 2
     assert sum(c.missed_calls for _, c in board.weeks) == 3
     assert all(day.weekday() == 0 for day, _ in board.weeks)  # weeks start on Monday
+
+
+def test_staff_reschedule_to_a_free_opening_and_a_taken_one_is_refused(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    import re
+
+    ctx, client = _signed_in(make_ctx, database_url, STAFF)
+    _, old_id = book_paid(ctx, demo_clinic, JANE)
+    with ctx.db.session() as s:
+        old = s.get(Appointment, old_id)
+        assert old is not None
+        taken = old.start_at.isoformat()
+        taken_provider = old.provider_id
+    form = f"/app/appointments/{old_id}/reschedule"
+    page = client.get(form)
+    assert page.status_code == 200
+    starts = re.findall(r'name="start" value="([^"]+)"', page.text)
+    providers = re.findall(r'name="provider_id" value="([^"]+)"', page.text)
+    assert starts and taken not in starts  # the booked time is not offered
+    refused = post_form(client, form, form, provider_id=taken_provider, start=taken)
+    assert refused.status_code == 303 and refused.location.endswith(form)
+    moved = post_form(client, form, form, provider_id=providers[-1], start=starts[-1])
+    assert moved.status_code == 303 and moved.location.endswith("/app/appointments")
+    with ctx.db.session() as s:
+        rows = s.scalars(select(Appointment).where(Appointment.patient_phone == JANE)).all()
+        statuses = {a.id: (a.status, a.start_at.isoformat()) for a in rows}
+    assert statuses[old_id][0] == "cancelled"
+    [new] = [v for k, v in statuses.items() if k != old_id]
+    assert new == ("booked", starts[-1])  # the paid deposit moved with it
+    assert client.get(form).status_code == 404  # the old one is no longer active

@@ -1,8 +1,8 @@
 """``/app/appointments``: the clinic's upcoming appointments and holds, and staff's cancel.
 
 Cancelling runs :func:`app.flows.staff.cancel_appointment_by_clinic` (released in the EMR,
-a paid deposit refunded in full, the patient told). Holds still waiting for a deposit are
-listed apart as unconfirmed.
+a paid deposit refunded in full, the patient told); rescheduling is :mod:`.reschedule`.
+Holds still waiting for a deposit are listed apart.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ LIST_LIMIT = 300
 @bp.get("/appointments")
 @login_required
 def appointments() -> Any:
-    """Upcoming booked appointments, unconfirmed holds, and the last week's visits."""
+    """Upcoming booked appointments, holds awaiting a deposit, and the last week's visits."""
     now = ctx().clock.now()
     with ctx().db.sessions() as session:
         rows = session.scalars(
@@ -43,7 +43,7 @@ def appointments() -> Any:
     return render_template(
         "appointments.html",
         upcoming=upcoming,
-        unconfirmed=[a for a in rows if a.status in PENDING_STATUSES],
+        holds=[a for a in rows if a.status in PENDING_STATUSES],
         past=[a for a in rows if a.start_at < now and a.status not in PENDING_STATUSES],
         active=set(ACTIVE_STATUSES),
     )
