@@ -223,3 +223,20 @@ def _to(ctx: AppContext, phone: str) -> list[Message]:
         result = list(rows)
         s.expunge_all()
         return result
+
+
+def test_the_session_key_is_setting_or_one_kept_per_machine(
+    make_ctx: Callable[..., AppContext], database_url: str
+) -> None:
+    import stat
+
+    from app.web.inbox import secret_key
+
+    ctx = make_ctx(database_url)
+    kept = ctx.settings.instance_path / "secret_key"
+    first = secret_key(ctx)
+    assert len(first) >= 32 and kept.read_text().strip() == first
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert secret_key(ctx) == first  # made once, then read
+    ctx.settings.secret_key = "k" * 40
+    assert create_app(context=ctx).config["SECRET_KEY"] == "k" * 40

@@ -66,6 +66,7 @@ def test_the_dashboard_counts_the_funnel(
     assert number("total-offers") == "1"
     assert number("total-holds") == "1"
     assert number("total-booked") == "1"
+    assert number("total-no-shows") == "0"
     assert number("total-deposits") == "1"
     assert number("total-revenue") == "$50.00"
     assert number("first-reply").endswith(" s")  # Omar's text was answered

@@ -9,6 +9,7 @@ Monday. What each count means:
 - ``holds``: appointments held for a patient (every booking starts as a hold);
 - ``booked``: of those holds, the ones that became an appointment (booked, then perhaps
   completed or a no-show), by the day the hold was made;
+- ``no_shows``: appointments marked a no-show, by the day they were for;
 - ``deposits_paid`` / ``deposit_revenue_cents``: deposits paid that day, and the cents kept
   (refunded deposits count as paid but not as revenue);
 - ``missed_calls`` / ``missed_calls_recovered``: unanswered calls, and those whose caller
@@ -47,6 +48,7 @@ class Counts:
     offers: int = 0
     holds: int = 0
     booked: int = 0
+    no_shows: int = 0
     deposits_paid: int = 0
     deposit_revenue_cents: int = 0
     missed_calls: int = 0
@@ -142,6 +144,16 @@ def _count_rows(session: Session, clinic_id: str, since: dt.datetime, bump: _Tal
     ).all()
     bump([h.created_at for h in holds], "holds")
     bump([h.created_at for h in holds if h.status in _BOOKED], "booked")
+    bump(
+        scalars(
+            select(Appointment.start_at).where(
+                Appointment.clinic_id == clinic_id,
+                Appointment.start_at >= since,
+                Appointment.status == AppointmentStatus.NO_SHOW,
+            )
+        ),
+        "no_shows",
+    )
     paid = session.execute(
         select(Deposit.paid_at, Deposit.status, Deposit.amount_cents).where(
             Deposit.clinic_id == clinic_id, Deposit.paid_at >= since, Deposit.status.in_(_PAID)
