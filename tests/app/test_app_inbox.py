@@ -38,7 +38,8 @@ def test_pages_need_a_signed_in_account(
     for path in ("/app", "/app/appointments", "/app/dashboard", "/app/conversations/1"):
         answer = client.get(path)
         assert answer.status_code == 302 and answer.location.startswith("/app/login")
-    assert client.get("/app/inbox/list", headers={"HX-Request": "true"}).status_code == 401
+    poll = client.get("/app/inbox/list", headers={"HX-Request": "true"})
+    assert poll.status_code == 401 and poll.headers["HX-Redirect"] == "/app/login"
 
     wrong = sign_in(client, STAFF, password="not the password")
     assert wrong.status_code == 401 and "Wrong clinic, email or password" in wrong.text

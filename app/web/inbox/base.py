@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from app.accounts import Account, load_account
@@ -44,7 +44,8 @@ def _protect() -> None:
 
 
 def login_required(view: _View) -> _View:
-    """Send a request without a live account to the login page (htmx polls get a 401)."""
+    """Send a request without a live account to the login page (an htmx poll gets a 401 whose
+    ``HX-Redirect`` header takes the whole page there)."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -52,8 +53,9 @@ def login_required(view: _View) -> _View:
         found = load_account(ctx().db, account_id) if isinstance(account_id, int) else None
         if found is None:
             session.clear()
+            login = url_for("inbox.login")
             if request.headers.get("HX-Request"):
-                abort(401)
+                return Response("sign in again", 401, {"HX-Redirect": login})
             return redirect(url_for("inbox.login", next=request.full_path.rstrip("?")))
         g.account = found
         return view(*args, **kwargs)
