@@ -41,6 +41,7 @@ def test_pages_need_a_signed_in_account(
     poll = client.get("/app/inbox/list", headers={"HX-Request": "true"})
     assert poll.status_code == 401 and poll.headers["HX-Redirect"] == "/app/login"
 
+    assert 'name="clinic" value="glow-austin"' in client.get("/app/login").text  # the only one
     wrong = sign_in(client, STAFF, password="not the password")
     assert wrong.status_code == 401 and "Wrong clinic, email or password" in wrong.text
     assert sign_in(client, "nobody@glow.example").status_code == 401
@@ -241,3 +242,31 @@ def test_the_session_key_is_setting_or_one_kept_per_machine(
     assert secret_key(ctx) == first  # made once, then read
     ctx.settings.secret_key = "k" * 40
     assert create_app(context=ctx).config["SECRET_KEY"] == "k" * 40
+
+
+def test_unanswered_and_paused_conversations_wait_for_a_person(
+    make_ctx: Callable[..., AppContext], database_url: str
+) -> None:
+    from app.flows.staff import resume_ai, staff_send, take_over
+    from app.web.inbox.inbox_data import inbox_rows
+    from tests.steps import HeldJobs
+
+    jobs = HeldJobs()  # the worker is behind: texts are stored, not yet answered
+    ctx = make_ctx(database_url, jobs=jobs)
+    client = create_app(context=ctx).test_client()
+    post_text(client, ctx, "hi are you open saturday", "e1", sender=JANE)
+    post_text(client, ctx, "hello, question about my appointment", "e2", sender=OMAR)
+    take_over(ctx, _conversation_id(ctx, OMAR))
+    for func, args in jobs.jobs:  # the worker catches up: Omar's is paused, so unanswered
+        func(ctx, *args)
+    with ctx.db.sessions() as s:
+        needing, recent = inbox_rows(s, "glow-austin")
+    assert [(r.patient_phone, r.attention) for r in needing] == [(OMAR, "unanswered")]
+    assert [r.patient_phone for r in recent] == [JANE]
+    staff_send(ctx, _conversation_id(ctx, OMAR), "Hi Omar, Amy here, which appointment?")
+    with ctx.db.sessions() as s:
+        needing, _ = inbox_rows(s, "glow-austin")
+    assert [(r.patient_phone, r.attention) for r in needing] == [(OMAR, "paused")]
+    resume_ai(ctx, _conversation_id(ctx, OMAR))
+    with ctx.db.sessions() as s:
+        assert inbox_rows(s, "glow-austin")[0] == []

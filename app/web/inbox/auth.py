@@ -20,6 +20,7 @@ from flask import redirect, render_template, request, session, url_for
 from app.accounts import authenticate
 from app.flows.lead import over_limit
 from app.web.inbox.base import bp, ctx
+from knowledge.store import list_clinic_ids
 
 log = structlog.get_logger(__name__)
 
@@ -39,13 +40,19 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _only_clinic() -> str:
+    """The clinic id when this install serves exactly one clinic (prefilled), else ``""``."""
+    with ctx().db.sessions() as session:
+        ids = list_clinic_ids(session)
+    return ids[0] if len(ids) == 1 else ""
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The sign-in form; on POST check limits, then the password."""
     if request.method == "GET":
-        return render_template(
-            "login.html", clinic=request.args.get("clinic", ""), next=request.args.get("next")
-        )
+        clinic = request.args.get("clinic", "") or _only_clinic()
+        return render_template("login.html", clinic=clinic, next=request.args.get("next"))
     clinic_id = request.form.get("clinic", "").strip()[:64]
     email = request.form.get("email", "").strip().lower()[:_MAX_FIELD]
     password = request.form.get("password", "")
