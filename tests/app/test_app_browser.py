@@ -107,7 +107,10 @@ def test_staff_work_a_conversation_and_read_the_dashboard_in_chromium(
 
     driver.get(f"{server}/app")
     assert "/app/login" in driver.current_url
-    driver.find_element(By.NAME, "clinic").send_keys("glow-austin")
+    clinic = driver.find_element(By.NAME, "clinic")
+    assert clinic.get_attribute("value") == "glow-austin"  # prefilled: the only clinic
+    clinic.clear()
+    clinic.send_keys("glow-austin")
     driver.find_element(By.NAME, "email").send_keys("owner@glow.example")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "sign-in").click()
