@@ -18,7 +18,7 @@ import structlog
 from flask import redirect, render_template, request, session, url_for
 
 from app.accounts import authenticate
-from app.flows.lead import over_limit
+from app.flows.throttle import over_limit
 from app.web.inbox.base import bp, ctx
 from knowledge.store import list_clinic_ids
 
@@ -58,8 +58,8 @@ def login() -> Any:
     password = request.form.get("password", "")
     now = ctx().clock.now()
     for scope, key, limit in (
-        ("login_ip", request.remote_addr or "", PER_IP),
-        ("login_email", f"{clinic_id}\n{email}", PER_EMAIL),
+        ("login:ip", request.remote_addr or "", PER_IP),
+        ("login:email", f"{clinic_id}\n{email}", PER_EMAIL),
     ):
         retry = over_limit(ctx(), scope, key, now, limit)
         if retry is not None:
