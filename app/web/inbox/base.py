@@ -14,8 +14,19 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, request, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.accounts import Account, load_account
 from app.context import AppContext
@@ -41,6 +52,13 @@ def account() -> Account:
 def _protect() -> None:
     """Every unsafe method under /app carries the session's CSRF token (Flask-WTF)."""
     csrf.protect()
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(error: CSRFError) -> tuple[str, int]:
+    """A form without a valid token (expired, or posted from another site): 400, with a page
+    that says what to do rather than a bare error."""
+    return render_template("refused.html", reason=error.description), 400
 
 
 def login_required(view: _View) -> _View:
