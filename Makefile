@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/find_slots.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/holds.py
+	$(BIN)/python bench/inbox.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

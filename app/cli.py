@@ -182,6 +182,41 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    """Add, remove or list a clinic's web accounts (``/app`` logins).
+
+    ``add`` reads the password from stdin with ``--password-stdin`` (one line), else asks for
+    it twice without echo.
+    """
+    from app.accounts import Role, add_account, list_accounts, remove_account
+
+    ctx = _context()
+    if args.user_command == "add":
+        password = _read_password(args.password_stdin)
+        role = Role.OWNER if args.role == "owner" else Role.STAFF
+        account = add_account(ctx.db, args.clinic, args.email, password, role)
+        print(f"added {account.email} ({account.role}) to {account.clinic_id}")
+    elif args.user_command == "remove":
+        remove_account(ctx.db, args.clinic, args.email)
+        print(f"removed {args.email} from {args.clinic}; it can no longer sign in")
+    else:
+        for account, disabled in list_accounts(ctx.db, args.clinic):
+            print(f"{account.email}  {account.role}{'  (removed)' if disabled else ''}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One password from stdin (``--password-stdin``) or asked twice at the terminal."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise UserError("the two passwords differ")
+    return first
+
+
 def cmd_eval_knowledge(args: argparse.Namespace) -> int:
     """Retrieval quality over a questions file: recall@1, recall@3, MRR."""
     from knowledge.eval import format_report, run_knowledge_eval
@@ -328,10 +363,26 @@ def _add_staff_commands(sub: Any) -> None:
     k = staff.add_parser("resume", help="hand the conversation back to the AI")
     k.add_argument("id", type=int)
     k.set_defaults(func=cmd_staff)
+    p = sub.add_parser("user", help="a clinic's web accounts (staff inbox, owner dashboard)")
+    users = p.add_subparsers(dest="user_command", required=True)
+    k = users.add_parser("add", help="add an account (asks for its password)")
+    k.add_argument("clinic")
+    k.add_argument("email")
+    k.add_argument("--role", choices=("staff", "owner"), default="staff")
+    k.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    k.set_defaults(func=cmd_user)
+    k = users.add_parser("remove", help="disable an account")
+    k.add_argument("clinic")
+    k.add_argument("email")
+    k.set_defaults(func=cmd_user)
+    k = users.add_parser("list", help="a clinic's accounts")
+    k.add_argument("clinic")
+    k.set_defaults(func=cmd_user)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``frontdesk`` console script."""
+    from app.accounts import AccountError
     from app.eval.spec import ScenarioError
     from knowledge.apikeys import ApiKeyError
     from knowledge.clinic_file import ClinicFileError
@@ -355,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SeedError,
         DocumentsError,
         ApiKeyError,
+        AccountError,
     ) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 2

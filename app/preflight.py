@@ -119,6 +119,12 @@ def _production_problems(s: Settings) -> list[str]:
             f"{why} but no deposit provider is configured: set {_SQUARE} (or "
             "FRONTDESK_DEMO_CHECKOUT=1 for a demo where deposits are never charged)"
         )
+    if not s.secret_key and not s.is_sqlite:  # SQLite keeps one in instance/secret_key
+        problems.append(
+            f"{why} but SECRET_KEY is unset: the staff web app's session cookies need a "
+            "random key of at least 32 characters shared by every web process (e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
     if is_loopback_url(s.public_base_url):
         problems.append(
             f"PUBLIC_BASE_URL is {_host(s.public_base_url)}, this machine: carriers, Square "

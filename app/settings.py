@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: The shortest ``SECRET_KEY`` accepted (characters).
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class SettingsError(ValueError):
     """Raised when an environment variable holds an invalid value; the message names it."""
 
@@ -91,6 +95,9 @@ class Settings(BaseModel):
     trusted_proxy: bool = False
     #: ``HEARTBEAT_MAX_AGE_SECONDS``: ``/readyz`` fails when the worker's heartbeat is older.
     heartbeat_max_age_seconds: int = Field(default=30, ge=1)
+    #: ``SECRET_KEY``: signs the staff web app's session cookies (at least 32 characters;
+    #: required beside Postgres, generated into ``instance/secret_key`` for the embedded default).
+    secret_key: str | None = None
 
     @field_validator("public_base_url")
     @classmethod
@@ -98,6 +105,15 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if len(value.strip()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must have at least {MIN_SECRET_KEY_LENGTH} characters")
+        return value.strip()
 
     @field_validator("allowed_phone_countries", mode="before")
     @classmethod

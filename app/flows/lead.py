@@ -33,7 +33,6 @@ recipient-local when it falls in quiet hours.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from agent.nlu.services import match_services
 from agent.store import load_state, save_state
 from app import copy
 from app.context import AppContext
+from app.flows import throttle
 from booking.funnel import LEAD_TEXTED, record_step
 from knowledge.clinic_file import ClinicFile, ServiceInfo
 from messaging.inbound import get_or_create_conversation, lock_conversation
@@ -117,12 +117,7 @@ def over_limit(
     Returns:
         None within the limit, else the seconds until the window ends (``Retry-After``).
     """
-    allowed, window = limit
-    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    count = ctx.rates.hit(f"lead:{scope}:{digest}", 1, window_seconds=window, now=now)
-    if count <= allowed:
-        return None
-    return window - int(now.timestamp()) % window
+    return throttle.over_limit(ctx, f"lead:{scope}", key, now, limit)
 
 
 def read_form(fields: Mapping[str, object]) -> LeadForm:

@@ -128,9 +128,21 @@ def resume_ai(ctx: AppContext, conversation_id: int) -> None:
     Raises:
         LookupError: no such conversation.
     """
+    _set_paused(ctx, conversation_id, paused=False)
+
+
+def take_over(ctx: AppContext, conversation_id: int) -> None:
+    """Staff take the conversation over without texting yet: the AI stays silent on it.
+
+    Raises:
+        LookupError: no such conversation.
+    """
+    _set_paused(ctx, conversation_id, paused=True)
+
+
+def _set_paused(ctx: AppContext, conversation_id: int, *, paused: bool) -> None:
     with ctx.db.session() as session:
-        conversation = _conversation(session, conversation_id)
-        conversation.ai_paused = False
+        _conversation(session, conversation_id).ai_paused = paused
 
 
 def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
@@ -140,17 +152,30 @@ def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
     Returns:
         The cancelled appointment's id, or None when the patient had none active.
     """
-    now = ctx.clock.now()
     with ctx.db.session() as session:
-        appt = session.scalars(
-            select(Appointment)
+        appointment_id = session.scalars(
+            select(Appointment.id)
             .where(
                 Appointment.patient_phone == patient_phone,
                 Appointment.status.in_(ACTIVE_STATUSES),
             )
             .order_by(Appointment.start_at)
         ).first()
-        if appt is None:
+    if appointment_id is None:
+        return None
+    return cancel_appointment_by_clinic(ctx, appointment_id)
+
+
+def cancel_appointment_by_clinic(ctx: AppContext, appointment_id: int) -> int | None:
+    """Staff cancel one appointment (the inbox's cancel button), as :func:`cancel_by_clinic`.
+
+    Returns:
+        ``appointment_id``, or None when it is not active (already cancelled, no such id).
+    """
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        appt = session.get(Appointment, appointment_id)
+        if appt is None or appt.status not in ACTIVE_STATUSES:
             return None
         clinic = load_clinic(session, appt.clinic_id)
     if clinic is None:

@@ -12,6 +12,7 @@ from app.db import Database
 def import_all_models() -> None:
     """Import every package's ``models`` module (idempotent; Python caches modules)."""
     import agent.store  # noqa: F401
+    import app.accounts  # noqa: F401
     import booking.funnel  # noqa: F401
     import booking.models  # noqa: F401
     import emr.models  # noqa: F401

@@ -3,8 +3,8 @@
 ``create_app()`` builds the context (or takes a ready one) and registers every route: the
 carriers' and Square's webhooks (their routes live with their adapters and hand events to the
 flows of ``app/flows``), the local checkout (only where :func:`app.web.checkout.enabled`), the
-knowledge and staff APIs, website leads, and operations (:mod:`app.web.ops`: health, readiness,
-metrics). Every request is held to :mod:`app.web.limits` (a 1 MiB
+knowledge and staff APIs, website leads, the staff and owner web app (``/app``), and operations
+(:mod:`app.web.ops`: health, readiness, metrics). Every request is held to :mod:`app.web.limits` (a 1 MiB
 body cap applied before the body is read, form field caps, a 404 for a NUL in the path).
 """
 
@@ -22,7 +22,7 @@ from app.flows.inbound_text import receive_text
 from app.flows.sending import receive_status
 from app.logging import configure_logging
 from app.settings import load_settings
-from app.web import checkout, knowledge_api, leads, limits, ops, staff_api
+from app.web import checkout, inbox, knowledge_api, leads, limits, ops, staff_api
 from app.wiring import build_context
 from messaging import webhooks as carrier_webhooks
 from payments import square_webhook
@@ -80,4 +80,5 @@ def create_app(
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(leads.bp)
     ops.install(app, ctx)
+    inbox.install(app, ctx)
     return app

@@ -30,7 +30,7 @@ from app.context import AppContext
 from app.db import utcnow
 from app.untrusted import UntrustedJSON, load_json
 from knowledge.apikeys import find_key
-from knowledge.clinic_file import ClinicFileError, parse_clinic_file
+from knowledge.clinic_file import ClinicFile, ClinicFileError, parse_clinic_file
 from knowledge.key_scope import KeyScopeError, check_key_scope
 from knowledge.models import Clinic
 from knowledge.seed import SeedError
@@ -161,18 +161,38 @@ def _update_documents(ctx: AppContext, clinic_id: str, key_id: str, data: Any) -
     ), 200
 
 
+class OtherClinicError(ValueError):
+    """The clinic file names another clinic than the one being updated."""
+
+
+def check_owner_clinic_file(ctx: AppContext, clinic_id: str, data: Any) -> ClinicFile:
+    """Validate ``data`` as the clinic file of ``clinic_id``, within what a clinic's owner may
+    change (:mod:`knowledge.key_scope`). Shared by this API and the owner's settings pages.
+
+    Returns:
+        The validated clinic file.
+
+    Raises:
+        ClinicFileError: the file is invalid (``problems`` name each bad field's path).
+        OtherClinicError: ``clinic.id`` is not ``clinic_id``.
+        KeyScopeError: a change only the operator may make.
+    """
+    clinic = parse_clinic_file(data)
+    if clinic.clinic.id != clinic_id:
+        raise OtherClinicError(
+            f"clinic.id is {clinic.clinic.id!r} but this is the endpoint of clinic {clinic_id!r}"
+        )
+    check_key_scope(ctx.clinic(clinic_id), clinic, ctx.settings.allowed_phone_countries)
+    return clinic
+
+
 def _update_clinic_file(ctx: AppContext, clinic_id: str, key_id: str, data: Any) -> Answer:
     """Validate and re-seed the clinic file, keeping the uploaded documents."""
     try:
-        clinic = parse_clinic_file(data)
-        if clinic.clinic.id != clinic_id:
-            return _error(
-                400,
-                f"clinic.id is {clinic.clinic.id!r} but this is the endpoint of clinic "
-                f"{clinic_id!r}",
-            )
-        check_key_scope(ctx.clinic(clinic_id), clinic, ctx.settings.allowed_phone_countries)
+        clinic = check_owner_clinic_file(ctx, clinic_id, data)
         report = seed_with_uploads(ctx.db, clinic, embedder=ctx.embedder)
+    except OtherClinicError as exc:
+        return _error(400, str(exc))
     except ClinicFileError as exc:
         return _error(422, "invalid clinic file", exc.problems)
     except KeyScopeError as exc:

@@ -15,7 +15,7 @@ import pytest
 
 from app.cli import main
 from app.preflight import check_settings, is_loopback_url
-from app.settings import Settings, load_settings
+from app.settings import Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = "postgresql://frontdesk:pw@db.internal:5432/frontdesk"
@@ -28,7 +28,8 @@ SQUARE = {
 TELNYX = {"TELNYX_API_KEY": "KEY_live", "TELNYX_PUBLIC_KEY": "cHVibGlj"}
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token"}
 #: A production configuration with nothing half-set.
-READY = {"DATABASE_URL": PG, "PUBLIC_BASE_URL": PUBLIC, **TELNYX, **TWILIO, **SQUARE}
+SECRET = {"SECRET_KEY": "s" * 40}
+READY = {"DATABASE_URL": PG, "PUBLIC_BASE_URL": PUBLIC, **TELNYX, **TWILIO, **SQUARE, **SECRET}
 
 
 def _settings(tmp_path: Path, env: dict[str, str]) -> Settings:
@@ -181,3 +182,10 @@ def test_serve_refuses_to_start_half_configured(tmp_path: Path) -> None:
     assert "TELNYX_API_KEY is set but TELNYX_PUBLIC_KEY is not" in done.stderr
     assert "no deposit provider" in done.stderr and "PUBLIC_BASE_URL" in done.stderr
     assert "Traceback" not in done.stderr and "Booting worker" not in done.stderr
+
+
+def test_production_needs_a_secret_key_for_web_sessions(tmp_path: Path) -> None:
+    [problem] = _problems(tmp_path, _without(READY, "SECRET_KEY"))
+    assert "SECRET_KEY" in problem and "32" in problem
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        _settings(tmp_path, {**READY, "SECRET_KEY": "too-short"})
