@@ -118,10 +118,11 @@ def book_given(run: ScenarioRun, want: GivenAppointment) -> int:
         s.flush()
         s.expunge(offer)
     deposit_cents = clinic.deposit_cents(service) if want.deposit == "paid" else 0
+    terms = run.ctx.clinic_terms(clinic)
     held = hold_offer(
         run.ctx.db,
         emr,
-        clinic=run.ctx.clinic_terms(clinic),
+        clinic=terms,
         offer=offer,
         patient_phone=phone,
         service_name=service.name,
@@ -131,7 +132,7 @@ def book_given(run: ScenarioRun, want: GivenAppointment) -> int:
     )
     if want.deposit == "paid":
         _paid_deposit(run, held.appointment_id, deposit_cents, now)
-    confirm_appointment(run.ctx.db, emr, held.appointment_id, now)
+    confirm_appointment(run.ctx.db, emr, held.appointment_id, now, reminders=terms.reminders)
     return held.appointment_id
 
 
