@@ -67,14 +67,24 @@ class StepRows:
 
 
 def _step_rows(s: Session, phone: str, before: Marks) -> StepRows:
-    messages = s.scalars(
-        select(Message)
-        .where(Message.id > before.message, Message.direction == "out", Message.to_number == phone)
-        .order_by(Message.id)
-    )
+    # A text counts in the step it reached the patient in: one still held back (quiet hours,
+    # backoff) counts later, in the step that sends it.
+    messages = [
+        m
+        for m in s.scalars(
+            select(Message)
+            .where(
+                (Message.id > before.message) | Message.id.in_(before.queued),
+                Message.direction == "out",
+                Message.to_number == phone,
+            )
+            .order_by(Message.id)
+        )
+        if m.status != MessageStatus.QUEUED
+    ]
     conv_id = s.scalar(select(Conversation.id).where(Conversation.patient_phone == phone))
     if conv_id is None:
-        return StepRows(list(messages), [], [], [])
+        return StepRows(messages, [], [], [])
     offers = s.scalars(
         select(SlotOffer).where(SlotOffer.id > before.offer, SlotOffer.conversation_id == conv_id)
     )
@@ -94,7 +104,7 @@ def _step_rows(s: Session, phone: str, before: Marks) -> StepRows:
             StaffAlert.conversation_id == conv_id,
         )
     )
-    return StepRows(list(messages), list(offers), list(deposits), list(alerts))
+    return StepRows(messages, list(offers), list(deposits), list(alerts))
 
 
 def check_step(

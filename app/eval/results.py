@@ -8,12 +8,17 @@ from typing import Any
 
 @dataclass
 class Marks:
-    """Highest row ids before a step, so the step's own rows can be told apart."""
+    """Highest row ids before a step, so the step's own rows can be told apart.
+
+    ``queued``: outbound texts still waiting before the step (deferred by quiet hours or a
+    backoff); one that goes out during the step is that step's text.
+    """
 
     message: int
     offer: int
     alert: int
     deposit: int
+    queued: frozenset[int] = frozenset()
 
 
 @dataclass

@@ -104,6 +104,13 @@ class ScenarioRun:
                 offer=s.execute(select(func.max(SlotOffer.id))).scalar() or 0,
                 alert=s.execute(select(func.max(StaffAlert.id))).scalar() or 0,
                 deposit=s.execute(select(func.max(Deposit.id))).scalar() or 0,
+                queued=frozenset(
+                    s.scalars(
+                        select(Message.id).where(
+                            Message.direction == "out", Message.status == "queued"
+                        )
+                    )
+                ),
             )
 
     def _post_telnyx(self, payload: dict[str, Any]) -> None:
