@@ -222,3 +222,37 @@ def mark_confirmed(session: Session, appointment_id: int, now: dt.datetime) -> b
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def unconfirmed(
+    session: Session, clinic_id: str, now: dt.datetime, hours: int = 48
+) -> list[Appointment]:
+    """Booked visits of ``clinic_id`` starting within ``hours`` after ``now`` that the patient
+    has not confirmed, soonest first (what staff call about)."""
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.clinic_id == clinic_id,
+                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.confirmed_at.is_(None),
+                Appointment.start_at > now,
+                Appointment.start_at <= now + dt.timedelta(hours=hours),
+            )
+            .order_by(Appointment.start_at, Appointment.id)
+        )
+    )
+
+
+def describe_unconfirmed(appointment: Appointment) -> dict[str, object]:
+    """One unconfirmed visit as staff see it (JSON-ready; clinic-local start)."""
+    local = appointment.start_at.astimezone(ZoneInfo(appointment.timezone))
+    return {
+        "appointment_id": appointment.id,
+        "conversation_id": appointment.conversation_id,
+        "patient_phone": appointment.patient_phone,
+        "patient_name": appointment.patient_name,
+        "service": appointment.service_name,
+        "provider": appointment.provider_name,
+        "start": local.isoformat(),
+    }

@@ -8,6 +8,8 @@ token; a key of another clinic, or none, gets 401. Routes, all JSON:
 - ``POST /staff/<clinic_id>/conversations/<id>/reply`` ``{"text": "..."}``: text the patient
   from the clinic number; the AI pauses on that conversation.
 - ``POST /staff/<clinic_id>/conversations/<id>/resume``: the AI answers again.
+- ``GET  /staff/<clinic_id>/unconfirmed?hours=48``: booked visits in the next ``hours``
+  (1..720) the patient has not confirmed, soonest first.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 from app.context import AppContext
 from app.flows.staff import resume_ai, staff_send
 from app.untrusted import UntrustedJSON, load_json
+from booking.reminders import describe_unconfirmed, unconfirmed
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 
@@ -158,3 +161,17 @@ def resume(clinic_id: str, conversation_id: int) -> Any:
         return _error(404, "no such conversation")
     resume_ai(ctx, conversation_id)
     return jsonify({"ai_paused": False})
+
+
+@bp.get("/<clinic_id>/unconfirmed")
+def list_unconfirmed(clinic_id: str) -> Any:
+    """Upcoming booked visits the patient has not confirmed (``?hours=``, default 48)."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    raw = request.args.get("hours", "48")
+    if not raw.isdigit() or not 1 <= int(raw) <= 720:
+        return _error(400, "hours must be a whole number from 1 to 720")
+    with ctx.db.session() as session:
+        rows = unconfirmed(session, clinic_id, ctx.clock.now(), int(raw))
+        return jsonify({"appointments": [describe_unconfirmed(a) for a in rows]})
