@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -29,6 +37,13 @@ class _Strict(BaseModel):
 def _hhmm(value: str | None) -> str | None:
     if value is not None and not _HHMM.match(value):
         raise ValueError(f"{value!r} is not HH:MM")
+    return value
+
+
+def _aware(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    """An instant with its UTC offset, else an error naming the field."""
+    if value.tzinfo is None:
+        raise ValueError(f"{info.field_name} needs a UTC offset, e.g. 2026-11-23T10:00:00-06:00")
     return value
 
 
@@ -169,12 +184,7 @@ class GivenAppointment(_Strict):
     status: Literal["booked"] = "booked"
     deposit: Literal["paid", "none"] = "none"
 
-    @field_validator("start")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("start needs a UTC offset, e.g. 2026-11-24T10:00:00-06:00")
-        return value
+    _start = field_validator("start")(_aware)
 
 
 class Given(_Strict):
@@ -217,12 +227,7 @@ class Scenario(_Strict):
     outcome: Outcome = Field(default_factory=Outcome)
     path: Path | None = Field(None, exclude=True)
 
-    @field_validator("now")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("now needs a UTC offset, e.g. 2026-11-23T10:00:00-06:00")
-        return value
+    _now = field_validator("now")(_aware)
 
     @model_validator(mode="after")
     def _names(self) -> Scenario:
