@@ -192,6 +192,8 @@ def _print_unconfirmed(ctx: Any, clinic_id: str, hours: int) -> None:
     """Print the clinic's booked visits in the next ``hours`` the patient has not confirmed."""
     from booking.reminders import describe_unconfirmed, unconfirmed
 
+    if not 1 <= hours <= 720:
+        raise UserError("--hours must be from 1 to 720")
     with ctx.db.session() as s:
         rows = [describe_unconfirmed(a) for a in unconfirmed(s, clinic_id, ctx.clock.now(), hours)]
     if not rows:

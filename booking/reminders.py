@@ -26,7 +26,7 @@ from app.db import insert_or_ignore
 from booking.models import Appointment, AppointmentStatus
 from booking.reminder_models import ScheduledKind, ScheduledStatus, ScheduledText
 from booking.terms import ReminderPlan
-from messaging.models import Direction, Message
+from messaging.models import Direction, Message, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -188,10 +188,22 @@ def reviewed_recently(session: Session, clinic_id: str, phone: str, since: dt.da
 def reminded_visit(session: Session, conversation_id: int, now: dt.datetime) -> Appointment | None:
     """The upcoming, unconfirmed booked visit whose reminder is the conversation's latest
     text to the patient, or None (the patient's next words then answer something else)."""
+    # The latest text the patient can have seen, by when it went out (a reminder held back
+    # by quiet hours goes out after texts saved later): not one still held back.
     latest = session.scalar(
-        select(func.max(Message.id)).where(
-            Message.conversation_id == conversation_id, Message.direction == Direction.OUT
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.OUT,
+            Message.status != MessageStatus.BLOCKED,
+            ~(
+                (Message.status == MessageStatus.QUEUED)
+                & Message.send_after.is_not(None)
+                & (Message.send_after > now)
+            ),
         )
+        .order_by(func.coalesce(Message.sent_at, Message.created_at).desc(), Message.id.desc())
+        .limit(1)
     )
     if latest is None:
         return None
