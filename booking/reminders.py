@@ -122,16 +122,18 @@ def cancel_pending(session: Session, appointment_id: int, now: dt.datetime) -> i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def due_ids(session: Session, now: dt.datetime, limit: int = 1000) -> list[int]:
-    """Ids of pending rows due at ``now``, earliest first (at most ``limit``)."""
-    return list(
-        session.scalars(
-            select(ScheduledText.id)
-            .where(ScheduledText.status == ScheduledStatus.PENDING, ScheduledText.due_at <= now)
-            .order_by(ScheduledText.due_at, ScheduledText.id)
-            .limit(limit)
-        )
-    )
+def due_rows(
+    session: Session, until: dt.datetime, limit: int = 1000
+) -> list[tuple[int, dt.datetime]]:
+    """(id, due instant) of pending rows due at or before ``until``, earliest first (at most
+    ``limit``)."""
+    rows = session.execute(
+        select(ScheduledText.id, ScheduledText.due_at)
+        .where(ScheduledText.status == ScheduledStatus.PENDING, ScheduledText.due_at <= until)
+        .order_by(ScheduledText.due_at, ScheduledText.id)
+        .limit(limit)
+    ).all()
+    return [(scheduled_id, due_at) for scheduled_id, due_at in rows]
 
 
 def clinic_of(session: Session, scheduled_id: int) -> str | None:

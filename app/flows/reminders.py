@@ -21,7 +21,7 @@ from app.context import AppContext
 from booking import copy_reminders as copy
 from booking.models import Appointment
 from booking.reminder_models import ScheduledKind, ScheduledStatus, ScheduledText
-from booking.reminders import claim, clinic_of, due_ids, reviewed_recently, still_due
+from booking.reminders import claim, clinic_of, due_rows, reviewed_recently, still_due
 from knowledge.clinic_file import ClinicFile
 from messaging.inbound import get_or_create_conversation
 from messaging.models import Conversation
@@ -34,20 +34,45 @@ log = structlog.get_logger(__name__)
 SWEEP_BATCH = 20000
 #: Rows per job: one RQ job per row costs more than the row's own work.
 JOB_BATCH = 25
+#: Where jobs really wait (RQ), rows falling due before the next sweep (``frontdesk worker``
+#: sweeps every 30 s) are enqueued to run at their due second, not up to 30 s late.
+LOOKAHEAD = dt.timedelta(seconds=30)
 
 
 def enqueue_due(ctx: AppContext, now: dt.datetime) -> int:
-    """Enqueue :func:`send_scheduled_texts` for every pending row due at ``now``, in jobs of
-    :data:`JOB_BATCH` rows, earliest due first.
+    """Enqueue :func:`send_scheduled_texts` for the pending rows due at ``now``, in jobs of
+    :data:`JOB_BATCH` rows, earliest due first; where the queue really delays jobs (RQ), also
+    those due within :data:`LOOKAHEAD`, each job to run at its rows' due second.
+
+    A row enqueued twice (looked ahead, then due at the next sweep before its job ran) is
+    still sent once: the job claims it.
 
     Returns:
         How many rows were enqueued (at most :data:`SWEEP_BATCH`).
     """
+    until = now + LOOKAHEAD if ctx.jobs.delays else now
     with ctx.db.session() as session:
-        ids = due_ids(session, now, SWEEP_BATCH)
-    for i in range(0, len(ids), JOB_BATCH):
-        ctx.jobs.enqueue(send_scheduled_texts, ids[i : i + JOB_BATCH])
-    return len(ids)
+        rows = due_rows(session, until, SWEEP_BATCH)
+    batch: list[int] = []
+    batch_second = 0.0
+    for scheduled_id, due_at in rows:
+        second = max(0.0, float(int((due_at - now).total_seconds())))
+        if batch and (len(batch) == JOB_BATCH or second != batch_second):
+            _enqueue_batch(ctx, batch, batch_second)
+            batch = []
+        batch.append(scheduled_id)
+        batch_second = second
+    if batch:
+        _enqueue_batch(ctx, batch, batch_second)
+    return len(rows)
+
+
+def _enqueue_batch(ctx: AppContext, ids: list[int], delay_seconds: float) -> None:
+    """Enqueue one :func:`send_scheduled_texts` job, now or ``delay_seconds`` from now."""
+    if delay_seconds > 0:
+        ctx.jobs.enqueue_in(delay_seconds, send_scheduled_texts, ids)
+    else:
+        ctx.jobs.enqueue(send_scheduled_texts, ids)
 
 
 def send_scheduled_texts(ctx: AppContext, scheduled_ids: list[int]) -> dict[str, int]:
@@ -68,8 +93,8 @@ def send_scheduled_text(ctx: AppContext, scheduled_id: int) -> str:
 
     Returns:
         ``sent`` (queued as a message: quiet hours may defer it), ``skipped`` (its reason
-        no longer holds), or ``gone`` (not pending: another run took it, or it was
-        cancelled).
+        no longer holds), ``gone`` (not pending: another run took it, or it was
+        cancelled), or ``early`` (not due yet: left pending for its time).
     """
     now = ctx.clock.now()
     with ctx.db.session() as session:
@@ -81,6 +106,8 @@ def send_scheduled_text(ctx: AppContext, scheduled_id: int) -> str:
         if claimed is None:
             return "gone"
         row, appointment = claimed
+        if row.due_at > now:
+            return "early"
         body = _body(clinic, session, row, appointment, now)
         row.updated_at = now
         if body is None:
