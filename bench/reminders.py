@@ -61,7 +61,9 @@ ZONES = (
     ("Pacific/Honolulu", "808"),
 )
 PLAN = ReminderPlan(hours_before=(24,))
-LEAD_SECONDS = 20  # the first reminder falls due this long after the rows are made
+#: The first reminder falls due this long after booking starts: booking 10,000 visits on a
+#: busy machine takes up to half a minute, and the workers start after it.
+LEAD_SECONDS = 60
 
 
 def _env() -> dict[str, str]:

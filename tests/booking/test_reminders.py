@@ -225,3 +225,49 @@ def test_bad_reminder_settings_are_named(
     data["clinic"]["reminders"] = reminders
     with pytest.raises(ClinicFileError, match=message.replace(".", r"\.")):
         parse_clinic_file(data)
+
+
+# --------------------------------------------------------------------------- RQ
+
+
+@pytest.mark.redis
+def test_on_rq_a_reminder_due_before_the_next_sweep_waits_for_its_second(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    import time
+    import uuid
+
+    from redis import Redis
+    from rq import SimpleWorker
+
+    from app.flows.reminders import enqueue_due
+    from app.jobs import RQQueue, set_worker_context
+    from tests.conftest import REDIS_URL
+
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"Redis not reachable: {type(exc).__name__}")
+    jobs = RQQueue.from_url(REDIS_URL, queue_name=f"frontdesk-test-{uuid.uuid4().hex[:8]}")
+    ctx = make_ctx(database_url, jobs=jobs)
+    set_worker_context(ctx)
+    try:
+        book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+        SimpleWorker([jobs.queue], connection=jobs.redis).work(burst=True)  # the confirmation
+        due = START - dt.timedelta(hours=24)
+        ctx.clock.set(due - dt.timedelta(seconds=10))
+        assert enqueue_due(ctx, ctx.clock.now()) == 1
+        [(member, at)] = jobs.redis.zrange(jobs.due_key, 0, -1, withscores=True)
+        assert b"send_scheduled_texts" in member and 9 <= at - time.time() <= 11
+        assert jobs.release_due(now=at) == 1
+        SimpleWorker([jobs.queue], connection=jobs.redis).work(burst=True)
+        assert _rows(ctx)[0].status == ScheduledStatus.PENDING  # ran early: sent nothing
+        ctx.clock.set(due)
+        assert enqueue_due(ctx, due) == 1  # the next sweep sends it at its time
+        SimpleWorker([jobs.queue], connection=jobs.redis).work(burst=True)
+        assert _rows(ctx)[0].status == ScheduledStatus.SENT
+        assert len(_reminders_to(ctx)) == 1
+    finally:
+        set_worker_context(None)
+        jobs.queue.delete(delete_jobs=True)
+        jobs.redis.delete(jobs.due_key)
