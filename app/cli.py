@@ -171,6 +171,8 @@ def cmd_staff(args: argparse.Namespace) -> int:
             for m in msgs:
                 arrow = ">" if m.direction == "in" else "<"
                 print(f"{m.created_at:%Y-%m-%d %H:%M} {arrow} [{m.kind}] {m.body}")
+        elif args.staff_command == "unconfirmed":
+            _print_unconfirmed(ctx, args.clinic, args.hours)
         elif args.staff_command == "reply":
             staff_send(ctx, args.id, " ".join(args.text))
             print(f"sent; the AI is paused on conversation {args.id} until `staff resume`")
@@ -215,6 +217,23 @@ def _read_password(from_stdin: bool) -> str:
     if getpass.getpass("again: ") != first:
         raise UserError("the two passwords differ")
     return first
+
+
+def _print_unconfirmed(ctx: Any, clinic_id: str, hours: int) -> None:
+    """Print the clinic's booked visits in the next ``hours`` the patient has not confirmed."""
+    from booking.reminders import describe_unconfirmed, unconfirmed
+
+    if not 1 <= hours <= 720:
+        raise UserError("--hours must be from 1 to 720")
+    with ctx.db.session() as s:
+        rows = [describe_unconfirmed(a) for a in unconfirmed(s, clinic_id, ctx.clock.now(), hours)]
+    if not rows:
+        print(f"no unconfirmed appointments in the next {hours} hours")
+    for r in rows:
+        print(
+            f"{r['start']}  {r['patient_phone']}  {r['service']} with {r['provider']}"
+            f"  (conversation {r['conversation_id']})"
+        )
 
 
 def cmd_eval_knowledge(args: argparse.Namespace) -> int:
@@ -359,6 +378,10 @@ def _add_staff_commands(sub: Any) -> None:
     k = staff.add_parser("reply", help="text the patient as staff (pauses the AI)")
     k.add_argument("id", type=int)
     k.add_argument("text", nargs="+")
+    k.set_defaults(func=cmd_staff)
+    k = staff.add_parser("unconfirmed", help="upcoming visits the patient has not confirmed")
+    k.add_argument("clinic")
+    k.add_argument("--hours", type=int, default=48, help="look this many hours ahead (48)")
     k.set_defaults(func=cmd_staff)
     k = staff.add_parser("resume", help="hand the conversation back to the AI")
     k.add_argument("id", type=int)

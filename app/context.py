@@ -22,7 +22,7 @@ from app.clock import Clock
 from app.db import Database
 from app.jobs import JobQueue
 from app.settings import Settings
-from booking.terms import ClinicTerms
+from booking.terms import ClinicTerms, ReminderPlan
 from emr.base import EMRClient
 from knowledge.clinic_file import ClinicFile
 from knowledge.retrieval import Embedder
@@ -77,6 +77,7 @@ class AppContext:
     _locks: dict[int, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
     _routes: dict[str, tuple[float, str | None]] = field(default_factory=dict)
+    _clinics: dict[str, tuple[float, ClinicFile | None]] = field(default_factory=dict)
 
     # --- SMS ---------------------------------------------------------------------------
     def default_carrier(self) -> str:
@@ -121,6 +122,17 @@ class AppContext:
 
         return load_clinic(self.db, clinic_id)
 
+    def clinic_cached(self, clinic_id: str) -> ClinicFile | None:
+        """:meth:`clinic`, cached per process for :data:`ROUTING_TTL_SECONDS` (jobs that run
+        thousands of times a minute, such as reminders, read the clinic file once)."""
+        now = time.monotonic()
+        hit = self._clinics.get(clinic_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        clinic = self.clinic(clinic_id)
+        self._clinics[clinic_id] = (now + ROUTING_TTL_SECONDS, clinic)
+        return clinic
+
     def clinic_for_number(self, session: Session, phone: str) -> str | None:
         """The clinic that owns ``phone`` (E.164), or None.
 
@@ -152,6 +164,7 @@ class AppContext:
             sms_carrier=self.default_carrier(),
             closures={c.date: tuple(_minutes(i) for i in c.hours or ()) for c in info.closures},
             time_off={p.id: tuple((t.start, t.end) for t in p.time_off) for p in clinic.providers},
+            reminders=reminder_plan(clinic),
         )
 
     def emr_for(self, clinic: ClinicFile) -> EMRClient:
@@ -260,3 +273,17 @@ def _minutes(interval: tuple[str, str]) -> tuple[int, int]:
     """A clinic-file ``("HH:MM", "HH:MM")`` interval as minutes from local midnight."""
     a, b = (int(t[:2]) * 60 + int(t[3:5]) for t in interval)
     return a, b
+
+
+def reminder_plan(clinic: ClinicFile) -> ReminderPlan:
+    """The booking package's view of the clinic file's ``clinic.reminders`` section."""
+    r = clinic.clinic.reminders
+    return ReminderPlan(
+        confirm=r.confirm,
+        hours_before=tuple(r.hours_before),
+        aftercare_hours=r.aftercare_hours,
+        aftercare_service_ids=frozenset(s.id for s in clinic.services if s.aftercare.strip()),
+        review=r.review_url is not None,
+        review_hour=r.review_hour,
+        review_every_days=r.review_every_days,
+    )

@@ -332,7 +332,7 @@ def reschedule(
         paid_cents = _move_deposits(session, old, held.appointment_id)
         get_row(session, Appointment, held.appointment_id).late_change_at = late_at
     if paid_cents or old.deposit_cents == 0 or old.status == AppointmentStatus.BOOKED:
-        confirm_appointment(db, emr, held.appointment_id, now)
+        confirm_appointment(db, emr, held.appointment_id, now, reminders=clinic.reminders)
     with db.session() as session:  # one booking moved: not a second hold or booking
         continue_steps(session, appointment_id, held.appointment_id)
     release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)

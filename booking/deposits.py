@@ -194,7 +194,7 @@ def announce_booking(
     when = format_when(appt.start_at, appt.timezone)
     paid = format_money(appt.deposit_cents) if deposit_paid else None
     with db.session() as session:
-        if tell_patient_too:
+        if tell_patient_too and clinic.reminders.confirm:
             tell_patient(
                 session,
                 appt.conversation_id,
@@ -239,7 +239,7 @@ def book_without_deposit(
     Raises:
         ValueError: the appointment is not active.
     """
-    booked = confirm_appointment(db, emr, appointment_id, now)
+    booked = confirm_appointment(db, emr, appointment_id, now, reminders=clinic.reminders)
     announce_booking(db, clinic, booked, now, deposit_paid=False, tell_patient_too=tell_patient_too)
     return booked
 

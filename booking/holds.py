@@ -27,7 +27,8 @@ from app.db import Database
 from booking.funnel import BOOKED, HOLD, record_appointment_step
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
 from booking.patients import patient_for
-from booking.terms import ClinicTerms
+from booking.reminders import cancel_pending, schedule_texts
+from booking.terms import ClinicTerms, ReminderPlan
 from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
 log = structlog.get_logger(__name__)
@@ -210,9 +211,16 @@ def book_hold_in_emr(
 
 
 def confirm_appointment(
-    db: Database, emr: EMRClient, appointment_id: int, now: dt.datetime
+    db: Database,
+    emr: EMRClient,
+    appointment_id: int,
+    now: dt.datetime,
+    *,
+    reminders: ReminderPlan | None = None,
 ) -> Appointment:
-    """Mark a held (or awaiting-deposit) appointment booked, here and in the EMR.
+    """Mark a held (or awaiting-deposit) appointment booked, here and in the EMR, and
+    schedule its reminders, aftercare and review texts (:func:`booking.reminders.schedule_texts`)
+    in the same transaction.
 
     The EMR confirmation is attempted after our row says booked; an EMR failure is stored on
     the row (``emr_error``) for staff and retried by the sweeper (:func:`retry_emr_sync`).
@@ -221,6 +229,7 @@ def confirm_appointment(
         db, emr: our database and the clinic's EMR.
         appointment_id: our appointment.
         now: the current instant.
+        reminders: the clinic's plan (``ClinicTerms.reminders``); None schedules nothing.
 
     Returns:
         The booked appointment (detached; read its fields freely).
@@ -236,6 +245,9 @@ def confirm_appointment(
         row.hold_expires_at = None
         row.updated_at = now
         record_appointment_step(session, row, BOOKED, now)
+        session.flush()
+        if reminders is not None:
+            schedule_texts(session, row, reminders, now)
         emr_id = row.emr_appointment_id
     if emr_id is not None:
         sync_emr(db, emr, appointment_id, emr_id, "confirm")
@@ -265,6 +277,7 @@ def release_appointment(
             return False
         row.status = AppointmentStatus(status)
         row.updated_at = now
+        cancel_pending(session, appointment_id, now)
         emr_id = row.emr_appointment_id
     if emr_id is not None:
         sync_emr(db, emr, appointment_id, emr_id, "cancel")

@@ -132,6 +132,8 @@ class Appointment(Base):
     #: When the patient changed this booking inside the cancellation notice window (a late
     #: reschedule of it or of an appointment it replaced): its deposit is then forfeitable.
     late_change_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: When the patient confirmed they are coming (answered a reminder with "C", "yes", ...).
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
     slot_token: Mapped[str | None] = mapped_column(Text, nullable=True)
     emr_patient_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

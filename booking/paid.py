@@ -123,11 +123,11 @@ def record_payment(
         was_cancelled = appt.status == AppointmentStatus.CANCELLED
         deposit_id = deposit.id
     if was_active:
-        booked = confirm_appointment(db, emr, appointment_id, now)
+        booked = confirm_appointment(db, emr, appointment_id, now, reminders=clinic.reminders)
         announce_booking(db, clinic, booked, now, deposit_paid=True)
         return PaymentOutcome("booked", appointment_id)
     if not was_cancelled and _rebook_lapsed(db, emr, appointment_id, now):
-        booked = confirm_appointment(db, emr, appointment_id, now)
+        booked = confirm_appointment(db, emr, appointment_id, now, reminders=clinic.reminders)
         announce_booking(db, clinic, booked, now, deposit_paid=True)
         return PaymentOutcome("late_booked", appointment_id)
     _refund_late(db, provider, clinic, deposit_id, now, cancelled=was_cancelled)

@@ -13,6 +13,29 @@ from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
+class ReminderPlan:
+    """Which texts a booked visit gets, from the clinic file's ``clinic.reminders``.
+
+    Attributes:
+        confirm: text a confirmation when a visit is booked.
+        hours_before: reminders this many hours before the start (none already past).
+        aftercare_hours: hours after the visit's end that a service's aftercare text goes.
+        aftercare_service_ids: services that have an aftercare text.
+        review: ask for a review (the clinic has a review link).
+        review_hour: clinic-local hour of the day after the visit the review ask is due.
+        review_every_days: at most one review ask per patient in this many days.
+    """
+
+    confirm: bool = True
+    hours_before: tuple[int, ...] = (24, 2)
+    aftercare_hours: int = 2
+    aftercare_service_ids: frozenset[str] = frozenset()
+    review: bool = False
+    review_hour: int = 10
+    review_every_days: int = 90
+
+
+@dataclass(frozen=True)
 class ClinicTerms:
     """A clinic as booking sees it.
 
@@ -26,6 +49,7 @@ class ClinicTerms:
         closures: local date -> the only hours open that day as ``(start, end)`` minutes from
             local midnight (empty: closed all day); holidays and short days.
         time_off: provider id -> inclusive ``(first, last)`` local dates off.
+        reminders: the texts a booked visit gets (:class:`ReminderPlan`).
     """
 
     clinic_id: str
@@ -39,6 +63,7 @@ class ClinicTerms:
     sms_carrier: str = "recording"
     closures: Mapping[dt.date, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     time_off: Mapping[str, tuple[tuple[dt.date, dt.date], ...]] = field(default_factory=dict)
+    reminders: ReminderPlan = field(default_factory=ReminderPlan)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -18,6 +18,8 @@ import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from knowledge.clinic_reminders import Reminders
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -199,6 +201,8 @@ class ClinicInfo(_Strict):
     limits: Limits = Field(default_factory=Limits)
     #: Holidays and short days (:class:`Closure`), at most one per date.
     closures: list[Closure] = Field(default_factory=list, max_length=1000)
+    #: Confirmation, reminders, aftercare and review asks (:class:`Reminders`).
+    reminders: Reminders = Field(default_factory=Reminders)
 
     @field_validator("id")
     @classmethod

@@ -7,9 +7,10 @@ exactly one IANA zone (libphonenumber's geocoding data,
 https://github.com/google/libphonenumber); otherwise the clinic's zone is used.
 
 Which kinds are deferred (:data:`DEFERRED_KINDS`): texts *we* start, days or hours after the
-patient last wrote - appointment ``reminder``, ``follow_up`` (aftercare check-ins, review
-asks), ``waitlist`` (an opening came up), ``no_show`` (the rebook offer after a missed
-visit) and ``marketing``. Everything else answers something
+patient last wrote - appointment ``reminder``, ``aftercare`` (a service's aftercare text
+after the visit), ``review`` (the day-after review ask), ``follow_up`` (check-ins),
+``waitlist`` (an opening came up), ``no_show`` (the rebook offer after a missed visit) and
+``marketing``. Everything else answers something
 the patient or staff just did and goes out at once: agent ``reply``, ``help``,
 ``opt_out_confirmation``/``opt_in_confirmation``, missed-call ``textback`` (the patient just
 called), booking ``confirmation``, ``refund``, ``cancellation``, ``staff_reply`` (a person
@@ -28,7 +29,9 @@ import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
 #: Kinds held back outside the recipient's 8am-9pm (see the module docstring).
-DEFERRED_KINDS = frozenset({"reminder", "follow_up", "waitlist", "marketing", "no_show"})
+DEFERRED_KINDS = frozenset(
+    {"reminder", "follow_up", "aftercare", "review", "waitlist", "marketing", "no_show"}
+)
 #: First and last sending hour, recipient-local: 08:00 <= t < 21:00.
 START_HOUR = 8
 END_HOUR = 21

@@ -12,14 +12,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.eval.results import Marks
-from app.eval.spec import Expect, ExpectedAppointment, Scenario, SlotsOffered, Step
+from app.eval.spec import (
+    Expect,
+    ExpectedAppointment,
+    ExpectedTexts,
+    Scenario,
+    SlotsOffered,
+    Step,
+)
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, SlotOffer
 from knowledge.clinic_file import WEEKDAYS
-from messaging.models import Conversation, Message, OptOut, StaffAlert
+from messaging.models import Conversation, Direction, Message, MessageStatus, OptOut, StaffAlert
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -48,23 +55,6 @@ def _time_ok(local: dt.datetime, after: str | None, before: str | None) -> bool:
     return not (before and hhmm >= before)
 
 
-def _reached(before: Marks, now: dt.datetime) -> ColumnElement[bool]:
-    """Texts that reached the patient during the step: new ones not held back past ``now``,
-    and earlier deferred ones (quiet hours) whose ``send_after`` came during the step."""
-    new = and_(
-        Message.id > before.message,
-        or_(Message.send_after.is_(None), Message.send_after <= now),
-    )
-    if before.at is None:
-        return new
-    released = and_(
-        Message.id <= before.message,
-        Message.send_after > before.at,
-        Message.send_after <= now,
-    )
-    return or_(new, released)
-
-
 @dataclass
 class StepRows:
     """What one step created for its patient: texts to them, slots offered, deposit links,
@@ -76,15 +66,25 @@ class StepRows:
     alerts: list[StaffAlert]
 
 
-def _step_rows(s: Session, phone: str, before: Marks, now: dt.datetime) -> StepRows:
-    messages = s.scalars(
-        select(Message)
-        .where(Message.direction == "out", Message.to_number == phone, _reached(before, now))
-        .order_by(Message.id)
-    )
+def _step_rows(s: Session, phone: str, before: Marks) -> StepRows:
+    # A text counts in the step it reached the patient in: one still held back (quiet hours,
+    # backoff) counts later, in the step that sends it.
+    messages = [
+        m
+        for m in s.scalars(
+            select(Message)
+            .where(
+                (Message.id > before.message) | Message.id.in_(before.queued),
+                Message.direction == "out",
+                Message.to_number == phone,
+            )
+            .order_by(Message.id)
+        )
+        if m.status != MessageStatus.QUEUED
+    ]
     conv_id = s.scalar(select(Conversation.id).where(Conversation.patient_phone == phone))
     if conv_id is None:
-        return StepRows(list(messages), [], [], [])
+        return StepRows(messages, [], [], [])
     offers = s.scalars(
         select(SlotOffer).where(SlotOffer.id > before.offer, SlotOffer.conversation_id == conv_id)
     )
@@ -104,20 +104,35 @@ def _step_rows(s: Session, phone: str, before: Marks, now: dt.datetime) -> StepR
             StaffAlert.conversation_id == conv_id,
         )
     )
-    return StepRows(list(messages), list(offers), list(deposits), list(alerts))
+    return StepRows(messages, list(offers), list(deposits), list(alerts))
 
 
 def check_step(
     run: ScenarioRun, step: Step, patient: str, before: Marks
 ) -> tuple[list[str], list[str]]:
-    """Evaluate ``step.expect`` against what the step created.
+    """Evaluate ``step.expect`` (and ``step.expect_for``) against what the step created.
 
     Returns:
-        (the replies sent to the patient in this step, the failed checks as sentences).
+        (the replies sent to the step's patient in this step, the failed checks as sentences;
+        a failed ``expect_for`` check names its patient).
     """
-    exp = step.expect
+    replies, failures = check_expect(run, step.expect, patient, before)
+    for other, exp in step.expect_for.items():
+        _, theirs = check_expect(run, exp, other, before)
+        failures += [f"{other}: {f}" for f in theirs]
+    return replies, failures
+
+
+def check_expect(
+    run: ScenarioRun, exp: Expect, patient: str, before: Marks
+) -> tuple[list[str], list[str]]:
+    """Evaluate one expectation against the rows created for ``patient`` since ``before``.
+
+    Returns:
+        (the texts sent to the patient, the failed checks as sentences).
+    """
     with run.ctx.db.session() as s:
-        rows = _step_rows(s, run.phone(patient), before, run.ctx.clock.now())
+        rows = _step_rows(s, run.phone(patient), before)
     replies = [m.body for m in rows.messages if m.status != "blocked"]
     text = "\n".join(replies)
     failures = _reply_failures(exp, replies)
@@ -193,6 +208,7 @@ def _describe(a: Appointment, zone: ZoneInfo) -> dict[str, Any]:
         "provider": a.provider_id,
         "provider_name": a.provider_name,
         "status": a.status,
+        "confirmed": a.confirmed_at is not None,
         "start": local.isoformat(),
         "when": local.strftime("%a %b %d %I:%M %p %Z"),
     }
@@ -234,7 +250,40 @@ def check_outcome(run: ScenarioRun, scenario: Scenario) -> tuple[list[str], list
     for dep in out.deposits or ():
         if (dep.status, phones[dep.patient]) not in {(st, ph) for st, ph in deposits}:
             failures.append(f"outcome: no {dep.status} deposit for {dep.patient}")
+    if out.texts is not None:
+        failures += _text_failures(run, out.texts, phones)
     return failures, [_describe(a, zone) for a in appts]
+
+
+#: Outbound statuses of a text that left us (``recorded``: the scenario's recording carrier).
+_REACHED = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.RECORDED)
+
+
+def _text_failures(
+    run: ScenarioRun, wanted: list[ExpectedTexts], phones: dict[str, str]
+) -> list[str]:
+    """Count each patient's texts of each kind that reached them against ``{min, max}``."""
+    failures: list[str] = []
+    with run.ctx.db.session() as s:
+        for want in wanted:
+            count = s.scalar(
+                select(func.count(Message.id)).where(
+                    Message.direction == Direction.OUT,
+                    Message.to_number == phones[want.patient],
+                    Message.kind == want.kind,
+                    Message.status.in_(_REACHED),
+                )
+            )
+            count = count or 0
+            if want.min is not None and count < want.min:
+                failures.append(
+                    f"outcome: {want.patient} got {count} {want.kind} texts, min {want.min}"
+                )
+            if want.max is not None and count > want.max:
+                failures.append(
+                    f"outcome: {want.patient} got {count} {want.kind} texts, max {want.max}"
+                )
+    return failures
 
 
 def _matches(a: Appointment, want: ExpectedAppointment, phone: str, zone: ZoneInfo) -> bool:
@@ -246,6 +295,7 @@ def _matches(a: Appointment, want: ExpectedAppointment, phone: str, zone: ZoneIn
         and (not want.weekday or WEEKDAYS[local.weekday()] == want.weekday)
         and _time_ok(local, want.after, want.before)
         and (not want.provider or a.provider_id == want.provider)
+        and (want.confirmed is None or (a.confirmed_at is not None) == want.confirmed)
     )
 
 
@@ -270,7 +320,8 @@ def _appointment_failures(
             )
         else:
             used.add(match.id)
-    listed = {phones[w.patient] for w in wanted}
+    # `appointments: []` means no patient of the scenario has an active appointment.
+    listed = {phones[w.patient] for w in wanted} if wanted else set(phones.values())
     for a in appts:
         if a.patient_phone in listed and a.status in ACTIVE_STATUSES and a.id not in used:
             failures.append(f"outcome: unexpected active appointment {_describe(a, zone)}")

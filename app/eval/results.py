@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass
 class Marks:
-    """Highest row ids before a step, so the step's own rows can be told apart."""
+    """Highest row ids before a step, so the step's own rows can be told apart.
+
+    ``queued``: outbound texts still waiting before the step (deferred by quiet hours or a
+    backoff); one that goes out during the step is that step's text.
+    """
 
     message: int
     offer: int
     alert: int
     deposit: int
-    #: The frozen clock when the step began: a text deferred (quiet hours) reaches the
-    #: patient in the step during which its ``send_after`` comes.
-    at: dt.datetime | None = None
+    queued: frozenset[int] = frozenset()
 
 
 @dataclass

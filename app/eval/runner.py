@@ -22,10 +22,12 @@ from agent.models.base import ChatModel
 from app.clock import FrozenClock
 from app.context import AppContext
 from app.eval.checks import check_outcome, check_step
+from app.eval.given import apply_given
 from app.eval.results import Marks, ScenarioResult, StepRecord
 from app.eval.signing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers
 from app.eval.spec import Scenario, Step
 from app.flows import staff
+from app.flows.due import next_due_instant
 from app.flows.no_show import no_show_by_phone
 from app.flows.sweeper import run_due
 from app.migrations.registry import create_all
@@ -36,6 +38,9 @@ from booking.models import Appointment, Deposit, SlotOffer
 from knowledge.clinic_file import load_clinic_file
 from knowledge.seed import seed_clinic
 from messaging.models import Conversation, Message, StaffAlert
+
+#: A bound on the due instants one ``advance`` visits (a runaway schedule is an error).
+MAX_STOPS_PER_ADVANCE = 500
 
 
 def resolve_clinic_path(scenario: Scenario) -> Path:
@@ -102,7 +107,13 @@ class ScenarioRun:
                 offer=s.execute(select(func.max(SlotOffer.id))).scalar() or 0,
                 alert=s.execute(select(func.max(StaffAlert.id))).scalar() or 0,
                 deposit=s.execute(select(func.max(Deposit.id))).scalar() or 0,
-                at=self.clock.now(),
+                queued=frozenset(
+                    s.scalars(
+                        select(Message.id).where(
+                            Message.direction == "out", Message.status == "queued"
+                        )
+                    )
+                ),
             )
 
     def _post_telnyx(self, payload: dict[str, Any]) -> None:
@@ -215,9 +226,23 @@ class ScenarioRun:
             raise RuntimeError(f"checkout answered {response.status_code}")
 
     def advance(self, delta: dt.timedelta) -> None:
-        """Move the clock and run the due jobs (hold expiry, retries)."""
-        self.clock.advance(delta)
+        """Move the clock by ``delta`` through every due instant on the way, in order, and run
+        the jobs due at each (:func:`app.flows.due.next_due_instant`: hold expiry, reminders,
+        quiet-hours deferrals, retries), then at the end instant."""
+        target = self.clock.now() + delta
         self.ctx.jobs.enqueue(run_due)
+        for _ in range(MAX_STOPS_PER_ADVANCE):
+            with self.ctx.db.session() as s:
+                due = next_due_instant(s, self.clock.now())
+            if due is None or due > target:
+                break
+            self.clock.set(due)
+            self.ctx.jobs.enqueue(run_due)
+        else:
+            raise RuntimeError(f"advance stopped after {MAX_STOPS_PER_ADVANCE} due instants")
+        if self.clock.now() < target:
+            self.clock.set(target)
+            self.ctx.jobs.enqueue(run_due)
 
     def staff_reply(self, patient: str, text: str) -> None:
         """Staff take over and text the patient from the clinic number."""
@@ -305,6 +330,11 @@ def run_scenario(
             database_url=database_url,
         )
         try:
+            try:
+                apply_given(run)
+            except Exception as exc:  # noqa: BLE001 - reported as the scenario's failure
+                result.failures.append(f"given failed: {type(exc).__name__}: {exc}")
+                return result
             for i, step in enumerate(scenario.steps):
                 record = _run_step(run, i + 1, step)
                 result.steps.append(record)

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -29,6 +37,13 @@ class _Strict(BaseModel):
 def _hhmm(value: str | None) -> str | None:
     if value is not None and not _HHMM.match(value):
         raise ValueError(f"{value!r} is not HH:MM")
+    return value
+
+
+def _aware(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    """An instant with its UTC offset, else an error naming the field."""
+    if value.tzinfo is None:
+        raise ValueError(f"{info.field_name} needs a UTC offset, e.g. 2026-11-23T10:00:00-06:00")
     return value
 
 
@@ -102,6 +117,8 @@ class Step(_Strict):
     cancel_by_clinic: dict[str, Any] | None = None
     no_show_by_clinic: dict[str, Any] | None = None
     expect: Expect = Field(default_factory=lambda: Expect())
+    #: Checks on the texts that reached *other* patients during this step, by patient.
+    expect_for: dict[str, Expect] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -151,8 +168,40 @@ class ExpectedAppointment(_Strict):
     after: str | None = None
     before: str | None = None
     provider: str | None = None
+    #: True: the patient confirmed they are coming; False: not (yet) confirmed.
+    confirmed: bool | None = None
 
     _times = field_validator("after", "before")(_hhmm)
+
+
+class ExpectedTexts(_Strict):
+    """How many texts of one kind reached a patient (counted from the stored outbound rows)."""
+
+    patient: str
+    kind: Literal["reminder", "confirmation", "aftercare", "review", "waitlist", "no_show"]
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+
+
+class GivenAppointment(_Strict):
+    """An appointment that exists at ``now``, booked through the real hold/confirm code."""
+
+    patient: str
+    service: str
+    provider: str | None = None
+    start: dt.datetime
+    status: Literal["booked"] = "booked"
+    deposit: Literal["paid", "none"] = "none"
+
+    _start = field_validator("start")(_aware)
+
+
+class Given(_Strict):
+    """The state a scenario starts from (DESIGN.md §4.2 ``given``)."""
+
+    appointments: list[GivenAppointment] = Field(default_factory=list)
+    #: Patients whose numbers are opted out of the clinic's texts before the first step.
+    opted_out: list[str] = Field(default_factory=list)
 
 
 class ExpectedDeposit(_Strict):
@@ -169,6 +218,7 @@ class Outcome(_Strict):
     staff_alerted: bool | None = None
     opted_out: list[str] | None = None
     deposits: list[ExpectedDeposit] | None = None
+    texts: list[ExpectedTexts] | None = None
 
 
 class Scenario(_Strict):
@@ -181,16 +231,12 @@ class Scenario(_Strict):
     clinic: str
     now: dt.datetime
     patients: dict[str, Patient] = Field(min_length=1)
+    given: Given = Field(default_factory=Given)
     steps: list[Step] = Field(min_length=1)
     outcome: Outcome = Field(default_factory=Outcome)
     path: Path | None = Field(None, exclude=True)
 
-    @field_validator("now")
-    @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("now needs a UTC offset, e.g. 2026-11-23T10:00:00-06:00")
-        return value
+    _now = field_validator("now")(_aware)
 
     @model_validator(mode="after")
     def _names(self) -> Scenario:
@@ -198,6 +244,12 @@ class Scenario(_Strict):
         for i, step in enumerate(self.steps):
             if step.as_ is not None and step.as_ not in names:
                 raise ValueError(f"steps[{i}].as: unknown patient {step.as_!r}")
+            for name in step.expect_for:
+                if name not in names:
+                    raise ValueError(f"steps[{i}].expect_for: unknown patient {name!r}")
+        _known(names, "given.appointments", [a.patient for a in self.given.appointments])
+        _known(names, "given.opted_out", self.given.opted_out)
+        _known(names, "outcome.texts", [t.patient for t in self.outcome.texts or ()])
         out = self.outcome
         for a in out.appointments or []:
             if a.patient not in names:
@@ -214,6 +266,13 @@ class Scenario(_Strict):
     def llm_only(self) -> bool:
         """True for scenarios that need a real language model."""
         return self.requires == "llm" or "requires: llm" in self.tags
+
+
+def _known(names: set[str], where: str, used: list[str]) -> None:
+    """Raise ValueError naming ``where`` when ``used`` names a patient not in ``names``."""
+    for name in used:
+        if name not in names:
+            raise ValueError(f"{where}: unknown patient {name!r}")
 
 
 def _path(loc: tuple[Any, ...]) -> str:

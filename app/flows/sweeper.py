@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from app.flows.lead import requeue_stale as requeue_stale_leads
+from app.flows.reminders import enqueue_due
 from app.flows.sending import send_message, send_staff_email
 from app.flows.turn import take_turn
 from booking.deposits import expire_due_holds
@@ -43,6 +44,7 @@ def run_due(ctx: AppContext) -> dict[str, int]:
     - outbound rows still ``queued``: due quiet-hours deferrals and backoffs
       (``send_after <= now``) and rows never attempted for 30 s are enqueued for delivery;
     - staff emails still ``queued``: the same rule (backoff over, or never attempted for 30 s);
+    - reminders, aftercare texts and review asks due (:func:`app.flows.reminders.enqueue_due`);
     - website leads still ``received`` a minute after they were stored: texted again
       (:func:`app.flows.lead.requeue_stale`; the job texts each lead once).
 
@@ -60,6 +62,7 @@ def run_due(ctx: AppContext) -> dict[str, int]:
     for email_id in stale_email:
         ctx.jobs.enqueue(send_staff_email, email_id)
     counts.update(
+        scheduled_texts=enqueue_due(ctx, now),
         leads_requeued=requeue_stale_leads(ctx, now),
         inbound_requeued=len(stale_in),
         outbound_requeued=len(stale_out),

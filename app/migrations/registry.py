@@ -15,6 +15,7 @@ def import_all_models() -> None:
     import app.accounts  # noqa: F401
     import booking.funnel  # noqa: F401
     import booking.models  # noqa: F401
+    import booking.reminder_models  # noqa: F401
     import emr.models  # noqa: F401
     import knowledge.models  # noqa: F401
     import messaging.models  # noqa: F401

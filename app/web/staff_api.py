@@ -10,6 +10,8 @@ token; a key of another clinic, or none, gets 401. Routes, all JSON:
 - ``POST /staff/<clinic_id>/conversations/<id>/resume``: the AI answers again.
 - ``POST /staff/<clinic_id>/appointments/<id>/no-show``: the patient did not come (404 for
   another clinic's or an unknown appointment, 409 when it is not booked or not yet started).
+- ``GET  /staff/<clinic_id>/unconfirmed?hours=48``: booked visits in the next ``hours``
+  (1..720) the patient has not confirmed, soonest first.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from app.flows.no_show import no_show_by_clinic
 from app.flows.staff import resume_ai, staff_send
 from app.untrusted import UntrustedJSON, load_json
 from booking.no_show import NoShowRefused
+from booking.reminders import describe_unconfirmed, unconfirmed
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 
@@ -184,3 +187,17 @@ def no_show(clinic_id: str, appointment_id: int) -> Any:
             "deposit_kept_cents": marked.deposit_kept_cents,
         }
     )
+
+
+@bp.get("/<clinic_id>/unconfirmed")
+def list_unconfirmed(clinic_id: str) -> Any:
+    """Upcoming booked visits the patient has not confirmed (``?hours=``, default 48)."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    raw = request.args.get("hours", "48")
+    if not raw.isdigit() or not 1 <= int(raw) <= 720:
+        return _error(400, "hours must be a whole number from 1 to 720")
+    with ctx.db.session() as session:
+        rows = unconfirmed(session, clinic_id, ctx.clock.now(), int(raw))
+        return jsonify({"appointments": [describe_unconfirmed(a) for a in rows]})
