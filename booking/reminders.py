@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.db import insert_or_ignore
+from booking.funnel import CONFIRMED, REMINDER_ANSWERED, record_appointment_step
 from booking.models import Appointment, AppointmentStatus
 from booking.reminder_models import ScheduledKind, ScheduledStatus, ScheduledText
 from booking.terms import ReminderPlan
@@ -228,14 +229,20 @@ def reminded_visit(session: Session, conversation_id: int, now: dt.datetime) -> 
 
 
 def mark_confirmed(session: Session, appointment_id: int, now: dt.datetime) -> bool:
-    """Record that the patient confirmed ``appointment_id``; False if it was already."""
+    """Record that the patient confirmed ``appointment_id`` (and the funnel's "confirmed" and
+    "reminder answered" steps); False if it was already."""
     result = session.execute(
         update(Appointment)
         .where(Appointment.id == appointment_id, Appointment.confirmed_at.is_(None))
         .values(confirmed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    confirmed = bool(getattr(result, "rowcount", 0))
+    appointment = session.get(Appointment, appointment_id)
+    if confirmed and appointment is not None:
+        record_appointment_step(session, appointment, CONFIRMED, now)
+        record_appointment_step(session, appointment, REMINDER_ANSWERED, now)
+    return confirmed
 
 
 def unconfirmed(

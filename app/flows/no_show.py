@@ -53,7 +53,8 @@ def no_show_by_clinic(ctx: AppContext, clinic_id: str, appointment_id: int) -> N
             raise LookupError(f"no appointment {appointment_id} at {clinic_id}")
     now = ctx.clock.now()
     marked = mark_no_show(ctx.db, ctx.emr_for(clinic), appointment_id, now)
-    _offer_rebooking(ctx, clinic, marked, now)
+    if clinic.clinic.reminders.no_show_followup:  # the clinic may prefer to call instead
+        _offer_rebooking(ctx, clinic, marked, now)
     log.info("no_show_marked", appointment_id=appointment_id, kept=marked.deposit_kept_cents)
     return marked
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.context import AppContext
 from booking import copy_reminders as copy
+from booking.funnel import REMINDER_SENT, record_appointment_step
 from booking.models import Appointment
 from booking.reminder_models import ScheduledKind, ScheduledStatus, ScheduledText
 from booking.reminders import claim, clinic_of, due_rows, reviewed_recently, still_due
@@ -117,6 +118,8 @@ def send_scheduled_text(ctx: AppContext, scheduled_id: int) -> str:
         message = reply_in_conversation(session, conversation, body, now=now, kind=row.kind.value)
         row.status = ScheduledStatus.SENT
         row.message_id = message.id
+        if row.kind == ScheduledKind.REMINDER:
+            record_appointment_step(session, appointment, REMINDER_SENT, now)
     log.info("scheduled_text_sent", kind=row.kind.value, to=mask(appointment.patient_phone))
     return "sent"
 

@@ -119,3 +119,19 @@ def test_staff_mark_a_no_show_from_the_command_line(
     assert main(["staff", "no-show", "glow-austin", "--appointment", str(appt)]) == 2
     assert "not booked" in capsys.readouterr().err
     assert len(_texts(ctx, "no_show")) == 1
+
+
+def test_a_clinic_without_no_show_followup_sends_no_rebook_text(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    from knowledge.seed import seed_clinic
+
+    ctx = make_ctx(database_url)
+    reminders = demo_clinic.clinic.reminders.model_copy(update={"no_show_followup": False})
+    info = demo_clinic.clinic.model_copy(update={"reminders": reminders})
+    seed_clinic(ctx.db, demo_clinic.model_copy(update={"clinic": info}))
+    _, appt = book_paid(ctx, demo_clinic)
+    ctx.clock.advance(LATER)  # type: ignore[attr-defined]
+    marked = no_show_by_clinic(ctx, "glow-austin", appt)
+    assert marked.deposit_kept_cents == 5000
+    assert _texts(ctx, "no_show") == []

@@ -271,3 +271,24 @@ def test_on_rq_a_reminder_due_before_the_next_sweep_waits_for_its_second(
         set_worker_context(None)
         jobs.queue.delete(delete_jobs=True)
         jobs.redis.delete(jobs.due_key)
+
+
+def test_a_sent_reminder_and_its_confirmation_reach_the_funnel_once(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    from booking.funnel import CONFIRMED, REMINDER_ANSWERED, REMINDER_SENT, FunnelEvent
+    from booking.reminders import mark_confirmed
+
+    ctx = make_ctx(database_url)
+    conversation_id, _ = book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    ctx.clock.set(START - dt.timedelta(hours=24))
+    run_due(ctx)
+    with ctx.db.session() as s:
+        visit = reminded_visit(s, conversation_id, ctx.clock.now())
+        assert visit is not None
+        assert mark_confirmed(s, visit.id, ctx.clock.now())
+        assert not mark_confirmed(s, visit.id, ctx.clock.now())  # a second "C" changes nothing
+    with ctx.db.session() as s:
+        steps = sorted(s.scalars(select(FunnelEvent.step)))
+    for step in (REMINDER_SENT, CONFIRMED, REMINDER_ANSWERED):
+        assert steps.count(step) == 1
