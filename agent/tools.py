@@ -97,6 +97,10 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
             max_days_ahead=deps.clinic.clinic.booking.max_days_ahead,
         )
 
+    away = _away(deps, args.provider_id, wanted)
+    if away is not None:
+        # the provider asked for is off for every day asked: whoever else performs it then
+        wanted = replace(wanted, provider_ids=())
     offers = offer(wanted)
     matched = bool(offers)
     if not offers and not args.exact and wanted.weekdays and _all_closed(deps, wanted):
@@ -116,7 +120,24 @@ def find_slots(deps: AgentDeps, args: FindSlotsArgs) -> dict[str, Any]:
         "deposit": format_money(terms.deposit_cents) if terms.deposit_cents else None,
         "matched_preferences": matched,
         "slots": views,
+        **({"provider_away": away} if away else {}),
     }
+
+
+def _away(deps: AgentDeps, provider_id: str | None, wanted: SlotFilter) -> dict[str, str] | None:
+    """The provider's time off when it covers every day of ``wanted``'s bounded date range:
+    ``{"provider": name, "from": iso date, "to": iso date}``; else None."""
+    if not provider_id or wanted.date_from is None or wanted.date_to is None:
+        return None
+    provider = deps.clinic.provider(provider_id)
+    for off in provider.time_off:
+        if off.start <= wanted.date_from and wanted.date_to <= off.end:
+            return {
+                "provider": provider.name,
+                "from": off.start.isoformat(),
+                "to": off.end.isoformat(),
+            }
+    return None
 
 
 def _all_closed(deps: AgentDeps, wanted: SlotFilter) -> bool:

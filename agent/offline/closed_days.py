@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from agent.copy_questions import hours_on
+from agent.copy_questions import day_label, hours_on
 from knowledge.clinic_file import ClinicFile
 
 __all__ = ["closure_note"]
@@ -41,3 +41,15 @@ def closure_note(clinic: ClinicFile, args: dict[str, Any]) -> str:
         if first <= c.date <= last and (not weekdays or c.date.weekday() in weekdays)
     ]
     return " ".join(notes)
+
+
+def away_note(result: dict[str, Any]) -> str:
+    """The sentence for a ``find_slots`` result whose provider is off on the days asked
+    ("Brynn Castillo is off Mon Dec 7 to Sun Dec 13."), or ""."""
+    away = result.get("provider_away")
+    if not away:
+        return ""
+    first = dt.date.fromisoformat(str(away["from"]))
+    last = dt.date.fromisoformat(str(away["to"]))
+    span = day_label(first) if first == last else f"{day_label(first)} to {day_label(last)}"
+    return f"{away['provider']} is off {span}."

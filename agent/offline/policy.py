@@ -28,7 +28,7 @@ from agent.offline import times
 from agent.offline.arrivals import arrival_step
 from agent.offline.changes import ChangePolicy
 from agent.offline.clinic_policies import AGE, answer_policy, ask_policy, policy_topic
-from agent.offline.closed_days import closure_note
+from agent.offline.closed_days import away_note, closure_note
 from agent.offline.dated_hours import dated_hours
 from agent.offline.facets import asks_records
 from agent.offline.parser import ToolResult, option
@@ -312,6 +312,7 @@ class Policy:
             asks_price = detect_intents(text).asks_price
             reply = copy.slots(result, args, self.clinic, with_price=asks_price)
             note = closure_note(self.clinic, args)  # "We're closed Fri Jan 1 (New Year's Day)."
+            note = f"{away_note(result)} {note}".strip()  # "Brynn is off Mon Dec 7 to ..."
             return say(f"{note} {reply}" if note else reply)
         if name == "hold_slot":
             return call("send_deposit_link") if result.get("held") else say(copy.taken(result))
