@@ -42,6 +42,7 @@ from agent.promise import keep_promise
 from agent.prompt import system_prompt
 from agent.store import AgentTurn, TurnOutcome, load_history, load_state, save_turn
 from agent.tools import AgentDeps, execute, specs
+from agent.waitlist_intent import waitlist_reply
 from knowledge.clinic_file import ClinicFile
 
 log = structlog.get_logger(__name__)
@@ -240,6 +241,8 @@ def answer(
     turn.start, deps.state = history.state, history.state.model_copy(deep=True)
     with _tracking_handoff(deps, turn.handed_off, turn.alerted):
         final = _screen_input(deps, turn, user_text)
+        if final is None and (said := waitlist_reply(deps, user_text, turn.history)):
+            final = turn.say(said)
         if final is None:
             final = _stop_over_budget(deps, turn, history.clinic_tokens_today)
         if final is None:

@@ -331,7 +331,9 @@ def reschedule(
         get_row(session, Appointment, held.appointment_id).late_change_at = late_at
     if paid_cents or old.deposit_cents == 0 or old.status == AppointmentStatus.BOOKED:
         confirm_appointment(db, emr, held.appointment_id, now)
-    release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
+    release_appointment(
+        db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now, source="reschedule"
+    )
     new_when = format_when(offer.start_at, clinic.timezone)
     summary = copy.staff_rescheduled(
         old.service_name, old_when, new_when, provider_name, late=late_at is not None

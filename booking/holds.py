@@ -27,6 +27,7 @@ from app.db import Database
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, SlotOffer, get_row
 from booking.patients import patient_for
 from booking.terms import ClinicTerms
+from booking.waitlist import record_opening
 from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
 log = structlog.get_logger(__name__)
@@ -240,9 +241,19 @@ def confirm_appointment(
 
 
 def release_appointment(
-    db: Database, emr: EMRClient, appointment_id: int, *, status: str, now: dt.datetime
+    db: Database,
+    emr: EMRClient,
+    appointment_id: int,
+    *,
+    status: str,
+    now: dt.datetime,
+    source: str | None = None,
 ) -> bool:
     """End an active appointment with ``status`` (expired | cancelled) and cancel it in the EMR.
+
+    The freed slot of a cancelled or expired appointment becomes a waitlist opening in the
+    same transaction (:func:`booking.waitlist.record_opening`; ``source`` names why it
+    freed, e.g. ``reschedule`` or ``staff``; None: from ``status``).
 
     Args:
         db, emr: our database and the clinic's EMR.
@@ -262,6 +273,7 @@ def release_appointment(
         row.status = AppointmentStatus(status)
         row.updated_at = now
         emr_id = row.emr_appointment_id
+        record_opening(session, row, source=source, now=now)
     if emr_id is not None:
         _sync_emr(db, emr, appointment_id, emr_id, "cancel")
     return True

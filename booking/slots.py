@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from booking.models import ACTIVE_STATUSES, Appointment, SlotOffer
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter
+from booking.waitlist import reserved_slots
 from emr.base import EMRClient, Slot, SlotQuery
 
 #: Minimum gap between two offers on one day, so a handful of offers shows real choice.
@@ -38,6 +39,9 @@ def _busy(
     ).all()
     busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for provider_id, s, e in rows:
+        busy[provider_id].append((s, e))
+    # a slot under an exclusive waitlist offer is that patient's until the offer ends
+    for provider_id, s, e in reserved_slots(session, clinic_id, start, end):
         busy[provider_id].append((s, e))
     return busy
 

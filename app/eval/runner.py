@@ -25,6 +25,7 @@ from app.eval.checks import check_outcome, check_step
 from app.eval.results import Marks, ScenarioResult, StepRecord
 from app.eval.signing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers
 from app.eval.spec import Scenario, Step
+from app.eval.waitlist_check import advance_through_waitlist, check_waitlist, seed_waitlist
 from app.flows import staff
 from app.flows.sweeper import run_due
 from app.migrations.registry import create_all
@@ -85,6 +86,8 @@ class ScenarioRun:
         self.client: FlaskClient = create_app(context=self.ctx).test_client()
         self.default_patient = next(iter(scenario.patients))
         self._event = 0
+        phones = {name: p.phone for name, p in scenario.patients.items()}
+        seed_waitlist(self.ctx, clinic.clinic.id, phones, scenario.given.waitlist)
 
     # --- helpers ------------------------------------------------------------------------
     def phone(self, patient: str) -> str:
@@ -211,8 +214,11 @@ class ScenarioRun:
             raise RuntimeError(f"checkout answered {response.status_code}")
 
     def advance(self, delta: dt.timedelta) -> None:
-        """Move the clock and run the due jobs (hold expiry, retries)."""
-        self.clock.advance(delta)
+        """Move the clock and run the due jobs (hold expiry, retries; waitlist claim windows at
+        their own instants on the way)."""
+        advance_through_waitlist(
+            self.ctx, self.clock, delta, lambda: self.ctx.jobs.enqueue(run_due)
+        )
         self.ctx.jobs.enqueue(run_due)
 
     def staff_reply(self, patient: str, text: str) -> None:
@@ -305,6 +311,9 @@ def run_scenario(
                 result.failures += record.failures
             outcome_failures, appointments = check_outcome(run, scenario)
             result.failures += outcome_failures
+            if scenario.outcome.waitlist is not None:
+                phones = {name: p.phone for name, p in scenario.patients.items()}
+                result.failures += check_waitlist(run.ctx, phones, scenario.outcome.waitlist)
             result.appointments = appointments
             _record_turn_metrics(run, result)
         finally:

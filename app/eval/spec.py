@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.eval.waitlist_check import ExpectedWaitlistEntry, GivenWaitlistEntry
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -153,6 +155,12 @@ class ExpectedDeposit(_Strict):
     status: Literal["paid", "refunded", "expired", "open"]
 
 
+class Given(_Strict):
+    """The state a scenario starts from (DESIGN.md §4.2 ``given``)."""
+
+    waitlist: list[GivenWaitlistEntry] = Field(default_factory=list)
+
+
 class Outcome(_Strict):
     """Checks on the final database state (never on wording)."""
 
@@ -160,6 +168,7 @@ class Outcome(_Strict):
     staff_alerted: bool | None = None
     opted_out: list[str] | None = None
     deposits: list[ExpectedDeposit] | None = None
+    waitlist: list[ExpectedWaitlistEntry] | None = None
 
 
 class Scenario(_Strict):
@@ -172,6 +181,7 @@ class Scenario(_Strict):
     clinic: str
     now: dt.datetime
     patients: dict[str, Patient] = Field(min_length=1)
+    given: Given = Field(default_factory=Given)
     steps: list[Step] = Field(min_length=1)
     outcome: Outcome = Field(default_factory=Outcome)
     path: Path | None = Field(None, exclude=True)
@@ -196,6 +206,10 @@ class Scenario(_Strict):
         for d in out.deposits or []:
             if d.patient not in names:
                 raise ValueError(f"outcome.deposits: unknown patient {d.patient!r}")
+        listed = [w.patient for w in self.given.waitlist] + [w.patient for w in out.waitlist or []]
+        for p in listed:
+            if p not in names:
+                raise ValueError(f"waitlist: unknown patient {p!r}")
         for p in out.opted_out or []:
             if p not in names:
                 raise ValueError(f"outcome.opted_out: unknown patient {p!r}")

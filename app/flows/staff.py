@@ -155,7 +155,8 @@ def cancel_by_clinic(ctx: AppContext, patient_phone: str) -> int | None:
         clinic = load_clinic(session, appt.clinic_id)
     if clinic is None:
         raise LookupError(f"clinic {appt.clinic_id} of appointment {appt.id} is gone")
-    release_appointment(ctx.db, ctx.emr_for(clinic), appt.id, status="cancelled", now=now)
+    emr = ctx.emr_for(clinic)
+    release_appointment(ctx.db, emr, appt.id, status="cancelled", now=now, source="staff")
     refunded = _refund_in_full(ctx, appt.id)
     with ctx.db.session() as session:
         tell_patient(

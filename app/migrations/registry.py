@@ -13,6 +13,7 @@ def import_all_models() -> None:
     """Import every package's ``models`` module (idempotent; Python caches modules)."""
     import agent.store  # noqa: F401
     import booking.models  # noqa: F401
+    import booking.waitlist_models  # noqa: F401
     import emr.models  # noqa: F401
     import knowledge.models  # noqa: F401
     import messaging.models  # noqa: F401

@@ -1,0 +1,44 @@
+"""Every sentence the assistant says about the waitlist: the invitation to join when nothing
+fits, and the replies to joining, claiming, passing and a late yes.
+
+The offer of an opening itself is the booking package's text
+(:func:`booking.copy_waitlist.opening_offer`).
+"""
+
+from __future__ import annotations
+
+#: Added to an offer that does not fit what the patient asked for (or says there is none).
+JOIN_HINT = "Or reply WAITLIST and I'll text you if something opens."
+
+#: The patient asked to join but no service is known yet.
+WHICH_SERVICE = (
+    "Happy to put you on the waitlist! Which treatment should I watch for, and what days "
+    "and times work for you?"
+)
+
+
+def joined(service_name: str, window_text: str, claim_minutes: int) -> str:
+    """The patient is on the waitlist for ``service_name`` in ``window_text`` ("" = any)."""
+    when = f" {window_text}" if window_text else ""
+    return (
+        f"You're on the waitlist for {service_name}{when}. If a spot opens I'll text you "
+        f"right away, and it's yours to claim for {claim_minutes} min."
+    )
+
+
+def not_bookable(service_name: str) -> str:
+    """A waitlist asked for a service that is not booked by text."""
+    return (
+        f"{service_name} isn't booked by text, so I can't add you to a waitlist for it. "
+        "The team can help if you call us."
+    )
+
+
+#: The patient passed on the opening offered; they stay on the list.
+PASSED = "No problem, I'll pass that one along. You're still on the waitlist and I'll text you if another spot opens."
+
+#: A yes that came after the claim window, or for an opening taken meanwhile.
+GONE = (
+    "Sorry, that opening has already gone to someone else. You're still on the waitlist "
+    "and I'll text you the next time one comes up."
+)
