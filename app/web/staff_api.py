@@ -8,6 +8,8 @@ token; a key of another clinic, or none, gets 401. Routes, all JSON:
 - ``POST /staff/<clinic_id>/conversations/<id>/reply`` ``{"text": "..."}``: text the patient
   from the clinic number; the AI pauses on that conversation.
 - ``POST /staff/<clinic_id>/conversations/<id>/resume``: the AI answers again.
+- ``GET  /staff/<clinic_id>/waitlist[?all=1]``: the waitlist in join order
+  (:func:`booking.waitlist_staff.waitlist_rows`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 from app.context import AppContext
 from app.flows.staff import resume_ai, staff_send
 from app.untrusted import UntrustedJSON, load_json
+from booking.waitlist_staff import waitlist_rows
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 
@@ -158,3 +161,18 @@ def resume(clinic_id: str, conversation_id: int) -> Any:
         return _error(404, "no such conversation")
     resume_ai(ctx, conversation_id)
     return jsonify({"ai_paused": False})
+
+
+@bp.get("/<clinic_id>/waitlist")
+def waitlist(clinic_id: str) -> Any:
+    """The clinic's waitlist in join order (``?all=1``: booked and removed entries too)."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    clinic = ctx.clinic(clinic_id)
+    if clinic is None:
+        return _error(404, "no such clinic")
+    everyone = request.args.get("all", "") in ("1", "true", "yes")
+    with ctx.db.session() as session:
+        rows = waitlist_rows(session, clinic_id, clinic.clinic.zone, everyone=everyone)
+    return jsonify({"waitlist": rows})
