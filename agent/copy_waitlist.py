@@ -34,6 +34,12 @@ def not_bookable(service_name: str) -> str:
     )
 
 
+#: A question about the waitlist ("is there a waitlist?").
+HOW_IT_WORKS = (
+    "Yes! Tell me the treatment and the days and times that work, and reply WAITLIST: when a "
+    "spot opens I'll text you first, and it's yours to claim for a few minutes."
+)
+
 #: The patient passed on the opening offered; they stay on the list.
 PASSED = "No problem, I'll pass that one along. You're still on the waitlist and I'll text you if another spot opens."
 

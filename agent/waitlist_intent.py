@@ -36,14 +36,15 @@ from booking.waitlist_offers import (
 _LIST = re.compile(r"\bwait ?(?:ing )?list\b")
 _TELL_ME = re.compile(
     r"\b(?:let me know|text me|tell me|notify me|message me|ping me|reach out|keep me posted)\b"
-    r".*\b(?:opens?|opening|openings|opened|frees? up|cancel\w*|comes? up|available|"
-    r"availability|spot|spots)\b"
+    r".*\b(?:opens? up|opens|opening|openings|opened|frees? up|cancel\w*|comes? up|"
+    r"becomes? available|availability|spot|spots)\b"
 )
 _ADD_ME = re.compile(r"\b(?:add me|put me (?:on|down|in)|sign me up|count me in)\b")
 _CLAIM = re.compile(
     r"^\s*1\s*[.!]*\s*$|\b(?:ill take it|i will take it|take it|i want it|ill grab it|grab it|"
     r"book it|book me|mine|claim)\b"
 )
+_ASKS_ABOUT = re.compile(r"^(?:is there|do you (?:have|do|keep)|how (?:does|do|long)|whats)\b")
 _PASS = re.compile(r"\b(?:pass|cant make it|can not make it|skip)\b")
 
 
@@ -63,7 +64,7 @@ def wants_to_join(text: str, last_reply: str) -> bool:
     return invited and (bool(_ADD_ME.search(s)) or yes_no(text) is True)
 
 
-def _answer(text: str) -> bool | None:
+def answer_to_offer(text: str) -> bool | None:
     """The patient's answer to an opening offered: True (claim), False (pass), None."""
     s = _clean(text)
     said = yes_no(text)
@@ -88,7 +89,7 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
     with deps.db.session() as session:
         offer = pending_offer(session, deps.terms.clinic_id, deps.patient_phone)
         offer_id = offer.id if offer is not None else None
-    answer = _answer(text)
+    answer = answer_to_offer(text)
     if offer_id is not None and answer is not None:
         return _claim(deps, offer_id) if answer else _pass(deps, offer_id)
     if answer is True and not wants_to_join(text, last_reply):
@@ -96,6 +97,11 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
             if late_answer(session, deps.terms.clinic_id, deps.patient_phone, deps.now):
                 return copy_waitlist.GONE
     if wants_to_join(text, last_reply):
+        if _ASKS_ABOUT.search(_clean(text)) and "?" in text:
+            named = match_services(text, deps.clinic.services)
+            if named:  # kept, so a WAITLIST that follows joins for it
+                deps.state.service_id = named[0].service_id
+            return copy_waitlist.HOW_IT_WORKS  # a question about it, not a request yet
         return _join(deps, text)
     return None
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from booking.waitlist_models import (
     ACTIVE_ENTRY,
     EntryStatus,
@@ -160,15 +160,23 @@ def candidates(session: Session, opening: WaitlistOpening, zone: ZoneInfo) -> li
     """The waiting entries ``opening`` fits and was never offered to, in fair order.
 
     An entry with a pending offer of another opening is left out (one exclusive offer per
-    patient at a time); its place is kept for the next opening.
+    patient at a time; its place is kept for the next opening), and so is a patient who has
+    since booked (or holds) an upcoming visit for that service.
     """
     offered = select(WaitlistOffer.entry_id).where(WaitlistOffer.opening_id == opening.id)
+    booked = select(Appointment.patient_phone).where(
+        Appointment.clinic_id == opening.clinic_id,
+        Appointment.service_id == opening.service_id,
+        Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.start_at > opening.created_at,
+    )
     rows = session.execute(
         select(WaitlistEntry).where(
             WaitlistEntry.clinic_id == opening.clinic_id,
             WaitlistEntry.service_id == opening.service_id,
             WaitlistEntry.status == EntryStatus.WAITING,
             WaitlistEntry.id.not_in(offered),
+            WaitlistEntry.patient_phone.not_in(booked),
         )
     ).scalars()
     return fair_order([e for e in rows if fits(window_of(e), opening.start_at, zone)])
@@ -237,8 +245,6 @@ def reserved_slots(
 
 def slot_free(session: Session, opening: WaitlistOpening) -> bool:
     """True when no active hold or appointment overlaps ``opening`` for its provider."""
-    from booking.models import ACTIVE_STATUSES
-
     clash = session.execute(
         select(Appointment.id).where(
             Appointment.clinic_id == opening.clinic_id,
