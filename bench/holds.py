@@ -24,15 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import make_url, text  # noqa: E402
 
 from agent.tools import service_terms  # noqa: E402
 from app.clock import FrozenClock  # noqa: E402
-from app.db import Database  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
 from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from app.wiring import build_context  # noqa: E402
+from bench.scratch import create_scratch, drop_scratch  # noqa: E402
 from booking.holds import HoldFailed, hold_offer  # noqa: E402
 from booking.models import SlotOffer  # noqa: E402
 from booking.slots import offer_slots  # noqa: E402
@@ -62,14 +61,8 @@ def main() -> int:
     args = parser.parse_args()
     configure_logging("WARNING")
 
-    admin = Database(PG)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    url = make_url(PG).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    settings = load_settings(
-        {}, database_url=url.render_as_string(hide_password=False), sms_carrier="recording"
-    )
+    url = create_scratch(PG, SCHEMA)
+    settings = load_settings({}, database_url=url, sms_carrier="recording")
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6))))
     ctx = build_context(settings, clock=clock)
     create_all(ctx.db)
@@ -212,9 +205,7 @@ def main() -> int:
     winners = outcomes.count("held")
     print(f"race (50 threads, one slot): {winners} held, {outcomes.count('taken')} told taken")
     ctx.db.dispose()
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-    admin.dispose()
+    drop_scratch(PG, SCHEMA)
     return 0 if winners == 1 else 1
 
 

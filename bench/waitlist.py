@@ -28,15 +28,15 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import make_url, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from agent.tools import service_terms  # noqa: E402
 from app.context import AppContext  # noqa: E402
-from app.db import Database  # noqa: E402
 from app.logging import configure_logging  # noqa: E402
 from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from app.wiring import build_context  # noqa: E402
+from bench.scratch import create_scratch, drop_scratch  # noqa: E402
 from booking.holds import confirm_appointment, hold_offer, release_appointment  # noqa: E402
 from booking.slots import record_offers  # noqa: E402
 from booking.waitlist import Window, join  # noqa: E402
@@ -122,12 +122,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
     configure_logging("WARNING")
-    admin = Database(PG)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    db_url = make_url(PG).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    url = db_url.render_as_string(hide_password=False)
+    url = create_scratch(PG, SCHEMA)
     settings = load_settings({}, database_url=url, redis_url=REDIS, sms_carrier="recording")
     ctx = build_context(settings)
     ctx.jobs.redis.flushdb()  # type: ignore[attr-defined]  # our scratch Redis database
@@ -166,9 +161,7 @@ def main() -> int:
         for proc in workers:
             proc.wait(timeout=30)
         ctx.db.dispose()
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        admin.dispose()
+        drop_scratch(PG, SCHEMA)
 
 
 def wait_for_workers(ctx: AppContext, count: int, timeout: float = 120.0) -> None:

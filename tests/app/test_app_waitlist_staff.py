@@ -11,14 +11,11 @@ import pytest
 
 from app.cli import main
 from app.context import AppContext
-from app.db import Database
 from app.web import create_app
 from booking.waitlist import Window, join
 from knowledge.apikeys import create_key
-from knowledge.clinic_file import load_clinic_file
-from knowledge.seed import seed_clinic
-from tests.conftest import DEMO_CLINIC, MONDAY_10AM
-from tests.steps import JANE, OMAR, post_text
+from tests.conftest import MONDAY_10AM
+from tests.steps import JANE, OMAR, cli_database, post_text
 
 
 def test_patients_join_in_their_own_words_and_staff_see_them_in_order(
@@ -47,11 +44,7 @@ def test_patients_join_in_their_own_words_and_staff_see_them_in_order(
 def test_the_cli_lists_the_waitlist(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert main(["db", "upgrade"]) == 0
-    db = Database(f"sqlite:///{tmp_path}/cli.db")
-    seed_clinic(db, load_clinic_file(DEMO_CLINIC))
+    db = cli_database(monkeypatch, tmp_path)
     with db.session() as s:
         join(
             s,

@@ -17,7 +17,7 @@ from agent.tools import service_terms
 from app.context import AppContext
 from app.db import Database
 from app.flows.waitlist import next_waitlist_due, offer_opening, sweep
-from booking.holds import HoldFailed, hold_offer, release_appointment
+from booking.holds import HoldFailed, release_appointment
 from booking.waitlist import Window, fair_order, fits, join
 from booking.waitlist_models import (
     EntryStatus,
@@ -31,7 +31,7 @@ from booking.waitlist_offers import claim, decline, offer_claimed
 from knowledge.clinic_file import ClinicFile
 from messaging.models import Message
 from messaging.outbound import record_opt_out
-from tests.steps import book_paid, offer_botox, open_conversation
+from tests.steps import book_paid, hold, offer_botox, open_conversation
 
 ROSA, MIA, LEO = "+15125550601", "+15125550602", "+15125550603"
 FRIDAY = frozenset({4})
@@ -228,17 +228,7 @@ def test_two_claims_for_one_opening_make_one_hold(
                 s, won, conversation_id=conv, clinic=terms, service=service, now=ctx.clock.now()
             )
         try:
-            hold_offer(
-                ctx.db,
-                ctx.emr_for(demo_clinic),
-                clinic=terms,
-                offer=slot_offer,
-                patient_phone=ROSA,
-                service_name="Botox",
-                provider_name="Dr. Maya Lee",
-                deposit_cents=5000,
-                now=ctx.clock.now(),
-            )
+            hold(ctx, demo_clinic, slot_offer, ROSA)
         except HoldFailed:
             return "taken"
         return "held"
