@@ -40,6 +40,11 @@ HOW_IT_WORKS = (
     "spot opens I'll text you first, and it's yours to claim for a few minutes."
 )
 
+#: The patient asked to come off the waitlist.
+LEFT = "Done, you're off the waitlist. If you'd like to book later, just text us here."
+#: The patient asked to come off a waitlist they are not on.
+NOT_ON_LIST = "You're not on our waitlist right now. Anything else I can help with?"
+
 #: The patient passed on the opening offered; they stay on the list.
 PASSED = "No problem, I'll pass that one along. You're still on the waitlist and I'll text you if another spot opens."
 

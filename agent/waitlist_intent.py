@@ -23,7 +23,7 @@ from agent.nlu.when import TimePreference, parse_when
 from agent.tool_args import HoldSlotArgs, SendDepositLinkArgs
 from agent.tool_base import AgentDeps, service_terms
 from agent.tools import hold_slot, send_deposit_link
-from booking.waitlist import AlreadyWaiting, Window, join
+from booking.waitlist import AlreadyWaiting, Window, join, leave
 from booking.waitlist_offers import (
     claim,
     decline,
@@ -45,6 +45,10 @@ _CLAIM = re.compile(
     r"book it|book me|mine|claim)\b"
 )
 _ASKS_ABOUT = re.compile(r"^(?:is there|do you (?:have|do|keep)|how (?:does|do|long)|whats)\b")
+_LEAVE = re.compile(
+    r"\b(?:(?:take|remove|drop|get) me off|remove me from|(?:cancel|stop) (?:my |the )?wait ?list|"
+    r"(?:dont|do not|no longer) need (?:the |to be on the )?wait ?list|leave the wait ?list)\b"
+)
 _PASS = re.compile(r"\b(?:pass|cant make it|can not make it|skip)\b")
 
 
@@ -89,6 +93,8 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
     with deps.db.session() as session:
         offer = pending_offer(session, deps.terms.clinic_id, deps.patient_phone)
         offer_id = offer.id if offer is not None else None
+    if _LEAVE.search(_clean(text)):
+        return _leave(deps, offer_id)
     answer = answer_to_offer(text)
     if offer_id is not None and answer is not None:
         return _claim(deps, offer_id) if answer else _pass(deps, offer_id)
@@ -96,14 +102,23 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
         with deps.db.session() as session:
             if late_answer(session, deps.terms.clinic_id, deps.patient_phone, deps.now):
                 return copy_waitlist.GONE
-    if wants_to_join(text, last_reply):
-        if _ASKS_ABOUT.search(_clean(text)) and "?" in text:
-            named = match_services(text, deps.clinic.services)
-            if named:  # kept, so a WAITLIST that follows joins for it
-                deps.state.service_id = named[0].service_id
-            return copy_waitlist.HOW_IT_WORKS  # a question about it, not a request yet
-        return _join(deps, text)
-    return None
+    if not wants_to_join(text, last_reply):
+        return None
+    if _ASKS_ABOUT.search(_clean(text)) and "?" in text:
+        named = match_services(text, deps.clinic.services)
+        if named:  # kept, so a WAITLIST that follows joins for it
+            deps.state.service_id = named[0].service_id
+        return copy_waitlist.HOW_IT_WORKS  # a question about it, not a request yet
+    return _join(deps, text)
+
+
+def _leave(deps: AgentDeps, offer_id: int | None) -> str:
+    """Take the patient off the list; an opening offered to them passes on at once."""
+    with deps.db.session() as session:
+        if offer_id is not None:
+            decline(session, offer_id, deps.now)
+        left = leave(session, deps.terms.clinic_id, deps.patient_phone, deps.now)
+    return copy_waitlist.LEFT if left else copy_waitlist.NOT_ON_LIST
 
 
 def _pass(deps: AgentDeps, offer_id: int) -> str:

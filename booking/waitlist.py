@@ -116,6 +116,49 @@ def join(
     return entry
 
 
+def leave(session: Session, clinic_id: str, patient_phone: str, now: dt.datetime) -> list[str]:
+    """Take ``patient_phone`` off the clinic's waitlist (every service; a pending offer of
+    theirs stays until its window ends, when it passes on as any lapse does).
+
+    Returns:
+        The service ids they were waiting for (empty: they were on no list).
+    """
+    entries = session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.clinic_id == clinic_id,
+            WaitlistEntry.patient_phone == patient_phone,
+            WaitlistEntry.status.in_(ACTIVE_ENTRY),
+        )
+    ).all()
+    for entry in entries:
+        entry.status, entry.updated_at = EntryStatus.REMOVED, now
+    return [e.service_id for e in entries]
+
+
+def expire_past_windows(session: Session, zone_of: dict[str, ZoneInfo], now: dt.datetime) -> int:
+    """Take off the list every waiting entry whose date range has ended (``date_to`` before
+    today in its clinic's zone, ``zone_of``: clinic id -> zone).
+
+    Returns:
+        How many entries were taken off.
+    """
+    rows = session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.status == EntryStatus.WAITING, WaitlistEntry.date_to.is_not(None)
+        )
+    ).all()
+    ended = [
+        e
+        for e in rows
+        if e.clinic_id in zone_of
+        and e.date_to is not None
+        and e.date_to < now.astimezone(zone_of[e.clinic_id]).date()
+    ]
+    for entry in ended:
+        entry.status, entry.updated_at = EntryStatus.REMOVED, now
+    return len(ended)
+
+
 def window_of(entry: WaitlistEntry) -> Window:
     """The :class:`Window` an entry stores."""
     return Window(

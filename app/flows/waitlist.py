@@ -23,8 +23,10 @@ import structlog
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from booking.waitlist import expire_past_windows
 from booking.waitlist_models import WaitlistOpening
 from booking.waitlist_offers import OfferRules, lapse_due, next_due, offer_next, open_openings
+from knowledge.store import list_clinic_ids
 
 log = structlog.get_logger(__name__)
 
@@ -52,18 +54,28 @@ def offer_opening(ctx: AppContext, opening_id: int) -> bool:
 
 def sweep(ctx: AppContext) -> dict[str, int]:
     """End lapsed offers and offer their openings (and openings whose quiet hours ended) to
-    the next patient.
+    the next patient; take off the list the patients whose dates have all passed.
 
     Returns:
-        Counts: ``waitlist_lapsed`` offers ended, ``waitlist_offered`` new offers made.
+        Counts: ``waitlist_lapsed`` offers ended, ``waitlist_offered`` new offers made,
+        ``waitlist_expired`` entries whose date range ended (taken off the list).
     """
     now = ctx.clock.now()
     with ctx.db.session() as session:
         lapsed = lapse_due(session, now)
+        clinic_ids = list_clinic_ids(session)
+    clinics = [c for c in map(ctx.clinic, clinic_ids) if c is not None]
+    with ctx.db.session() as session:
+        zones = {c.clinic.id: c.clinic.zone for c in clinics}
+        expired = expire_past_windows(session, zones, now)
     with ctx.db.session() as session:
         due = open_openings(session, now)
     offered = sum(1 for _clinic, opening_id in due if offer_opening(ctx, opening_id))
-    return {"waitlist_lapsed": len(lapsed), "waitlist_offered": offered}
+    return {
+        "waitlist_lapsed": len(lapsed),
+        "waitlist_offered": offered,
+        "waitlist_expired": expired,
+    }
 
 
 def next_waitlist_due(session: Session, after: dt.datetime) -> dt.datetime | None:

@@ -63,3 +63,15 @@ def test_not_a_request_to_join(text: str) -> None:
 )
 def test_answers_to_an_opening(text: str, expected: bool | None) -> None:
     assert answer_to_offer(text) is expected
+
+
+def test_leaving_is_not_joining() -> None:
+    from agent.waitlist_intent import _LEAVE, _clean
+
+    for text in (
+        "take me off the waitlist",
+        "pls remove me from the wait list",
+        "cancel my waitlist",
+    ):
+        assert _LEAVE.search(_clean(text))
+    assert not _LEAVE.search(_clean("put me on the waitlist"))

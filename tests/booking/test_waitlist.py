@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -269,3 +270,19 @@ def test_cancellations_while_offering_give_one_patient_one_offer(
     with ctx.db.session() as s:
         statuses = sorted(str(x) for x in s.scalars(select(WaitlistOpening.status)))
     assert statuses == ["open", "unfilled"] or statuses == ["open", "open"]
+
+
+def test_entries_whose_dates_passed_come_off_the_list(
+    make_ctx: Callable[..., AppContext], database_url: str
+) -> None:
+    ctx = make_ctx(database_url)
+    today = ctx.clock.now().astimezone(ZoneInfo("America/Chicago")).date()
+    with ctx.db.session() as s:
+        for phone, last_day in ((ROSA, today - dt.timedelta(days=1)), (MIA, today)):
+            window = Window(date_from=last_day, date_to=last_day)
+            join(s, clinic_id="glow-austin", patient_phone=phone, service_id="botox",
+                 window=window, now=ctx.clock.now())  # fmt: skip
+    assert sweep(ctx)["waitlist_expired"] == 1
+    with ctx.db.session() as s:
+        rows = dict(s.execute(select(WaitlistEntry.patient_phone, WaitlistEntry.status)).all())
+    assert rows == {ROSA: EntryStatus.REMOVED, MIA: EntryStatus.WAITING}
