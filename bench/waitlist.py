@@ -1,6 +1,6 @@
 """Cancellation to first waitlist text, on Postgres with RQ workers (issue 13, Measure).
 
-Usage: ``.venv/bin/python bench/waitlist.py [--cancellations 200] [--workers 2]``
+Usage: ``.venv/bin/python bench/waitlist.py [--cancellations 200] [--workers 2] [--spread S]``
 
 Seeds the demo clinic into a scratch Postgres schema (``DATABASE_TEST_URL``), books
 ``--cancellations`` Botox appointments over the clinic's horizon, puts as many patients on
@@ -8,7 +8,7 @@ the Botox waitlist (numbers in a time zone where it is daytime now, so quiet hou
 nobody back), starts ``--workers`` ``frontdesk worker`` processes on Redis
 (``REDIS_TEST_URL``), then cancels every appointment one after another through the production
 path (:func:`booking.holds.release_appointment`: the opening is saved, its offer job enqueued
-on RQ after the commit). For each cancellation it measures the time from just before the
+on RQ after the commit), back to back or evenly over ``--spread`` seconds. For each cancellation it measures the time from just before the
 cancel to the ``sent_at`` of the first waitlist text about that opening (the recording
 carrier stands in for Telnyx), and prints p50/p99/max. Exits non-zero when a cancellation got
 no text within ``--timeout`` seconds or p99 is over the 30 s target.
@@ -120,6 +120,9 @@ def main() -> int:
     parser.add_argument("--cancellations", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--spread", type=float, default=0.0, help="seconds the cancellations are spread over"
+    )
     args = parser.parse_args()
     configure_logging("WARNING")
     url = create_scratch(PG, SCHEMA)
@@ -154,7 +157,7 @@ def main() -> int:
     ]
     try:
         wait_for_workers(ctx, args.workers)
-        return measure(ctx, clinic, appointments, args.timeout, args.workers)
+        return measure(ctx, clinic, appointments, args)
     finally:
         for proc in workers:
             proc.terminate()
@@ -179,12 +182,18 @@ def wait_for_workers(ctx: AppContext, count: int, timeout: float = 120.0) -> Non
 
 
 def measure(
-    ctx: AppContext, clinic: ClinicFile, appointments: list[int], timeout: float, workers: int
+    ctx: AppContext, clinic: ClinicFile, appointments: list[int], args: argparse.Namespace
 ) -> int:
-    """Cancel every appointment and time each one's first waitlist text."""
+    """Cancel every appointment (back to back, or evenly over ``args.spread`` seconds) and
+    time each one's first waitlist text."""
     emr = ctx.emr_for(clinic)
+    timeout, workers = args.timeout, args.workers
     cancelled_at: dict[int, dt.datetime] = {}
-    for appointment_id in appointments:
+    started = time.monotonic()
+    for i, appointment_id in enumerate(appointments):
+        pause = started + i * args.spread / len(appointments) - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
         cancelled_at[appointment_id] = dt.datetime.now(dt.UTC)
         release_appointment(
             ctx.db, emr, appointment_id, status="cancelled", now=ctx.clock.now(), source="staff"
@@ -204,8 +213,9 @@ def measure(
     seconds = [(sent - cancelled_at[a]).total_seconds() for a, sent in rows if a in cancelled_at]
     missing = len(appointments) - len(seconds)
     print(
-        f"{len(appointments)} cancellations with patients waiting, {workers} RQ workers, "
-        f"Postgres + Redis on 127.0.0.1"
+        f"{len(appointments)} cancellations with patients waiting "
+        f"({'back to back' if not args.spread else f'over {args.spread:.0f} s'}), "
+        f"{workers} RQ workers, Postgres + Redis on 127.0.0.1"
     )
     if seconds:
         print(

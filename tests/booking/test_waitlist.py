@@ -286,3 +286,27 @@ def test_entries_whose_dates_passed_come_off_the_list(
     with ctx.db.session() as s:
         rows = dict(s.execute(select(WaitlistEntry.patient_phone, WaitlistEntry.status)).all())
     assert rows == {ROSA: EntryStatus.REMOVED, MIA: EntryStatus.WAITING}
+
+
+def test_the_clinic_sets_the_claim_window(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    from knowledge.clinic_file import WaitlistSettings
+    from knowledge.seed import seed_clinic
+
+    ctx = make_ctx(database_url)
+    info = demo_clinic.clinic.model_copy(
+        update={"waitlist": WaitlistSettings(claim_minutes=5, max_offers_per_opening=1)}
+    )
+    seed_clinic(ctx.db, demo_clinic.model_copy(update={"clinic": info}))
+    _wait(ctx, ROSA, ago=2)
+    _wait(ctx, MIA, ago=1)
+    _conv, appt = book_paid(ctx, demo_clinic, weekdays=FRIDAY)
+    _cancel(ctx, demo_clinic, appt)
+    with ctx.db.session() as s:
+        offer = s.execute(select(WaitlistOffer)).scalar_one()
+        assert offer.expires_at - offer.sent_at == dt.timedelta(minutes=5)
+    assert "next 5 min" in _texts(ctx, ROSA)[0]
+    ctx.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
+    sweep(ctx)  # one offer per opening: Mia is not offered it
+    assert _offers(ctx) == [(ROSA, "lapsed")]
