@@ -161,13 +161,32 @@ def expire_past_windows(session: Session, zone_of: dict[str, ZoneInfo], now: dt.
 
 def window_of(entry: WaitlistEntry) -> Window:
     """The :class:`Window` an entry stores."""
+    return _window(
+        entry.weekdays,
+        entry.after,
+        entry.before,
+        entry.date_from,
+        entry.date_to,
+        entry.window_text,
+    )
+
+
+def _window(
+    weekdays: str,
+    after: str | None,
+    before: str | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    text: str,
+) -> Window:
+    """A :class:`Window` from an entry's stored columns."""
     return Window(
-        weekdays=frozenset(int(d) for d in entry.weekdays),
-        after=dt.time.fromisoformat(entry.after) if entry.after else None,
-        before=dt.time.fromisoformat(entry.before) if entry.before else None,
-        date_from=entry.date_from,
-        date_to=entry.date_to,
-        text=entry.window_text,
+        weekdays=frozenset(int(d) for d in weekdays),
+        after=dt.time.fromisoformat(after) if after else None,
+        before=dt.time.fromisoformat(before) if before else None,
+        date_from=date_from,
+        date_to=date_to,
+        text=text,
     )
 
 
@@ -193,13 +212,30 @@ def width_minutes(window: Window) -> int:
     return days * max(before - after, 0)
 
 
-def fair_order(entries: Sequence[WaitlistEntry]) -> list[WaitlistEntry]:
-    """``entries`` in the order an opening is offered: first come, then the narrowest window,
-    then the id."""
-    return sorted(entries, key=lambda e: (e.created_at, width_minutes(window_of(e)), e.id))
+@dataclass(frozen=True)
+class Waiting:
+    """A waiting entry as matching reads it (no ORM row: an opening may scan many).
+
+    Attributes:
+        entry_id: the :class:`WaitlistEntry` id.
+        patient_phone: who waits (E.164).
+        created_at: when they joined.
+        window: their :class:`Window`.
+    """
+
+    entry_id: int
+    patient_phone: str
+    created_at: dt.datetime
+    window: Window
 
 
-def candidates(session: Session, opening: WaitlistOpening, zone: ZoneInfo) -> list[WaitlistEntry]:
+def fair_order(waiting: Sequence[Waiting]) -> list[Waiting]:
+    """``waiting`` in the order an opening is offered: first come, then the narrowest window,
+    then the entry id."""
+    return sorted(waiting, key=lambda w: (w.created_at, width_minutes(w.window), w.entry_id))
+
+
+def candidates(session: Session, opening: WaitlistOpening, zone: ZoneInfo) -> list[Waiting]:
     """The waiting entries ``opening`` fits and was never offered to, in fair order.
 
     An entry with a pending offer of another opening is left out (one exclusive offer per
@@ -213,16 +249,20 @@ def candidates(session: Session, opening: WaitlistOpening, zone: ZoneInfo) -> li
         Appointment.status.in_(ACTIVE_STATUSES),
         Appointment.start_at > opening.created_at,
     )
+    e = WaitlistEntry
     rows = session.execute(
-        select(WaitlistEntry).where(
-            WaitlistEntry.clinic_id == opening.clinic_id,
-            WaitlistEntry.service_id == opening.service_id,
-            WaitlistEntry.status == EntryStatus.WAITING,
-            WaitlistEntry.id.not_in(offered),
-            WaitlistEntry.patient_phone.not_in(booked),
+        select(e.id, e.patient_phone, e.created_at, e.weekdays, e.after, e.before)
+        .add_columns(e.date_from, e.date_to, e.window_text)
+        .where(
+            e.clinic_id == opening.clinic_id,
+            e.service_id == opening.service_id,
+            e.status == EntryStatus.WAITING,
+            e.id.not_in(offered),
+            e.patient_phone.not_in(booked),
         )
-    ).scalars()
-    return fair_order([e for e in rows if fits(window_of(e), opening.start_at, zone)])
+    ).all()
+    waiting = [Waiting(r.id, r.patient_phone, r.created_at, _window(*r[3:])) for r in rows]
+    return fair_order([w for w in waiting if fits(w.window, opening.start_at, zone)])
 
 
 def record_opening(

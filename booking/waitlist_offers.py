@@ -88,14 +88,16 @@ def offer_next(
         opening.status = OpeningStatus.UNFILLED
         return None
     retry: list[dt.datetime] = []
-    for entry in candidates(session, opening, clinic.zone):
-        if is_opted_out(session, clinic.clinic_id, entry.patient_phone):
+    for waiting in candidates(session, opening, clinic.zone):
+        if is_opted_out(session, clinic.clinic_id, waiting.patient_phone):
             continue  # never texted; the entry stays for staff to see
-        later = defer_until("waitlist", entry.patient_phone, now, clinic.timezone)
+        later = defer_until("waitlist", waiting.patient_phone, now, clinic.timezone)
         if later is not None:
             retry.append(later)  # skipped for now, place kept
             continue
-        return _offer(session, clinic, opening, entry, rules, now)
+        entry = session.get(WaitlistEntry, waiting.entry_id)
+        if entry is not None:
+            return _offer(session, clinic, opening, entry, rules, now)
     opening.retry_at = min(retry) if retry else None
     if not retry:
         opening.status = OpeningStatus.UNFILLED

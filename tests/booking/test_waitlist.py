@@ -19,7 +19,7 @@ from app.context import AppContext
 from app.db import Database
 from app.flows.waitlist import next_waitlist_due, offer_opening, sweep
 from booking.holds import HoldFailed, release_appointment
-from booking.waitlist import Window, fair_order, fits, join
+from booking.waitlist import Waiting, Window, fair_order, fits, join
 from booking.waitlist_models import (
     EntryStatus,
     OfferStatus,
@@ -83,13 +83,10 @@ def test_window_fit_and_fair_order() -> None:
     assert not fits(Window(weekdays=frozenset({3})), friday_9, zone)  # type: ignore[arg-type]
     assert not fits(Window(after=dt.time(9, 30)), friday_9, zone)  # type: ignore[arg-type]
     t0 = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-    wide = WaitlistEntry(id=1, created_at=t0, weekdays="", after=None, before=None)
-    narrow = WaitlistEntry(id=2, created_at=t0, weekdays="4", after="09:00", before="12:00")
-    first = WaitlistEntry(id=3, created_at=t0 - dt.timedelta(seconds=1), weekdays="")
-    for e in (wide, narrow, first):
-        e.date_from = e.date_to = None
-        e.window_text = ""
-    assert [e.id for e in fair_order([wide, narrow, first])] == [3, 2, 1]
+    wide = Waiting(1, ROSA, t0, Window())
+    narrow = Waiting(2, MIA, t0, Window(weekdays=FRIDAY, after=dt.time(9), before=dt.time(12)))
+    first = Waiting(3, LEO, t0 - dt.timedelta(seconds=1), Window())
+    assert [w.entry_id for w in fair_order([wide, narrow, first])] == [3, 2, 1]
 
 
 def test_cancellation_offers_first_in_line_and_hides_the_slot(
