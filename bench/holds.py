@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import sys
 import threading
@@ -31,7 +30,7 @@ from app.logging import configure_logging  # noqa: E402
 from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from app.wiring import build_context  # noqa: E402
-from bench.scratch import create_scratch, drop_scratch  # noqa: E402
+from bench.scratch import drop_schema, fresh_schema, pct  # noqa: E402
 from booking.holds import HoldFailed, hold_offer  # noqa: E402
 from booking.models import SlotOffer  # noqa: E402
 from booking.slots import offer_slots  # noqa: E402
@@ -42,14 +41,7 @@ from knowledge.seed import seed_clinic  # noqa: E402
 from messaging.inbound import get_or_create_conversation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = os.environ.get("DATABASE_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "bench_holds"
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of ``values`` in milliseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def main() -> int:
@@ -61,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
     configure_logging("WARNING")
 
-    url = create_scratch(PG, SCHEMA)
+    admin, url = fresh_schema(SCHEMA)
     settings = load_settings({}, database_url=url, sms_carrier="recording")
     clock = FrozenClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6))))
     ctx = build_context(settings, clock=clock)
@@ -205,7 +197,7 @@ def main() -> int:
     winners = outcomes.count("held")
     print(f"race (50 threads, one slot): {winners} held, {outcomes.count('taken')} told taken")
     ctx.db.dispose()
-    drop_scratch(PG, SCHEMA)
+    drop_schema(admin, SCHEMA)
     return 0 if winners == 1 else 1
 
 
