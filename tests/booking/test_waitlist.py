@@ -307,3 +307,31 @@ def test_the_clinic_sets_the_claim_window(
     ctx.clock.advance(dt.timedelta(minutes=5))  # type: ignore[attr-defined]
     sweep(ctx)  # one offer per opening: Mia is not offered it
     assert _offers(ctx) == [(ROSA, "lapsed")]
+
+
+def test_a_move_and_an_expired_hold_free_their_slots_too(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    from booking.changes import reschedule
+    from booking.deposits import expire_due_holds
+
+    ctx = make_ctx(database_url)
+    terms, emr = ctx.clinic_terms(demo_clinic), ctx.emr_for(demo_clinic)
+    conv, appt = book_paid(ctx, demo_clinic, weekdays=FRIDAY)
+    later = offer_botox(ctx, demo_clinic, conv, weekdays=frozenset({1}))[0]
+    reschedule(
+        ctx.db, emr, clinic=terms, appointment_id=appt, offer=later,
+        provider_name="Dr. Maya Lee", now=ctx.clock.now(),
+    )  # fmt: skip
+    unpaid = hold(ctx, demo_clinic, offer_botox(ctx, demo_clinic, conv, weekdays=FRIDAY)[1])
+    ctx.clock.advance(dt.timedelta(minutes=20))  # type: ignore[attr-defined]
+    assert expire_due_holds(ctx.db, emr, ctx.deposits, clinic=terms, now=ctx.clock.now()) == [
+        unpaid
+    ]
+    with ctx.db.session() as s:
+        sources = s.execute(
+            select(WaitlistOpening.appointment_id, WaitlistOpening.source).order_by(
+                WaitlistOpening.id
+            )
+        ).all()
+    assert [tuple(r) for r in sources] == [(appt, "reschedule"), (unpaid, "expired_hold")]
