@@ -65,7 +65,8 @@ def offer_next(
 
     Nothing happens when the opening is not open or already has a pending offer. An opening
     whose time is taken or past becomes ``gone``; one offered ``max_offers_per_opening``
-    times, or with nobody left to offer it to, ``unfilled``; one whose next patients are all
+    times, starting before a claim window could end, or with nobody left to offer it to,
+    ``unfilled``; one whose next patients are all
     inside quiet hours stays ``open`` with ``retry_at`` at the earliest end of them.
 
     Returns:
@@ -84,8 +85,9 @@ def offer_next(
     if opening.start_at <= now or not slot_free(session, opening):
         opening.status = OpeningStatus.GONE
         return None
-    if len(statuses) >= rules.max_offers_per_opening:
-        opening.status = OpeningStatus.UNFILLED
+    too_soon = opening.start_at <= now + dt.timedelta(minutes=rules.claim_minutes)
+    if too_soon or len(statuses) >= rules.max_offers_per_opening:
+        opening.status = OpeningStatus.UNFILLED  # no time left to offer it, or offered enough
         return None
     retry: list[dt.datetime] = []
     for waiting in candidates(session, opening, clinic.zone):
