@@ -26,6 +26,18 @@ def joined(service_name: str, window_text: str, claim_minutes: int) -> str:
     )
 
 
+#: Ends the reply that asks for other days, so the patient's next text joins with them.
+ASK_OTHER_DAYS = "Which other days and times work for you? I'll put you on the waitlist for those."
+
+_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def closed_days(weekdays: list[int]) -> str:
+    """A waitlist asked only for days the clinic is never open (0 = Monday)."""
+    names = " or ".join(_DAY_NAMES[d] for d in weekdays)
+    return f"We're closed on {names}, so nothing will open up then. {ASK_OTHER_DAYS}"
+
+
 def not_bookable(service_name: str) -> str:
     """A waitlist asked for a service that is not booked by text."""
     return (

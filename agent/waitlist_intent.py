@@ -32,6 +32,7 @@ from booking.waitlist_offers import (
     pending_offer,
     settle_claim,
 )
+from knowledge.clinic_file import WEEKDAYS
 
 _LIST = re.compile(r"\bwait ?(?:ing )?list\b")
 _TELL_ME = re.compile(
@@ -102,6 +103,9 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
         with deps.db.session() as session:
             if late_answer(session, deps.terms.clinic_id, deps.patient_phone, deps.now):
                 return copy_waitlist.GONE
+    asked_days = copy_waitlist.ASK_OTHER_DAYS in last_reply
+    if asked_days and parse_when(text, deps.now.astimezone(deps.terms.zone)) is not None:
+        return _join(deps, text)  # the days asked for after "we're closed then"
     if not wants_to_join(text, last_reply):
         return None
     if _ASKS_ABOUT.search(_clean(text)) and "?" in text:
@@ -181,6 +185,9 @@ def _join(deps: AgentDeps, text: str) -> str:
     if not service.bookable:
         return copy_waitlist.not_bookable(service.name)
     window = _window(deps, text)
+    hours = deps.clinic.clinic.hours
+    if window.weekdays and not any(hours.get(WEEKDAYS[d]) for d in window.weekdays):
+        return copy_waitlist.closed_days(sorted(window.weekdays))
     try:
         with deps.db.session() as session:
             join(
