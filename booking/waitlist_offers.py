@@ -98,8 +98,10 @@ def offer_next(
             retry.append(later)  # skipped for now, place kept
             continue
         entry = session.get(WaitlistEntry, waiting.entry_id)
-        if entry is not None:
-            return _offer(session, clinic, opening, entry, rules, now)
+        made = _offer(session, clinic, opening, entry, rules, now) if entry else None
+        if made is not None:
+            return made
+        # another opening's offer took this patient a moment ago: the next in line
     opening.retry_at = min(retry) if retry else None
     if not retry:
         opening.status = OpeningStatus.UNFILLED
@@ -127,7 +129,7 @@ def _offer(
     try:
         with session.begin_nested():
             session.add(offer)
-    except IntegrityError:  # another process offered this opening or this entry first
+    except IntegrityError:  # another process offered this patient another opening first
         log.info("waitlist_offer_raced", opening_id=opening.id)
         return None
     entry.status, entry.updated_at = EntryStatus.OFFERED, now

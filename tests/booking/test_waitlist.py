@@ -266,7 +266,7 @@ def test_cancellations_while_offering_give_one_patient_one_offer(
     assert _offers(ctx) == [(ROSA, "pending")]  # one exclusive offer per patient at a time
     with ctx.db.session() as s:
         statuses = sorted(str(x) for x in s.scalars(select(WaitlistOpening.status)))
-    assert statuses == ["open", "unfilled"] or statuses == ["open", "open"]
+    assert statuses == ["open", "unfilled"]  # the other opening had nobody else to go to
 
 
 def test_entries_whose_dates_passed_come_off_the_list(
