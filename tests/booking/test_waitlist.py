@@ -335,3 +335,21 @@ def test_a_move_and_an_expired_hold_free_their_slots_too(
             )
         ).all()
     assert [tuple(r) for r in sources] == [(appt, "reschedule"), (unpaid, "expired_hold")]
+
+
+@pytest.mark.postgres
+def test_openings_racing_for_the_first_patient_go_to_the_next(
+    make_ctx: Callable[..., AppContext], pg_app_db: Database, demo_clinic: ClinicFile
+) -> None:
+    ctx = _pg(make_ctx, pg_app_db)
+    appts = [
+        book_paid(ctx, demo_clinic, phone, weekdays=FRIDAY)[1]
+        for phone in ("+15125550621", "+15125550622", "+15125550623")
+    ]
+    _wait(ctx, ROSA, ago=2)
+    _wait(ctx, MIA, ago=1)
+    _race(3, lambda i: _cancel(ctx, demo_clinic, appts[i]))
+    assert sorted(_offers(ctx)) == [(ROSA, "pending"), (MIA, "pending")]
+    with ctx.db.session() as s:
+        statuses = sorted(str(x) for x in s.scalars(select(WaitlistOpening.status)))
+    assert statuses == ["open", "open", "unfilled"]  # nobody was left for the third
