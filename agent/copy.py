@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from agent.copy_waitlist import JOIN_HINT
 from booking.ports import format_money
 from knowledge.clinic_file import WEEKDAYS, ClinicFile, ServiceInfo
 
@@ -295,8 +296,7 @@ def slots(
     if not found:
         return (
             f"{prefix}I'm sorry, I don't see any openings for {name} in the next "
-            f"{clinic.clinic.booking.max_days_ahead} days. Want me to have the team "
-            "reach out about the waitlist?"
+            f"{clinic.clinic.booking.max_days_ahead} days. {JOIN_HINT}"
         )
     if result.get("matched_preferences", True):
         head = f"Here are openings for {name}" + (f" {wanted}" if wanted else "") + ":"
@@ -305,6 +305,8 @@ def slots(
     deposit = result.get("deposit")
     tail = "Reply with the number that works"
     tail += f" (a {deposit} deposit holds it)." if deposit else "."
+    if not result.get("matched_preferences", True):
+        tail += f" {JOIN_HINT}"
     return f"{prefix}{head}\n{_numbered(found)}\n{tail}"
 
 

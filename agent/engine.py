@@ -43,6 +43,7 @@ from agent.prompt import system_prompt
 from agent.store import AgentTurn, TurnOutcome, load_history, load_state, save_turn
 from agent.tools import AgentDeps, execute, specs
 from agent.visit_confirm import answer_reminder
+from agent.waitlist_intent import waitlist_reply
 from knowledge.clinic_file import ClinicFile
 
 log = structlog.get_logger(__name__)
@@ -243,6 +244,8 @@ def answer(
         final = _screen_input(deps, turn, user_text)
         if final is None and (confirmed := answer_reminder(deps, user_text)) is not None:
             final = turn.say(confirmed)
+        if final is None and (said := waitlist_reply(deps, user_text, turn.history)):
+            final = turn.say(said)
         if final is None:
             final = _stop_over_budget(deps, turn, history.clinic_tokens_today)
         if final is None:

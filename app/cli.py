@@ -173,6 +173,8 @@ def cmd_staff(args: argparse.Namespace) -> int:
                 print(f"{m.created_at:%Y-%m-%d %H:%M} {arrow} [{m.kind}] {m.body}")
         elif args.staff_command == "unconfirmed":
             _print_unconfirmed(ctx, args.clinic, args.hours)
+        elif args.staff_command == "waitlist":
+            _print_waitlist(ctx, args)
         elif args.staff_command == "reply":
             staff_send(ctx, args.id, " ".join(args.text))
             print(f"sent; the AI is paused on conversation {args.id} until `staff resume`")
@@ -233,6 +235,28 @@ def _print_unconfirmed(ctx: Any, clinic_id: str, hours: int) -> None:
         print(
             f"{r['start']}  {r['patient_phone']}  {r['service']} with {r['provider']}"
             f"  (conversation {r['conversation_id']})"
+        )
+
+
+def _print_waitlist(ctx: Any, args: argparse.Namespace) -> None:
+    """``frontdesk staff waitlist CLINIC [--all] [--json]``: the clinic's waitlist."""
+    from booking.waitlist_staff import waitlist_rows
+
+    clinic = ctx.clinic(args.clinic)
+    if clinic is None:
+        raise UserError(f"no clinic {args.clinic!r}; seed it first")
+    with ctx.db.session() as s:
+        rows = waitlist_rows(s, args.clinic, clinic.clinic.zone, everyone=args.all)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        print("nobody is on the waitlist")
+    for r in rows:
+        offer = f"  offer {r['offer']['status']}" if r["offer"] else ""
+        print(
+            f"{r['id']:>5}  {r['patient_phone']}  {r['service_id']:<18} {r['window']:<28} "
+            f"{r['status']:<8} joined {r['joined_at'][:16]}{offer}"
         )
 
 
@@ -374,6 +398,11 @@ def _add_staff_commands(sub: Any) -> None:
     k.set_defaults(func=cmd_staff)
     k = staff.add_parser("show", help="one conversation's messages")
     k.add_argument("id", type=int)
+    k.set_defaults(func=cmd_staff)
+    k = staff.add_parser("waitlist", help="a clinic's waitlist in join order")
+    k.add_argument("clinic")
+    k.add_argument("--all", action="store_true", help="include booked and removed entries")
+    k.add_argument("--json", action="store_true", help="print JSON")
     k.set_defaults(func=cmd_staff)
     k = staff.add_parser("reply", help="text the patient as staff (pauses the AI)")
     k.add_argument("id", type=int)

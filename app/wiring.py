@@ -21,8 +21,10 @@ from app.clock import Clock, SystemClock
 from app.context import AppContext
 from app.db import Database
 from app.flows.sending import send_message, send_staff_email
+from app.flows.waitlist import offer_opening
 from app.jobs import InlineQueue, JobQueue, RQQueue
 from app.settings import Settings, SettingsError
+from booking.waitlist import PENDING_KEY as WAITLIST_PENDING_KEY
 from messaging.email import PENDING_KEY as EMAIL_PENDING_KEY
 from messaging.email import SmtpMailer
 from messaging.outbound import PENDING_KEY
@@ -144,7 +146,8 @@ def _deposits(settings: Settings) -> DepositProvider:
 
 
 def _send_after_commit(ctx: AppContext) -> None:
-    """Enqueue delivery of every outbound row and staff email a committed session saved.
+    """Enqueue delivery of every outbound row and staff email a committed session saved, and
+    the offer of every waitlist opening it saved (:func:`app.flows.waitlist.offer_opening`).
 
     The rows are written first (the outbound choke point in :mod:`messaging.outbound` and
     :mod:`messaging.email` notes their ids on the session); only a commit sends them, so a
@@ -154,7 +157,7 @@ def _send_after_commit(ctx: AppContext) -> None:
     sweeper.
     """
 
-    def send(job: Callable[[AppContext, int], str], row_id: int) -> None:
+    def send(job: Callable[[AppContext, int], object], row_id: int) -> None:
         try:
             ctx.jobs.enqueue_after_job(job, row_id)
         except RedisError:  # the row is committed and queued: the sweeper sends it
@@ -165,10 +168,13 @@ def _send_after_commit(ctx: AppContext) -> None:
             send(send_message, message_id)
         for email_id in session.info.pop(EMAIL_PENDING_KEY, None) or ():
             send(send_staff_email, email_id)
+        for opening_id in dict.fromkeys(session.info.pop(WAITLIST_PENDING_KEY, None) or ()):
+            send(offer_opening, opening_id)
 
     def after_rollback(session: Session, _transaction: Any) -> None:
         session.info.pop(PENDING_KEY, None)
         session.info.pop(EMAIL_PENDING_KEY, None)
+        session.info.pop(WAITLIST_PENDING_KEY, None)
 
     event.listen(ctx.db.sessions, "after_commit", after_commit)
     event.listen(ctx.db.sessions, "after_soft_rollback", after_rollback)

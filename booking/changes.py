@@ -335,7 +335,9 @@ def reschedule(
         confirm_appointment(db, emr, held.appointment_id, now, reminders=clinic.reminders)
     with db.session() as session:  # one booking moved: not a second hold or booking
         continue_steps(session, appointment_id, held.appointment_id)
-    release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now)
+    release_appointment(
+        db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now, source="reschedule"
+    )
     new_when = format_when(offer.start_at, clinic.timezone)
     summary = copy.staff_rescheduled(
         old.service_name, old_when, new_when, provider_name, late=late_at is not None

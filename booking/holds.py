@@ -29,6 +29,7 @@ from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
 from booking.patients import patient_for
 from booking.reminders import cancel_pending, schedule_texts
 from booking.terms import ClinicTerms, ReminderPlan
+from booking.waitlist import record_opening
 from emr.base import EMRClient, EMRError, NotCancellable, Slot, SlotUnavailable
 
 log = structlog.get_logger(__name__)
@@ -256,9 +257,19 @@ def confirm_appointment(
 
 
 def release_appointment(
-    db: Database, emr: EMRClient, appointment_id: int, *, status: str, now: dt.datetime
+    db: Database,
+    emr: EMRClient,
+    appointment_id: int,
+    *,
+    status: str,
+    now: dt.datetime,
+    source: str | None = None,
 ) -> bool:
     """End an active appointment with ``status`` (expired | cancelled) and cancel it in the EMR.
+
+    The freed slot of a cancelled or expired appointment becomes a waitlist opening in the
+    same transaction (:func:`booking.waitlist.record_opening`; ``source`` names why it
+    freed, e.g. ``reschedule`` or ``staff``; None: from ``status``).
 
     Args:
         db, emr: our database and the clinic's EMR.
@@ -279,6 +290,7 @@ def release_appointment(
         row.updated_at = now
         cancel_pending(session, appointment_id, now)
         emr_id = row.emr_appointment_id
+        record_opening(session, row, source=source, now=now)
     if emr_id is not None:
         sync_emr(db, emr, appointment_id, emr_id, "cancel")
     return True

@@ -18,6 +18,7 @@ from app.db import Database
 from booking.funnel import OFFER_SHOWN, conversation_subject, record_step
 from booking.models import ACTIVE_STATUSES, Appointment, SlotOffer
 from booking.terms import ClinicTerms, ServiceTerms, SlotFilter
+from booking.waitlist import reserved_slots
 from emr.base import EMRClient, Slot, SlotQuery
 
 #: Minimum gap between two offers on one day, so a handful of offers shows real choice.
@@ -39,6 +40,9 @@ def _busy(
     ).all()
     busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for provider_id, s, e in rows:
+        busy[provider_id].append((s, e))
+    # a slot under an exclusive waitlist offer is that patient's until the offer ends
+    for provider_id, s, e in reserved_slots(session, clinic_id, start, end):
         busy[provider_id].append((s, e))
     return busy
 

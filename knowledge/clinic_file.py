@@ -131,6 +131,16 @@ class BookingPolicy(_Strict):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 
+class WaitlistSettings(_Strict):
+    """The ``clinic.waitlist`` section (DESIGN.md §4.1): how a freed slot is offered to
+    waiting patients."""
+
+    #: 1 minute to a day: how long one patient has the opening to themselves.
+    claim_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    #: 1 to 50: how many waiting patients one opening is offered to, one after another.
+    max_offers_per_opening: int = Field(default=3, ge=1, le=50)
+
+
 class Limits(_Strict):
     """The ``clinic.limits`` section: how much one patient number, and the clinic as a whole,
     may spend of the assistant (issue 11). Past a limit the patient gets one polite reply,
@@ -199,6 +209,8 @@ class ClinicInfo(_Strict):
     segment_budget: int = Field(default=3, ge=1, le=10)
     #: Spending and abuse bounds (:class:`Limits`).
     limits: Limits = Field(default_factory=Limits)
+    #: How freed slots are offered to waiting patients (:class:`WaitlistSettings`).
+    waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
     #: Holidays and short days (:class:`Closure`), at most one per date.
     closures: list[Closure] = Field(default_factory=list, max_length=1000)
     #: Confirmation, reminders, aftercare and review asks (:class:`Reminders`).

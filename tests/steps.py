@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from agent.tools import service_terms
 from app.context import AppContext
+from app.db import Database
 from app.eval.signing import telnyx_headers
 from app.flows.payment import apply_payment
 from booking.deposits import request_deposit
@@ -22,7 +23,8 @@ from booking.models import Deposit, SlotOffer
 from booking.paid import PaymentOutcome, ReceivedPayment
 from booking.slots import offer_slots
 from booking.terms import SlotFilter
-from knowledge.clinic_file import ClinicFile
+from knowledge.clinic_file import ClinicFile, load_clinic_file
+from knowledge.seed import seed_clinic
 from messaging.inbound import get_or_create_conversation
 
 JANE, OMAR = "+15125550123", "+15125550124"
@@ -152,3 +154,17 @@ class HeldJobs:
         self.jobs.append((func, args))
 
     enqueue_after_job = enqueue
+
+
+def cli_database(monkeypatch: Any, tmp_path: Any) -> Database:
+    """Point ``frontdesk`` commands at a fresh SQLite file under ``tmp_path``, migrated by
+    ``frontdesk db upgrade`` and seeded with the demo clinic; the database (dispose it)."""
+    from app.cli import main
+    from tests.conftest import DEMO_CLINIC
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    assert main(["db", "upgrade"]) == 0
+    db = Database(f"sqlite:///{tmp_path}/cli.db")
+    seed_clinic(db, load_clinic_file(DEMO_CLINIC))
+    return db

@@ -26,6 +26,7 @@ from app.eval.given import apply_given
 from app.eval.results import Marks, ScenarioResult, StepRecord
 from app.eval.signing import TEST_TELNYX_PUBLIC_KEY, telnyx_headers
 from app.eval.spec import Scenario, Step
+from app.eval.waitlist_check import check_waitlist, seed_waitlist
 from app.flows import staff
 from app.flows.due import next_due_instant
 from app.flows.no_show import no_show_by_phone
@@ -93,6 +94,8 @@ class ScenarioRun:
         self.client: FlaskClient = create_app(context=self.ctx).test_client()
         self.default_patient = next(iter(scenario.patients))
         self._event = 0
+        phones = {name: p.phone for name, p in scenario.patients.items()}
+        seed_waitlist(self.ctx, clinic.clinic.id, phones, scenario.given.waitlist)
 
     # --- helpers ------------------------------------------------------------------------
     def phone(self, patient: str) -> str:
@@ -341,6 +344,9 @@ def run_scenario(
                 result.failures += record.failures
             outcome_failures, appointments = check_outcome(run, scenario)
             result.failures += outcome_failures
+            if scenario.outcome.waitlist is not None:
+                phones = {name: p.phone for name, p in scenario.patients.items()}
+                result.failures += check_waitlist(run.ctx, phones, scenario.outcome.waitlist)
             result.appointments = appointments
             _record_turn_metrics(run, result)
         finally:

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from app.eval.waitlist_check import ExpectedWaitlistEntry, GivenWaitlistEntry
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -202,6 +204,8 @@ class Given(_Strict):
     appointments: list[GivenAppointment] = Field(default_factory=list)
     #: Patients whose numbers are opted out of the clinic's texts before the first step.
     opted_out: list[str] = Field(default_factory=list)
+    #: Patients already waiting for an opening (``booking.waitlist``).
+    waitlist: list[GivenWaitlistEntry] = Field(default_factory=list)
 
 
 class ExpectedDeposit(_Strict):
@@ -219,6 +223,7 @@ class Outcome(_Strict):
     opted_out: list[str] | None = None
     deposits: list[ExpectedDeposit] | None = None
     texts: list[ExpectedTexts] | None = None
+    waitlist: list[ExpectedWaitlistEntry] | None = None
 
 
 class Scenario(_Strict):
@@ -257,6 +262,10 @@ class Scenario(_Strict):
         for d in out.deposits or []:
             if d.patient not in names:
                 raise ValueError(f"outcome.deposits: unknown patient {d.patient!r}")
+        listed = [w.patient for w in self.given.waitlist] + [w.patient for w in out.waitlist or []]
+        for p in listed:
+            if p not in names:
+                raise ValueError(f"waitlist: unknown patient {p!r}")
         for p in out.opted_out or []:
             if p not in names:
                 raise ValueError(f"outcome.opted_out: unknown patient {p!r}")

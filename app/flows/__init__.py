@@ -7,5 +7,6 @@
 - :mod:`~app.flows.missed_call`: a call nobody answered gets a text-back;
 - :mod:`~app.flows.payment`: a paid deposit books the held slot;
 - :mod:`~app.flows.staff`: the AI hands a conversation to staff; staff take over and resume;
+- :mod:`~app.flows.waitlist`: a freed slot is offered to one waiting patient at a time;
 - :mod:`~app.flows.sweeper`: the periodic job that finds what a dead worker left behind.
 """

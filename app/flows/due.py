@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.reminder_models import ScheduledStatus, ScheduledText
+from booking.waitlist_offers import next_due as waitlist_due
 from messaging.models import Direction, Message, MessageStatus
 
 DueSource = Callable[[Session, dt.datetime], dt.datetime | None]
@@ -56,6 +57,7 @@ DUE_SOURCES: tuple[DueSource, ...] = (
     hold_expiry_due,
     outbound_send_after_due,
     scheduled_text_due,
+    waitlist_due,
 )
 
 

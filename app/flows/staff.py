@@ -180,7 +180,8 @@ def cancel_appointment_by_clinic(ctx: AppContext, appointment_id: int) -> int | 
         clinic = load_clinic(session, appt.clinic_id)
     if clinic is None:
         raise LookupError(f"clinic {appt.clinic_id} of appointment {appt.id} is gone")
-    if release_appointment(ctx.db, ctx.emr_for(clinic), appt.id, status="cancelled", now=now):
+    emr = ctx.emr_for(clinic)
+    if release_appointment(ctx.db, emr, appt.id, status="cancelled", now=now, source="staff"):
         record_cancelled(ctx.db, appt.id, now)
     refunded = _refund_in_full(ctx, appt.id)
     with ctx.db.session() as session:

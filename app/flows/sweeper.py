@@ -20,6 +20,7 @@ from app.flows.lead import requeue_stale as requeue_stale_leads
 from app.flows.reminders import enqueue_due
 from app.flows.sending import send_message, send_staff_email
 from app.flows.turn import take_turn
+from app.flows.waitlist import sweep as waitlist_sweep
 from booking.deposits import expire_due_holds
 from booking.holds import retry_emr_sync
 from knowledge.store import list_clinic_ids
@@ -46,7 +47,9 @@ def run_due(ctx: AppContext) -> dict[str, int]:
     - staff emails still ``queued``: the same rule (backoff over, or never attempted for 30 s);
     - reminders, aftercare texts and review asks due (:func:`app.flows.reminders.enqueue_due`);
     - website leads still ``received`` a minute after they were stored: texted again
-      (:func:`app.flows.lead.requeue_stale`; the job texts each lead once).
+      (:func:`app.flows.lead.requeue_stale`; the job texts each lead once);
+    - waitlist offers whose claim window lapsed: the opening goes to the next patient
+      (:func:`app.flows.waitlist.sweep`).
 
     Returns:
         Counts of what it did, by kind.
@@ -61,6 +64,7 @@ def run_due(ctx: AppContext) -> dict[str, int]:
         ctx.jobs.enqueue(send_message, message_id)
     for email_id in stale_email:
         ctx.jobs.enqueue(send_staff_email, email_id)
+    counts.update(waitlist_sweep(ctx))
     counts.update(
         scheduled_texts=enqueue_due(ctx, now),
         leads_requeued=requeue_stale_leads(ctx, now),

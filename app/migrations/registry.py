@@ -16,6 +16,7 @@ def import_all_models() -> None:
     import booking.funnel  # noqa: F401
     import booking.models  # noqa: F401
     import booking.reminder_models  # noqa: F401
+    import booking.waitlist_models  # noqa: F401
     import emr.models  # noqa: F401
     import knowledge.models  # noqa: F401
     import messaging.models  # noqa: F401

@@ -12,6 +12,8 @@ token; a key of another clinic, or none, gets 401. Routes, all JSON:
   another clinic's or an unknown appointment, 409 when it is not booked or not yet started).
 - ``GET  /staff/<clinic_id>/unconfirmed?hours=48``: booked visits in the next ``hours``
   (1..720) the patient has not confirmed, soonest first.
+- ``GET  /staff/<clinic_id>/waitlist[?all=1]``: the waitlist in join order
+  (:func:`booking.waitlist_staff.waitlist_rows`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.flows.staff import resume_ai, staff_send
 from app.untrusted import UntrustedJSON, load_json
 from booking.no_show import NoShowRefused
 from booking.reminders import describe_unconfirmed, unconfirmed
+from booking.waitlist_staff import waitlist_rows
 from knowledge.apikeys import verify_key
 from messaging.models import Conversation, Message, StaffAlert
 
@@ -201,3 +204,18 @@ def list_unconfirmed(clinic_id: str) -> Any:
     with ctx.db.session() as session:
         rows = unconfirmed(session, clinic_id, ctx.clock.now(), int(raw))
         return jsonify({"appointments": [describe_unconfirmed(a) for a in rows]})
+
+
+@bp.get("/<clinic_id>/waitlist")
+def waitlist(clinic_id: str) -> Any:
+    """The clinic's waitlist in join order (``?all=1``: booked and removed entries too)."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    clinic = ctx.clinic(clinic_id)
+    if clinic is None:
+        return _error(404, "no such clinic")
+    everyone = request.args.get("all", "") in ("1", "true", "yes")
+    with ctx.db.session() as session:
+        rows = waitlist_rows(session, clinic_id, clinic.clinic.zone, everyone=everyone)
+    return jsonify({"waitlist": rows})

@@ -15,17 +15,14 @@ from werkzeug.test import TestResponse
 
 from agent.store import load_state
 from app.cli import main
-from app.db import Database
 from app.flows.lead import PER_CLINIC, PER_IP
 from app.flows.sweeper import run_due
 from booking.models import SlotOffer
 from knowledge.apikeys import create_key
-from knowledge.clinic_file import load_clinic_file
 from knowledge.form_tokens import form_token
-from knowledge.seed import seed_clinic
 from messaging.models import Conversation, Lead, Message, StaffAlert
 from tests.app.conftest import Desk
-from tests.conftest import DEMO_CLINIC
+from tests.steps import cli_database
 
 CLINIC = "glow-austin"
 PAT = "+15125550131"
@@ -270,12 +267,7 @@ def test_a_late_night_lead_is_texted_now_but_a_stranded_one_waits_for_morning(
 def test_the_owner_prints_and_rotates_the_form_token(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert main(["db", "upgrade"]) == 0
-    db = Database(f"sqlite:///{tmp_path}/cli.db")
-    seed_clinic(db, load_clinic_file(DEMO_CLINIC))
-    db.dispose()
+    cli_database(monkeypatch, tmp_path).dispose()
     capsys.readouterr()
     assert main(["api-key", "form-token", CLINIC]) == 0
     first = capsys.readouterr().out.strip()
