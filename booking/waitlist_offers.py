@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking import copy_waitlist
+from booking.funnel import WAITLIST_CLAIMED, WAITLIST_OFFERED, record_step
 from booking.models import SlotOffer
 from booking.slots import record_offers
 from booking.terms import ClinicTerms, ServiceTerms, format_when
@@ -150,6 +151,7 @@ def _offer(
         rules.claim_minutes,
     )
     reply_in_conversation(session, conversation, body, now=now, kind="waitlist")
+    record_step(session, clinic.clinic_id, WAITLIST_OFFERED, f"waitlist_offer:{offer.id}", now)
     log.info("waitlist_offered", opening_id=opening.id, to=mask(entry.patient_phone))
     return offer
 
@@ -229,6 +231,7 @@ def claim(session: Session, offer_id: int, now: dt.datetime) -> Claimed | None:
     if opening is None:
         return None
     opening.status, opening.updated_at = OpeningStatus.CLAIMED, now
+    record_step(session, offer.clinic_id, WAITLIST_CLAIMED, f"waitlist_offer:{offer.id}", now)
     return Claimed(
         offer.id,
         offer.entry_id,

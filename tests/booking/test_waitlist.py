@@ -232,6 +232,11 @@ def test_two_claims_for_one_opening_make_one_hold(
         return "held"
 
     assert sorted(map(str, _race(2, claim_and_hold))) == ["held", "lost"]
+    from booking.funnel import WAITLIST_CLAIMED, WAITLIST_OFFERED, FunnelEvent
+
+    with ctx.db.session() as s:  # the funnel counts one offer and one claim
+        steps = sorted(s.scalars(select(FunnelEvent.step).where(FunnelEvent.step.like("wait%"))))
+    assert steps == [WAITLIST_CLAIMED, WAITLIST_OFFERED]
 
 
 @pytest.mark.postgres
