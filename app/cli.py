@@ -38,6 +38,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Validate and upsert a clinic file; ``--docs DIR`` replaces the uploaded documents."""
+    from app.cli_closures import print_closure_conflicts
     from knowledge.clinic_file import load_clinic_file
     from knowledge.seed import load_docs_dir
     from knowledge.updates import replace_documents, seed_with_uploads
@@ -48,6 +49,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     embedder = ctx.embedder
     report = seed_with_uploads(ctx.db, clinic, embedder=embedder)
     print(f"seeded {clinic.clinic.id}: {report.summary()}")
+    print_closure_conflicts(ctx, clinic.clinic.id)  # closures over booked visits, for staff
     if docs is not None:
         print(replace_documents(ctx.db, clinic.clinic.id, docs, embedder=embedder).summary())
     return 0
@@ -371,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_staff_commands(sub: Any) -> None:
     """``frontdesk api-key ...`` and ``frontdesk staff ...``: what owners and staff run."""
+    from app.cli_closures import cmd_staff_closures
     from app.cli_funnel import add_no_show_command
 
     p = sub.add_parser("api-key", help="manage a clinic's knowledge API keys")
@@ -412,6 +415,10 @@ def _add_staff_commands(sub: Any) -> None:
     k.add_argument("clinic")
     k.add_argument("--hours", type=int, default=48, help="look this many hours ahead (48)")
     k.set_defaults(func=cmd_staff)
+    k = staff.add_parser("closures", help="booked visits on days the clinic is now closed")
+    k.add_argument("clinic")
+    k.add_argument("--json", action="store_true", help="print JSON")
+    k.set_defaults(func=cmd_staff_closures)
     k = staff.add_parser("resume", help="hand the conversation back to the AI")
     k.add_argument("id", type=int)
     k.set_defaults(func=cmd_staff)

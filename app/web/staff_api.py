@@ -12,6 +12,8 @@ token; a key of another clinic, or none, gets 401. Routes, all JSON:
   another clinic's or an unknown appointment, 409 when it is not booked or not yet started).
 - ``GET  /staff/<clinic_id>/unconfirmed?hours=48``: booked visits in the next ``hours``
   (1..720) the patient has not confirmed, soonest first.
+- ``GET  /staff/<clinic_id>/closure-conflicts``: booked or held visits on days the clinic is
+  now closed (:func:`booking.closure_conflicts.closure_conflicts`), soonest first.
 - ``GET  /staff/<clinic_id>/waitlist[?all=1]``: the waitlist in join order
   (:func:`booking.waitlist_staff.waitlist_rows`).
 """
@@ -27,6 +29,7 @@ from app.context import AppContext
 from app.flows.no_show import no_show_by_clinic
 from app.flows.staff import resume_ai, staff_send
 from app.untrusted import UntrustedJSON, load_json
+from booking.closure_conflicts import closure_conflicts
 from booking.no_show import NoShowRefused
 from booking.reminders import describe_unconfirmed, unconfirmed
 from booking.waitlist_staff import waitlist_rows
@@ -219,3 +222,19 @@ def waitlist(clinic_id: str) -> Any:
     with ctx.db.session() as session:
         rows = waitlist_rows(session, clinic_id, clinic.clinic.zone, everyone=everyone)
     return jsonify({"waitlist": rows})
+
+
+@bp.get("/<clinic_id>/closure-conflicts")
+def closure_conflict_list(clinic_id: str) -> Any:
+    """Upcoming visits a closure in the clinic file now falls over, for staff to move."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return _error(401, "a valid API key for this clinic is required")
+    clinic = ctx.clinic(clinic_id)
+    if clinic is None:
+        return _error(404, "no such clinic")
+    with ctx.db.session() as session:
+        rows = closure_conflicts(
+            session, clinic_id, clinic.clinic.timezone, clinic.clinic.closures, ctx.clock.now()
+        )
+    return jsonify({"appointments": [r.to_dict() for r in rows]})
