@@ -26,7 +26,7 @@ def test_the_demo_conversation_books_over_the_real_webhook() -> None:
     assert result.passed, result.failures
     booked = [a for a in result.appointments if a["status"] == "booked"]
     assert len(booked) == 1 and booked[0]["service"] == "botox"
-    assert booked[0]["start"].startswith("2026-11-26T16:")  # Thursday after 4, clinic-local
+    assert booked[0]["start"].startswith("2026-11-25T16:")  # Wednesday after 4, clinic-local
     replies = [r for step in result.steps for r in step.replies]
     assert any("/checkout/" in r for r in replies) and any("You're booked" in r for r in replies)
 
