@@ -39,6 +39,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     """Validate and upsert a clinic file; ``--docs DIR`` replaces the uploaded documents."""
     from app.cli_closures import print_closure_conflicts
+    from app.flows.waitlist_reopened import offer_lifted_closures
     from knowledge.clinic_file import load_clinic_file
     from knowledge.seed import load_docs_dir
     from knowledge.updates import replace_documents, seed_with_uploads
@@ -47,9 +48,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
     docs = load_docs_dir(args.docs) if args.docs else None
     ctx = _context()
     embedder = ctx.embedder
+    before = ctx.clinic(clinic.clinic.id)
     report = seed_with_uploads(ctx.db, clinic, embedder=embedder)
     print(f"seeded {clinic.clinic.id}: {report.summary()}")
     print_closure_conflicts(ctx, clinic.clinic.id)  # closures over booked visits, for staff
+    if opened := offer_lifted_closures(ctx, before, clinic):
+        print(f"waitlist: {opened} opening(s) on reopened days offered to waiting patients")
     if docs is not None:
         print(replace_documents(ctx.db, clinic.clinic.id, docs, embedder=embedder).summary())
     return 0

@@ -31,6 +31,7 @@ from booking.waitlist_models import (
     WaitlistOffer,
     WaitlistOpening,
 )
+from emr.base import Slot
 
 #: ``session.info`` key of the opening ids a session saved (offered once it commits).
 PENDING_KEY = "frontdesk_waitlist_opening_ids"
@@ -287,16 +288,86 @@ def record_opening(
     source = source or _SOURCE_OF.get(AppointmentStatus(appointment.status))
     if source is None or appointment.start_at <= now:
         return None
-    opening = WaitlistOpening(
+    return _open(
+        session,
+        Slot(
+            appointment.service_id,
+            appointment.provider_id,
+            appointment.start_at,
+            appointment.end_at,
+            appointment.slot_token or "",
+        ),
         clinic_id=appointment.clinic_id,
-        provider_id=appointment.provider_id,
-        service_id=appointment.service_id,
-        start_at=appointment.start_at,
-        end_at=appointment.end_at,
-        slot_token=appointment.slot_token,
-        service_name=appointment.service_name,
-        provider_name=appointment.provider_name,
+        names=(appointment.service_name, appointment.provider_name),
         appointment_id=appointment.id,
+        source=source,
+        now=now,
+    )
+
+
+def record_free_slot(
+    session: Session,
+    clinic_id: str,
+    slot: Slot,
+    *,
+    service_name: str,
+    provider_name: str,
+    source: str,
+    now: dt.datetime,
+) -> WaitlistOpening | None:
+    """Save a free EMR ``slot`` that was not free before (a closure lifted) as an opening, in
+    the caller's transaction; None when an open opening already holds that provider and start.
+
+    Args:
+        session: the caller's transaction.
+        clinic_id: the clinic.
+        slot: the free slot (FHIR ``Slot``: provider, start, end, token).
+        service_name, provider_name: names for the offer text.
+        source: one of :data:`SOURCES` (``closure_lifted``).
+        now: the current instant.
+    """
+    known = session.scalar(
+        select(WaitlistOpening.id).where(
+            WaitlistOpening.clinic_id == clinic_id,
+            WaitlistOpening.provider_id == slot.provider_id,
+            WaitlistOpening.start_at == slot.start,
+            WaitlistOpening.status == OpeningStatus.OPEN,
+        )
+    )
+    if known is not None or slot.start <= now:
+        return None
+    return _open(
+        session,
+        slot,
+        clinic_id=clinic_id,
+        names=(service_name, provider_name),
+        appointment_id=None,
+        source=source,
+        now=now,
+    )
+
+
+def _open(
+    session: Session,
+    slot: Slot,
+    *,
+    clinic_id: str,
+    names: tuple[str, str],
+    appointment_id: int | None,
+    source: str,
+    now: dt.datetime,
+) -> WaitlistOpening:
+    """Add the open opening of ``slot`` and note its id for the offer job after the commit."""
+    opening = WaitlistOpening(
+        clinic_id=clinic_id,
+        provider_id=slot.provider_id,
+        service_id=slot.service_id,
+        start_at=slot.start,
+        end_at=slot.end,
+        slot_token=slot.token or None,
+        service_name=names[0],
+        provider_name=names[1],
+        appointment_id=appointment_id,
         source=source,
         status=OpeningStatus.OPEN,
         created_at=now,
