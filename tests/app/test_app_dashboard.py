@@ -91,7 +91,9 @@ def test_the_dashboard_equals_the_funnel_report_and_the_cli(
         assert _number(text, f"total-{step}") == str(totals[step]), step
     assert _number(text, "total-revenue") == "$75.00"
     median = report["response_time"]["median_seconds"]
-    assert median is not None and _number(text, "first-reply") == f"{median:.0f} s"
+    assert median is not None and _number(text, "first-reply") == f"{median:.1f} s"
+    p90 = report["response_time"]["p90_seconds"]
+    assert p90 is not None and _number(text, "first-reply-p90") == f"{p90:.1f} s"
     for table, buckets, key in (
         ("weeks", report["by_week"], "week"),
         ("days", report["by_day"], "date"),
