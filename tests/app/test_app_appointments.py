@@ -6,28 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.accounts import Role, add_account
 from app.context import AppContext
-from app.web import create_app
 from booking import funnel
 from booking.funnel import FunnelEvent
 from booking.models import Appointment
 from booking.reminders import mark_confirmed
 from knowledge.clinic_file import ClinicFile
 from messaging.models import Message
-from tests.app.inbox_helpers import (
-    OTHER_ID,
-    PASSWORD,
-    STAFF,
-    add_people,
-    post_form,
-    seed_other_clinic,
-    sign_in,
-)
-from tests.steps import JANE, book_paid
+from tests.app.inbox_helpers import STAFF, other_clinic_client, post_form, signed_in_client
+from tests.steps import JANE, appointment_status, book_paid
 
 PAGE = "/app/appointments"
 
@@ -46,32 +37,31 @@ def _section(page: str) -> str:
     return page.split('id="unconfirmed"', 1)[1].split("<h2", 1)[0]
 
 
-def _status(ctx: AppContext, appointment_id: int) -> str:
-    with ctx.db.session() as s:
-        appt = s.get(Appointment, appointment_id)
-        assert appt is not None
-        return appt.status
+@pytest.fixture
+def booked(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> tuple[AppContext, int]:
+    """The demo clinic with Jane's paid Botox visit booked (within 48 hours); its id."""
+    ctx = make_ctx(database_url)
+    return ctx, book_paid(ctx, demo_clinic, JANE)[1]
 
 
 def test_staff_mark_a_past_visit_a_no_show_and_refusals_are_shown(
-    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+    booked: tuple[AppContext, int],
 ) -> None:
-    ctx = make_ctx(database_url)
-    add_people(ctx)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, STAFF)
-    _, appt = book_paid(ctx, demo_clinic, JANE)
+    ctx, appt = booked
+    client = signed_in_client(ctx, STAFF)
     assert not _button(client.get(PAGE).text, appt)  # the visit is still ahead
     early = _no_show(client, appt)
     assert early.status_code == 409 and "has not started yet" in early.text
-    assert _status(ctx, appt) == "booked"
+    assert appointment_status(ctx, appt) == "booked"
 
     ctx.clock.advance(dt.timedelta(days=2))  # type: ignore[attr-defined]
     assert _button(client.get(PAGE).text, appt)
     done = _no_show(client, appt)
     assert done.status_code == 303
     assert "Marked a no-show; deposit kept: $" in client.get(PAGE).text
-    assert _status(ctx, appt) == "no_show"
+    assert appointment_status(ctx, appt) == "no_show"
     with ctx.db.session() as s:
         steps = s.scalars(select(FunnelEvent.step).where(FunnelEvent.step == funnel.NO_SHOW))
         assert list(steps) == [funnel.NO_SHOW]
@@ -83,40 +73,30 @@ def test_staff_mark_a_past_visit_a_no_show_and_refusals_are_shown(
 
 
 def test_another_clinic_cannot_mark_a_no_show(
-    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+    booked: tuple[AppContext, int], demo_clinic: ClinicFile
 ) -> None:
-    ctx = make_ctx(database_url)
-    seed_other_clinic(ctx, demo_clinic)
-    add_account(ctx.db, OTHER_ID, "desk@other.example", PASSWORD, Role.STAFF)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, "desk@other.example", clinic=OTHER_ID)
-    _, appt = book_paid(ctx, demo_clinic, JANE)
+    ctx, appt = booked
+    client = other_clinic_client(ctx, demo_clinic)
     ctx.clock.advance(dt.timedelta(days=2))  # type: ignore[attr-defined]
     assert not _button(client.get(PAGE).text, appt)
     assert _no_show(client, appt).status_code == 404
     assert _no_show(client, 99999).status_code == 404
-    assert _status(ctx, appt) == "booked"
+    assert appointment_status(ctx, appt) == "booked"
     assert client.post(f"/app/appointments/{appt}/no-show").status_code == 400  # no CSRF token
 
 
 def test_visits_not_confirmed_yet_are_listed_until_the_patient_confirms(
-    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+    booked: tuple[AppContext, int], demo_clinic: ClinicFile
 ) -> None:
-    ctx = make_ctx(database_url)
-    add_people(ctx)
-    seed_other_clinic(ctx, demo_clinic)
-    add_account(ctx.db, OTHER_ID, "desk@other.example", PASSWORD, Role.STAFF)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, STAFF)
-    _, appt = book_paid(ctx, demo_clinic, JANE)
+    ctx, appt = booked
+    client = signed_in_client(ctx, STAFF)
+    other = other_clinic_client(ctx, demo_clinic)
     with ctx.db.session() as s:
-        booked = s.get(Appointment, appt)
-        assert booked is not None
-        assert booked.start_at - ctx.clock.now() < dt.timedelta(hours=48)
+        row = s.get(Appointment, appt)
+        assert row is not None
+        assert row.start_at - ctx.clock.now() < dt.timedelta(hours=48)
     assert f'data-id="{appt}"' in _section(client.get(PAGE).text)
 
-    other = create_app(context=ctx).test_client()
-    sign_in(other, "desk@other.example", clinic=OTHER_ID)
     assert f'data-id="{appt}"' not in _section(other.get(PAGE).text)
 
     with ctx.db.session() as s:

@@ -13,12 +13,11 @@ import pytest
 
 from app.cli import main
 from app.context import AppContext
-from app.web import create_app
 from booking import funnel
 from booking.funnel import record_step
 from booking.funnel_report import funnel_report, last_days, local_today
 from knowledge.clinic_file import ClinicFile
-from tests.app.inbox_helpers import OWNER, add_people, sign_in
+from tests.app.inbox_helpers import OWNER, signed_in_client
 from tests.steps import JANE, OMAR, book_paid, post_text
 
 ZONE = "America/Chicago"
@@ -62,9 +61,7 @@ def test_the_dashboard_equals_the_funnel_report_and_the_cli(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     ctx = make_ctx(database_url)
-    add_people(ctx)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, OWNER)
+    client = signed_in_client(ctx, OWNER)
     post_text(client, ctx, "hi how much is botox", "e1", sender=OMAR)
     book_paid(ctx, demo_clinic, JANE)  # an offer, a hold, a paid deposit, a booking
     now = ctx.clock.now()
@@ -113,9 +110,7 @@ def test_the_dashboard_fills_quiet_days_with_zeros_and_keeps_its_period(
     make_ctx: Callable[..., AppContext], database_url: str
 ) -> None:
     ctx = make_ctx(database_url)
-    add_people(ctx)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, OWNER)
+    client = signed_in_client(ctx, OWNER)
     text = client.get("/app/dashboard?days=30").text
     assert "2026-10-25 to 2026-11-23" in text  # 30 Chicago days, today (Monday) included
     assert _cell(text, "days", funnel.BOOKED, "2026-10-25") == "0"

@@ -20,24 +20,20 @@ from knowledge.owner_edits import current_faqs
 from knowledge.updates import uploaded_documents
 from messaging.models import Message
 from tests.app.inbox_helpers import (
-    OTHER_ID,
     OWNER,
     PASSWORD,
     STAFF,
-    add_people,
+    other_clinic_client,
     post_form,
-    seed_other_clinic,
     sign_in,
+    signed_in_client,
 )
 from tests.steps import JANE, book_paid
 
 
 def _signed_in(make_ctx: Callable[..., AppContext], database_url: str, email: str):  # type: ignore[no-untyped-def]
     ctx = make_ctx(database_url)
-    add_people(ctx)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, email)
-    return ctx, client
+    return ctx, signed_in_client(ctx, email)
 
 
 def test_only_owners_see_the_owners_pages(
@@ -124,13 +120,10 @@ def test_staff_cancel_an_appointment_and_the_patient_is_told(
 def test_another_clinic_cannot_cancel_an_appointment(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
-    from app.accounts import Role, add_account
+    from app.accounts import Role
 
     ctx = make_ctx(database_url)
-    seed_other_clinic(ctx, demo_clinic)
-    add_account(ctx.db, OTHER_ID, "boss@other.example", PASSWORD, Role.OWNER)
-    client = create_app(context=ctx).test_client()
-    sign_in(client, "boss@other.example", clinic=OTHER_ID)
+    client = other_clinic_client(ctx, demo_clinic, Role.OWNER)
     _, appointment_id = book_paid(ctx, demo_clinic, JANE)
     assert f'data-id="{appointment_id}"' not in client.get("/app/appointments").text
     refused = post_form(client, "/app/appointments", f"/app/appointments/{appointment_id}/cancel")
