@@ -110,6 +110,14 @@ def book_paid(
     return conv, appt
 
 
+def appointment_status(ctx: AppContext, appointment_id: int) -> str:
+    """The appointment's status as stored now (it must exist)."""
+    with ctx.db.session() as s:
+        row = s.get(Appointment, appointment_id)
+        assert row is not None
+        return row.status
+
+
 def signed_text(
     body: str, event_id: str, ts: int, sender: str = JANE
 ) -> tuple[bytes, dict[str, str]]:
@@ -152,11 +160,3 @@ class HeldJobs:
         self.jobs.append((func, args))
 
     enqueue_after_job = enqueue
-
-
-def appointment_status(ctx: AppContext, appointment_id: int) -> str:
-    """The appointment's status as stored now (it must exist)."""
-    with ctx.db.session() as s:
-        row = s.get(Appointment, appointment_id)
-        assert row is not None
-        return row.status
