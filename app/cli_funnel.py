@@ -13,8 +13,9 @@ from app.errors import UserError
 
 
 def cmd_report_funnel(args: argparse.Namespace) -> int:
-    """Print the funnel of the last ``--days`` days (clinic-local days and ISO weeks)."""
-    from booking.funnel_report import funnel_report
+    """Print the funnel of the ``--days`` clinic-local days ending today or ``--ending`` (the
+    owner dashboard's period, :func:`booking.funnel_report.last_days`)."""
+    from booking.funnel_report import funnel_report, last_days, local_today
 
     if args.days < 1:
         raise UserError("--days must be at least 1")
@@ -25,14 +26,23 @@ def cmd_report_funnel(args: argparse.Namespace) -> int:
         if clinic is None:
             raise UserError(f"no clinic {args.clinic!r} (seed it first)")
         zone = clinic.clinic.timezone
-    until = ctx.clock.now()
+    last = _ending(args.ending) or local_today(ctx.clock.now(), zone)
+    since, until = last_days(last, args.days, zone)
     with ctx.db.sessions() as session:
-        report = funnel_report(
-            session, until - dt.timedelta(days=args.days), until, zone, args.clinic
-        )
+        report = funnel_report(session, since, until, zone, args.clinic)
     data = report.to_dict()
     print(json.dumps(data, indent=2) if args.json else format_funnel(data))
     return 0
+
+
+def _ending(value: str | None) -> dt.date | None:
+    """``--ending`` as a date (None when not given)."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--ending {value!r} is not a date like 2026-11-30") from None
 
 
 def format_funnel(data: dict[str, Any]) -> str:
@@ -46,8 +56,9 @@ def format_funnel(data: dict[str, Any]) -> str:
     for step in data["steps"]:
         row = "".join(f"{counts[w].get(step, 0):>10}" for w in weeks)
         lines.append(f"{step:<24}{data['totals'][step]:>7}{row}")
-    cents = data["deposit_revenue_cents"]
-    lines.append(f"deposits paid: ${cents // 100:,}.{cents % 100:02d}")
+    revenue = "".join(f"{_dollars(w['deposit_revenue_cents']):>10}" for w in data["by_week"])
+    lines.append(f"{'deposit revenue':<24}{'':>7}{revenue}")
+    lines.append(f"deposits paid: {_dollars(data['deposit_revenue_cents'])}")
     rt = data["response_time"]
     if rt["conversations"]:
         lines.append(
@@ -57,6 +68,11 @@ def format_funnel(data: dict[str, Any]) -> str:
     else:
         lines.append("first answer: no conversations in this period")
     return "\n".join(lines)
+
+
+def _dollars(cents: int) -> str:
+    """Integer cents as ``$1,234.50``."""
+    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def cmd_staff_no_show(args: argparse.Namespace) -> int:
@@ -77,11 +93,10 @@ def cmd_staff_no_show(args: argparse.Namespace) -> int:
             marked = no_show_by_phone(ctx, args.clinic, phone)
     except (LookupError, NoShowRefused) as exc:
         raise UserError(str(exc)) from None
-    kept = marked.deposit_kept_cents
     print(
         f"appointment {marked.appointment_id} ({marked.service_name}, {marked.when}) of "
         f"{mask(marked.patient_phone)} marked no-show; deposit kept: "
-        f"${kept // 100}.{kept % 100:02d}; one rebook offer queued"
+        f"{_dollars(marked.deposit_kept_cents)}; one rebook offer queued"
     )
     return 0
 
@@ -92,7 +107,10 @@ def add_report_commands(sub: Any) -> None:
     reports = p.add_subparsers(dest="report_command", required=True)
     k = reports.add_parser("funnel", help="each step of the funnel, by week, with deposits")
     k.add_argument("--clinic", help="one clinic (its time zone); default every clinic, UTC")
-    k.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    k.add_argument(
+        "--days", type=int, default=30, help="how many local days up to --ending (default 30)"
+    )
+    k.add_argument("--ending", help="the period's last local day, YYYY-MM-DD (default today)")
     k.add_argument("--json", action="store_true", help="print the report as JSON")
     k.set_defaults(func=cmd_report_funnel)
 

@@ -46,6 +46,8 @@ class FunnelReport:
         by_day: ISO date -> step -> count (clinic-local days with any event).
         by_week: ISO week ("2026-W48") -> step -> count.
         deposit_revenue_cents: the deposits paid in the period, in cents.
+        revenue_by_day, revenue_by_week: the same cents per day / ISO week (keys as above;
+            only buckets with a deposit).
         response: :class:`ResponseTimes`.
     """
 
@@ -57,6 +59,8 @@ class FunnelReport:
     by_day: dict[str, dict[str, int]] = field(default_factory=dict)
     by_week: dict[str, dict[str, int]] = field(default_factory=dict)
     deposit_revenue_cents: int = 0
+    revenue_by_day: dict[str, int] = field(default_factory=dict)
+    revenue_by_week: dict[str, int] = field(default_factory=dict)
     response: ResponseTimes = field(default_factory=ResponseTimes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,8 +72,14 @@ class FunnelReport:
             "timezone": self.timezone,
             "steps": list(STEPS),
             "totals": {s: self.totals.get(s, 0) for s in STEPS},
-            "by_day": [{"date": d, "counts": c} for d, c in sorted(self.by_day.items())],
-            "by_week": [{"week": w, "counts": c} for w, c in sorted(self.by_week.items())],
+            "by_day": [
+                {"date": d, "counts": c, "deposit_revenue_cents": self.revenue_by_day.get(d, 0)}
+                for d, c in sorted(self.by_day.items())
+            ],
+            "by_week": [
+                {"week": w, "counts": c, "deposit_revenue_cents": self.revenue_by_week.get(w, 0)}
+                for w, c in sorted(self.by_week.items())
+            ],
             "deposit_revenue_cents": self.deposit_revenue_cents,
             "response_time": {
                 "conversations": self.response.conversations,
@@ -112,15 +122,53 @@ def funnel_report(
     totals: Counter[str] = Counter()
     for step, at, cents in session.execute(query):
         local = at.astimezone(zone).date()
-        year, week, _ = local.isocalendar()
+        day, week = local.isoformat(), iso_week(local)
         totals[step] += 1
-        _bump(report.by_day, local.isoformat(), step)
-        _bump(report.by_week, f"{year}-W{week:02d}", step)
+        _bump(report.by_day, day, step)
+        _bump(report.by_week, week, step)
         if step == DEPOSIT_PAID and cents:
             report.deposit_revenue_cents += cents
+            report.revenue_by_day[day] = report.revenue_by_day.get(day, 0) + cents
+            report.revenue_by_week[week] = report.revenue_by_week.get(week, 0) + cents
     report.totals = dict(totals)
     report.response = response_times(session, since, until, clinic_id)
     return report
+
+
+def iso_week(day: dt.date) -> str:
+    """The ISO week ``day`` falls in, as the report keys it: ``"2026-W48"``."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def last_days(last: dt.date, days: int, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """The period of ``days`` whole clinic-local days ending with the day ``last``: from local
+    midnight ``days - 1`` days before it to the local midnight after it (what the dashboard
+    and ``report funnel`` show; with ``last`` today, everything recorded so far today counts).
+
+    Args:
+        last: the period's last local day (usually today in the clinic's zone).
+        days: how many local days, ``last`` included (at least 1).
+        timezone: the clinic's IANA zone.
+
+    Returns:
+        ``(since, until)`` for :func:`funnel_report` (aware).
+
+    Raises:
+        ValueError: ``days`` below 1.
+    """
+    if days < 1:
+        raise ValueError("the period is at least one day")
+    zone = ZoneInfo(timezone)
+    first, after = last - dt.timedelta(days=days - 1), last + dt.timedelta(days=1)
+    return dt.datetime.combine(first, dt.time(0), zone), dt.datetime.combine(
+        after, dt.time(0), zone
+    )
+
+
+def local_today(now: dt.datetime, timezone: str) -> dt.date:
+    """The clinic-local date of the instant ``now`` (aware)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def _bump(buckets: dict[str, dict[str, int]], key: str, step: str) -> None:

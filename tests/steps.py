@@ -19,7 +19,7 @@ from app.eval.signing import telnyx_headers
 from app.flows.payment import apply_payment
 from booking.deposits import request_deposit
 from booking.holds import hold_offer
-from booking.models import Deposit, SlotOffer
+from booking.models import Appointment, Deposit, SlotOffer
 from booking.paid import PaymentOutcome, ReceivedPayment
 from booking.slots import offer_slots
 from booking.terms import SlotFilter
@@ -110,6 +110,14 @@ def book_paid(
     outcome = pay(ctx, clinic, deposit_order(ctx, clinic, appt))
     assert outcome.result == "booked"
     return conv, appt
+
+
+def appointment_status(ctx: AppContext, appointment_id: int) -> str:
+    """The appointment's status as stored now (it must exist)."""
+    with ctx.db.session() as s:
+        row = s.get(Appointment, appointment_id)
+        assert row is not None
+        return row.status
 
 
 def signed_text(

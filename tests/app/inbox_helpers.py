@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from app.accounts import Role, add_account
 from app.context import AppContext
+from app.web import create_app
 from knowledge.clinic_file import ClinicFile, parse_clinic_file
 from knowledge.seed import seed_clinic
 
@@ -62,3 +63,22 @@ def seed_other_clinic(ctx: AppContext, demo: ClinicFile) -> ClinicFile:
     other = parse_clinic_file(data)
     seed_clinic(ctx.db, other)
     return other
+
+
+def signed_in_client(ctx: AppContext, email: str) -> FlaskClient:
+    """A test client of ``ctx``'s app signed in as ``email`` of the demo clinic (the owner and
+    staff accounts of :func:`add_people` are added first)."""
+    add_people(ctx)
+    client = create_app(context=ctx).test_client()
+    sign_in(client, email)
+    return client
+
+
+def other_clinic_client(ctx: AppContext, demo: ClinicFile, role: Role = Role.STAFF) -> FlaskClient:
+    """A test client signed in to a second clinic (:func:`seed_other_clinic`) as ``role``."""
+    seed_other_clinic(ctx, demo)
+    email = f"{role.value}@other.example"
+    add_account(ctx.db, OTHER_ID, email, PASSWORD, role)
+    client = create_app(context=ctx).test_client()
+    sign_in(client, email, clinic=OTHER_ID)
+    return client

@@ -134,9 +134,14 @@ def test_staff_work_a_conversation_and_read_the_dashboard_in_chromium(
     wait.until(when.text_to_be_present_in_element((By.ID, "ai-state"), "AI answering"))
 
     driver.find_element(By.LINK_TEXT, "Dashboard").click()
-    wait.until(when.presence_of_element_located((By.ID, "total-conversations")))
-    assert driver.find_element(By.ID, "total-conversations").text == "1"
+    wait.until(when.presence_of_element_located((By.ID, "total-conversation_started")))
+    assert driver.find_element(By.ID, "total-conversation_started").text == "1"
+    assert driver.find_element(By.ID, "first-reply").text.endswith(" s")  # the AI answered
     driver.save_screenshot(str(ARTIFACTS / "dashboard.png"))
+
+    driver.find_element(By.LINK_TEXT, "Appointments").click()
+    wait.until(when.presence_of_element_located((By.ID, "unconfirmed")))
+    driver.save_screenshot(str(ARTIFACTS / "appointments.png"))
 
     with live_ctx.db.session() as s:
         kinds = s.scalars(select(Message.kind).where(Message.to_number == PATIENT)).all()

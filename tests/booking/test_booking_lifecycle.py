@@ -19,6 +19,7 @@ from messaging.models import Message, StaffAlert
 from tests.steps import (
     JANE,
     OMAR,
+    appointment_status,
     deposit_order,
     hold,
     offer_botox,
@@ -36,13 +37,6 @@ def _texts_to(ctx: AppContext, phone: str) -> list[str]:
                 .order_by(Message.id)
             ).scalars()
         )
-
-
-def _status(ctx: AppContext, appointment_id: int) -> str:
-    with ctx.db.session() as s:
-        row = s.get(Appointment, appointment_id)
-        assert row is not None
-        return row.status
 
 
 def test_offers_match_the_patients_wish_and_are_numbered(
@@ -103,7 +97,7 @@ def test_paid_deposit_books_confirms_and_notifies_staff(
         payment=ReceivedPayment("local", "pay-1", 5000, "USD"),
         now=ctx.clock.now(),
     )
-    assert outcome.result == "booked" and _status(ctx, appt) == "booked"
+    assert outcome.result == "booked" and appointment_status(ctx, appt) == "booked"
     repeat = record_payment(
         ctx.db,
         emr,
@@ -138,7 +132,7 @@ def test_unpaid_hold_expires_frees_the_slot_and_tells_the_patient(
     assert expire_due_holds(ctx.db, emr, ctx.deposits, clinic=terms, now=clock.now()) == []
     clock.advance(dt.timedelta(minutes=2))
     assert expire_due_holds(ctx.db, emr, ctx.deposits, clinic=terms, now=clock.now()) == [appt]
-    assert _status(ctx, appt) == "expired"
+    assert appointment_status(ctx, appt) == "expired"
     assert any("has lapsed" in t for t in _texts_to(ctx, JANE))
     with ctx.db.session() as s:
         assert s.execute(select(Deposit.status)).scalar_one() == "expired"
@@ -168,7 +162,7 @@ def test_late_payment_books_the_slot_when_still_free(
     ctx = make_ctx(database_url)
     appt, order_id, _ = _expired_with_deposit(ctx, demo_clinic, clock)
     outcome = pay(ctx, demo_clinic, order_id, "pay-late")
-    assert outcome.result == "late_booked" and _status(ctx, appt) == "booked"
+    assert outcome.result == "late_booked" and appointment_status(ctx, appt) == "booked"
     assert any("You're booked" in t for t in _texts_to(ctx, JANE))
 
 
@@ -189,7 +183,7 @@ def test_late_payment_for_a_taken_slot_is_refunded_patient_told_staff_alerted(
     )
     hold(ctx, demo_clinic, omar_offer, OMAR)  # someone else took the time meanwhile
     outcome = pay(ctx, demo_clinic, order_id, "pay-late")
-    assert outcome.result == "refunded" and _status(ctx, appt) == "expired"
+    assert outcome.result == "refunded" and appointment_status(ctx, appt) == "expired"
     with ctx.db.session() as s:
         deposit = s.execute(select(Deposit).where(Deposit.order_id == order_id)).scalar_one()
         assert deposit.status == "refunded" and deposit.refund_id

@@ -145,6 +145,9 @@ def test_the_report_counts_by_local_day_and_iso_week_with_deposits_and_answer_ti
     by_week = {w["week"]: w["counts"] for w in report["by_week"]}
     assert set(by_week) == {"2026-W47", "2026-W48"}
     assert by_week["2026-W48"][funnel.DEPOSIT_PAID] == 2
+    revenue = {w["week"]: w["deposit_revenue_cents"] for w in report["by_week"]}
+    assert revenue == {"2026-W47": 0, "2026-W48": 10000}
+    assert [d["deposit_revenue_cents"] for d in report["by_day"]] == [0, 5000, 5000]
     assert report["response_time"] == {
         "conversations": 3,
         "median_seconds": 4.0,
@@ -179,6 +182,11 @@ def test_report_funnel_prints_the_same_numbers(
     assert main(["report", "funnel", "--clinic", "glow-austin"]) == 0
     table = capsys.readouterr().out
     assert "deposits paid: $50.00" in table and "booked" in table
+    assert any(
+        line.startswith("deposit revenue") and "$50.00" in line for line in table.splitlines()
+    )
+    assert main(["report", "funnel", "--clinic", "glow-austin", "--ending", "30/11/2026"]) == 2
+    assert "is not a date" in capsys.readouterr().err
     assert main(["report", "funnel", "--clinic", "nowhere"]) == 2
     assert "no clinic" in capsys.readouterr().err
 
@@ -209,3 +217,15 @@ def test_a_move_is_one_booking_and_a_cancellation_is_counted_once(
             s.scalars(select(FunnelEvent.subject).where(FunnelEvent.step == "cancelled"))
         )
     assert subjects == [f"appointment:{new_id}"]
+
+
+def test_the_period_is_whole_local_days_across_a_clock_change() -> None:
+    from booking.funnel_report import last_days, local_today
+
+    since, until = last_days(dt.date(2026, 11, 2), 2, "America/Chicago")  # DST ends Nov 1
+    assert since.astimezone(dt.UTC) == dt.datetime(2026, 11, 1, 5, tzinfo=dt.UTC)
+    assert until.astimezone(dt.UTC) == dt.datetime(2026, 11, 3, 6, tzinfo=dt.UTC)
+    late = dt.datetime(2026, 11, 24, 3, tzinfo=dt.UTC)  # still Monday evening in Chicago
+    assert local_today(late, "America/Chicago") == dt.date(2026, 11, 23)
+    with pytest.raises(ValueError):
+        last_days(dt.date(2026, 11, 2), 0, "UTC")

@@ -1,7 +1,8 @@
 """The owner's pages: the dashboard and the clinic's API keys (owners only; staff get 403).
 
-- ``GET /app/dashboard?days=N``: the funnel by day and by week (:mod:`.dashboard_data`) with
-  inline SVG charts (:mod:`.chart`), deposit revenue and the median first-reply time.
+- ``GET /app/dashboard?days=N``: the funnel report (:mod:`booking.funnel_report`, shaped by
+  :mod:`.dashboard_data`: the numbers ``frontdesk report funnel`` prints) by day and by ISO
+  week with inline SVG charts (:mod:`.chart`), deposit revenue and first-answer times.
 - ``GET /app/keys``: the API keys (ids, labels, use; never a key); ``POST /app/keys`` makes
   one (shown once on the answering page); ``POST /app/keys/<key_id>/revoke`` revokes one;
   ``POST /app/keys/<key_id>/rotate`` makes a new key with the same label and revokes the old.
@@ -16,7 +17,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.web.inbox.base import account, bp, clinic_zone, ctx, owner_required
 from app.web.inbox.chart import bar_chart
-from app.web.inbox.dashboard_data import Counts, Dashboard, dashboard_data
+from app.web.inbox.dashboard_data import Bucket, Dashboard, dashboard_data
+from booking.funnel import BOOKED, CONVERSATION_STARTED, MISSED_CALL_RECOVERED
 from knowledge.apikeys import ApiKeyError, create_key, list_keys, revoke_key
 
 #: The periods the dashboard offers (days).
@@ -32,31 +34,26 @@ def dashboard() -> Any:
         days = 30
     with ctx().db.sessions() as session:
         board = dashboard_data(
-            session, account().clinic_id, clinic_zone(), ctx().clock.now(), days=days
+            session, account().clinic_id, clinic_zone().key, ctx().clock.now(), days=days
         )
     return render_template(
         "dashboard.html", board=board, days=days, periods=PERIODS, charts=_charts(board)
     )
 
 
+#: The steps the charts draw, one bar each.
+CHARTED = (CONVERSATION_STARTED, BOOKED, MISSED_CALL_RECOVERED)
+
+
 def _charts(board: Dashboard) -> dict[str, Any]:
     """The day and week charts: conversations, booked, missed calls recovered."""
+    labels = dict(board.steps)
 
-    def series(rows: list[tuple[Any, Counts]]) -> list[tuple[str, list[int]]]:
-        return [
-            ("conversations", [c.conversations for _, c in rows]),
-            ("booked", [c.booked for _, c in rows]),
-            ("missed calls recovered", [c.missed_calls_recovered for _, c in rows]),
-        ]
+    def chart(buckets: list[Bucket], title: str) -> Any:
+        series = [(labels[s], [b.counts[s] for b in buckets]) for s in CHARTED]
+        return bar_chart([b.label for b in buckets], series, title)
 
-    return {
-        "days": bar_chart(
-            [d.strftime("%m-%d") for d, _ in board.days], series(board.days), "By day"
-        ),
-        "weeks": bar_chart(
-            [d.strftime("wk %m-%d") for d, _ in board.weeks], series(board.weeks), "By week"
-        ),
-    }
+    return {"days": chart(board.days, "By day"), "weeks": chart(board.weeks, "By ISO week")}
 
 
 @bp.get("/keys")
