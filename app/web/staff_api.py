@@ -34,6 +34,7 @@ from booking.no_show import NoShowRefused
 from booking.reminders import describe_unconfirmed, unconfirmed
 from booking.waitlist_staff import waitlist_rows
 from knowledge.apikeys import verify_key
+from knowledge.clinic_file import ClinicFile
 from messaging.models import Conversation, Message, StaffAlert
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -209,15 +210,24 @@ def list_unconfirmed(clinic_id: str) -> Any:
         return jsonify({"appointments": [describe_unconfirmed(a) for a in rows]})
 
 
+def _clinic_for_key(clinic_id: str) -> tuple[AppContext, ClinicFile | None, Any]:
+    """The context and ``clinic_id``'s file when the request's API key is for it; else no
+    file and the error response to return (401 without a valid key, 404 for no clinic)."""
+    ctx = _ctx()
+    if not _authorized(ctx, clinic_id):
+        return ctx, None, _error(401, "a valid API key for this clinic is required")
+    clinic = ctx.clinic(clinic_id)
+    if clinic is None:
+        return ctx, None, _error(404, "no such clinic")
+    return ctx, clinic, None
+
+
 @bp.get("/<clinic_id>/waitlist")
 def waitlist(clinic_id: str) -> Any:
     """The clinic's waitlist in join order (``?all=1``: booked and removed entries too)."""
-    ctx = _ctx()
-    if not _authorized(ctx, clinic_id):
-        return _error(401, "a valid API key for this clinic is required")
-    clinic = ctx.clinic(clinic_id)
+    ctx, clinic, refused = _clinic_for_key(clinic_id)
     if clinic is None:
-        return _error(404, "no such clinic")
+        return refused
     everyone = request.args.get("all", "") in ("1", "true", "yes")
     with ctx.db.session() as session:
         rows = waitlist_rows(session, clinic_id, clinic.clinic.zone, everyone=everyone)
@@ -227,12 +237,9 @@ def waitlist(clinic_id: str) -> Any:
 @bp.get("/<clinic_id>/closure-conflicts")
 def closure_conflict_list(clinic_id: str) -> Any:
     """Upcoming visits a closure in the clinic file now falls over, for staff to move."""
-    ctx = _ctx()
-    if not _authorized(ctx, clinic_id):
-        return _error(401, "a valid API key for this clinic is required")
-    clinic = ctx.clinic(clinic_id)
+    ctx, clinic, refused = _clinic_for_key(clinic_id)
     if clinic is None:
-        return _error(404, "no such clinic")
+        return refused
     with ctx.db.session() as session:
         rows = closure_conflicts(
             session, clinic_id, clinic.clinic.timezone, clinic.clinic.closures, ctx.clock.now()
