@@ -91,12 +91,14 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
     """
     said = (m.content for m in reversed(history) if m.role == "assistant" and m.content)
     last_reply = next(said, "")
-    with deps.db.session() as session:
-        offer = pending_offer(session, deps.terms.clinic_id, deps.patient_phone)
-        offer_id = offer.id if offer is not None else None
-    if _LEAVE.search(_clean(text)):
+    leaving, answer = bool(_LEAVE.search(_clean(text))), answer_to_offer(text)
+    offer_id = None
+    if leaving or answer is not None:  # only then can a pending offer matter (no read else)
+        with deps.db.session() as session:
+            offer = pending_offer(session, deps.terms.clinic_id, deps.patient_phone)
+            offer_id = offer.id if offer is not None else None
+    if leaving:
         return _leave(deps, offer_id)
-    answer = answer_to_offer(text)
     if offer_id is not None and answer is not None:
         return _claim(deps, offer_id) if answer else _pass(deps, offer_id)
     if answer is True and not wants_to_join(text, last_reply):
