@@ -3,7 +3,7 @@
 :func:`install` sets the app's session secret and cookie flags, Flask-WTF's CSRF protection
 for the ``/app`` forms (the webhooks and JSON APIs keep their own authentication and are not
 touched), and registers the pages: login (:mod:`.auth`), the inbox and conversations
-(:mod:`.conversations`), appointments (:mod:`.appointments`, :mod:`.reschedule`) and the owner's pages
+(:mod:`.conversations`), appointments (:mod:`.appointments`, :mod:`.reschedule`), the waitlist (:mod:`.waitlist`) and the owner's pages
 (:mod:`.owner`, :mod:`.owner_settings`).
 """
 
@@ -18,7 +18,15 @@ from pathlib import Path
 from flask import Flask
 
 from app.context import AppContext
-from app.web.inbox import appointments, auth, conversations, owner, owner_settings, reschedule
+from app.web.inbox import (
+    appointments,
+    auth,
+    conversations,
+    owner,
+    owner_settings,
+    reschedule,
+    waitlist,
+)
 from app.web.inbox.base import bp, csrf
 
 __all__ = ["install", "secret_key"]
@@ -30,6 +38,7 @@ _MODULES = (
     owner,
     owner_settings,
     reschedule,
+    waitlist,
 )  # their routes are on bp
 
 
