@@ -80,6 +80,14 @@ def answer_to_offer(text: str) -> bool | None:
     return None
 
 
+def _pending_offer_id(deps: AgentDeps) -> int | None:
+    """The id of the patient's pending offer, if any (read only for a text that could answer
+    or leave: a question costs the turn no transaction of its own)."""
+    with deps.db.session() as session:
+        offer = pending_offer(session, deps.terms.clinic_id, deps.patient_phone)
+        return offer.id if offer is not None else None
+
+
 def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = ()) -> str | None:
     """The reply to a waitlist text, or None when ``text`` is not one.
 
@@ -91,12 +99,10 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
     """
     said = (m.content for m in reversed(history) if m.role == "assistant" and m.content)
     last_reply = next(said, "")
-    with deps.db.session() as session:
-        offer = pending_offer(session, deps.terms.clinic_id, deps.patient_phone)
-        offer_id = offer.id if offer is not None else None
-    if _LEAVE.search(_clean(text)):
+    leaving, answer = bool(_LEAVE.search(_clean(text))), answer_to_offer(text)
+    offer_id = _pending_offer_id(deps) if leaving or answer is not None else None
+    if leaving:
         return _leave(deps, offer_id)
-    answer = answer_to_offer(text)
     if offer_id is not None and answer is not None:
         return _claim(deps, offer_id) if answer else _pass(deps, offer_id)
     if answer is True and not wants_to_join(text, last_reply):

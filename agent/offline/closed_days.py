@@ -45,7 +45,7 @@ def closure_note(clinic: ClinicFile, args: dict[str, Any]) -> str:
 
 def away_note(result: dict[str, Any]) -> str:
     """The sentence for a ``find_slots`` result whose provider is off on the days asked
-    ("Brynn Castillo is off Mon Dec 7 to Sun Dec 13."), or ""."""
+    ("Alex Doe is off Mon Dec 7 to Sun Dec 13."), or ""."""
     away = result.get("provider_away")
     if not away:
         return ""

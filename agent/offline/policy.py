@@ -312,7 +312,7 @@ class Policy:
             asks_price = detect_intents(text).asks_price
             reply = copy.slots(result, args, self.clinic, with_price=asks_price)
             note = closure_note(self.clinic, args)  # "We're closed Fri Jan 1 (New Year's Day)."
-            note = f"{away_note(result)} {note}".strip()  # "Brynn is off Mon Dec 7 to ..."
+            note = f"{away_note(result)} {note}".strip()  # "Alex is off Mon Dec 7 to ..."
             return say(f"{note} {reply}" if note else reply)
         if name == "hold_slot":
             return call("send_deposit_link") if result.get("held") else say(copy.taken(result))
