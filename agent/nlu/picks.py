@@ -74,6 +74,27 @@ class _Ask:
     times: list[tuple[int, int | None, str | None]] | None = None
     providers: set[str] | None = None
     extreme: str | None = None  # "early" | "late"
+    bounds: list[tuple[str, time]] | None = None  # ("after" | "before", clinic-local time)
+
+
+_AFTER_WORDS = ("after", "past", "later than", "no earlier than")
+_BEFORE_WORDS = ("by", "before", "b4", "until", "till", "til", "no later than", "earlier than")
+
+
+def _bound(prefix: str, m: re.Match[str]) -> tuple[str, time] | None:
+    """The bound a time after a bound word sets ("after 2" -> ("after", 14:00)), or None for
+    "around" and for numbers that are not a clock time."""
+    word = _BOUND_BEFORE.search(prefix)
+    found = word.group(0).strip() if word else ""
+    kind = "after" if found in _AFTER_WORDS else "before" if found in _BEFORE_WORDS else None
+    at = _clock.to_time(int(m.group("h")), int(m.group("m") or 0), m.group("ap"))
+    return (kind, at) if kind and at else None
+
+
+def _within(opt: Option, bounds: Sequence[tuple[str, time]]) -> bool:
+    """``opt`` starts inside every bound: at or after an "after" time, before a "before" one."""
+    start = opt.start_local.time()
+    return all(start >= at if kind == "after" else start < at for kind, at in bounds)
 
 
 def _time_matches(opt: Option, hour: int, minute: int | None, ap: str | None) -> bool:
@@ -166,7 +187,9 @@ def _read(s: str, options: Sequence[Option]) -> _Ask:
         if _clock.UNITS.match(s, m.end()) or _is_quantity(s, m):
             continue
         if _BOUND_BEFORE.search(s[: m.start()]) and not m.group("word"):
-            continue  # "be back by 1": a bound for the wish parser, not a pick
+            bound = _bound(s[: m.start()], m)  # "after 2": a bound, never a pick by itself
+            ask.bounds = (ask.bounds or []) + ([bound] if bound else [])
+            continue
         if m.group("word"):
             ask.times = (ask.times or []) + [(12, 0, "pm")]
             continue
@@ -203,7 +226,8 @@ def parse_pick(text: str, options: Sequence[Option]) -> int | None:
       context: in a question about a time (``"can u do 2"``, ``"is 4 ok?"``, ``"how about
       3"``) it is an hour; counting people, units or years (``"2 of us"``, ``"we're 3"``,
       ``"i'm 35"``) it is nothing here; after a time bound (``"back at work by 1"``,
-      ``"after 2"``, ``"around 3"``) it is a bound of a wish, not a pick; an ordinal with a date's context (``"on the 2nd"``,
+      ``"after 2"``, ``"around 3"``) it is a bound of a wish, not a pick, and an option
+      outside it is never picked (``"friday after 2"`` does not pick Friday 9 AM); an ordinal with a date's context (``"on the 2nd"``,
       ``"dec 2nd"``) or beyond the options (``"the 15th"``) is a date, not a position.
     * a clock time among the options: ``"the 3pm"``, ``"3:30"``, ``"3.30"``, ``"10 am one"``,
       ``"at 11"``; without am/pm the hour matches either half of the day; without minutes an
@@ -226,6 +250,8 @@ def parse_pick(text: str, options: Sequence[Option]) -> int | None:
         pool = [o for o in pool if o.start_local.weekday() in ask.weekdays]
     if ask.providers is not None:
         pool = [o for o in pool if o.provider_id in ask.providers]
+    if ask.bounds:
+        pool = [o for o in pool if _within(o, ask.bounds)]
     if ask.times is not None:
         timed: list[Option] = []
         for hour, minute, ap in ask.times:

@@ -50,15 +50,15 @@ def test_a_gpt_style_tool_loop_books_with_a_deposit_link(
     deps = _deps(ctx, demo_clinic)
     model = ScriptedModel(
         [
-            call("find_slots", service_id="botox", weekdays=["thu"], after="16:00"),
+            call("find_slots", service_id="botox", weekdays=["wed"], after="16:00"),
             lambda req: say(
                 "Openings: "
                 + "; ".join(f"{s['option']}) {s['when']}" for s in _last_tool(req)["slots"])
             ),  # type: ignore[index,union-attr]
         ]
     )
-    first = run_turn(deps, model, "botox thursday after 4?")
-    assert first.replies[0].startswith("Openings: 1) Thu Nov 26 at 4:00 PM CST")
+    first = run_turn(deps, model, "botox wednesday after 4?")
+    assert first.replies[0].startswith("Openings: 1) Wed Nov 25 at 4:00 PM CST")
     # The system prompt leads with the static rules and carries the clinic's records.
     system = model.requests[0].messages[0]
     assert system.role == "system" and system.content and system.content.startswith("You are")

@@ -39,7 +39,7 @@ def test_gpt_tool_calls_book_and_send_the_deposit_link(
                 (
                     "call_b",
                     "find_slots",
-                    '{"service_id": "botox", "weekdays": ["thu"], "after": "16:00"}',
+                    '{"service_id": "botox", "weekdays": ["wed"], "after": "16:00"}',
                 ),
             ]
         ),
@@ -56,7 +56,7 @@ def test_gpt_tool_calls_book_and_send_the_deposit_link(
     ]
     with respx.mock(assert_all_called=True) as api:
         route = api.post(URL).mock(side_effect=lambda r: httpx.Response(200, json=turns.pop(0)(r)))
-        post_text(client, ctx, "how much is botox, anything thursday after 4?", "e1")
+        post_text(client, ctx, "how much is botox, anything wednesday after 4?", "e1")
         post_text(client, ctx, "1 please", "e2")
     assert turns == [] and route.call_count == 5
     sent = json.loads(route.calls[0].request.content)
@@ -69,7 +69,7 @@ def test_gpt_tool_calls_book_and_send_the_deposit_link(
         )
         appt = s.execute(select(Appointment)).scalar_one()
         deposit = s.execute(select(Deposit)).scalar_one()
-    assert replies[0].startswith("Botox is $13/unit. Openings: 1) Thu Nov 26 at 4:00 PM CST")
+    assert replies[0].startswith("Botox is $13/unit. Openings: 1) Wed Nov 25 at 4:00 PM CST")
     assert deposit.payment_link_url and deposit.payment_link_url in replies[-1]
     assert appt.status == "awaiting_deposit" and deposit.amount_cents == 5000
 

@@ -107,9 +107,11 @@ class Desk:
             s.expunge_all()
             return rows
 
-    def book_to_deposit(self, sender: str = JANE) -> Deposit:
-        """Drive a conversation until a deposit link is sent; return the open deposit."""
-        self.say("can i book botox thursday after 4", sender)
+    def book_to_deposit(self, sender: str = JANE, day: str = "wednesday") -> Deposit:
+        """Drive a conversation until a deposit link is sent for the first Botox opening after
+        4 PM on ``day`` (a weekday name; Wednesday Nov 25 by default, the demo clinic being
+        closed on Thanksgiving); return the open deposit."""
+        self.say(f"can i book botox {day} after 4", sender)
         replies = self.say("1", sender)
         assert any("/checkout/" in r for r in replies), replies
         return open_deposit(self.ctx, sender)

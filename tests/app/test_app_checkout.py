@@ -59,7 +59,7 @@ def test_paying_books_and_confirms(desk: Desk) -> None:
     assert appointment_of(desk.ctx, deposit).status == "booked"
     assert _deposit(desk, deposit.id).status == "paid"
     [confirmation] = _confirmations(desk)
-    assert "Thu Nov 26 at 4:00 PM" in confirmation
+    assert "Wed Nov 25 at 4:00 PM" in confirmation
     assert desk.count(StaffAlert, StaffAlert.kind == "notice", StaffAlert.reason == "booked") == 1
     page = desk.client.get(f"/checkout/{deposit.payment_link_id}").get_data(as_text=True)
     assert "Paid, thank you" in page and "<form" not in page

@@ -18,7 +18,7 @@ now: "2026-11-23T10:00:00-06:00"
 patients: {jane: {phone: "+15125550123"}, omar: {phone: "+15125550124"}}
 given:
   appointments:
-    - {patient: jane, service: botox, provider: dr-lee, start: "2026-11-26T16:00:00-06:00", deposit: paid}
+    - {patient: jane, service: botox, provider: dr-lee, start: "2026-11-25T16:00:00-06:00", deposit: paid}
 """
 
 
@@ -35,11 +35,11 @@ def test_given_visit_is_reminded_during_advance_and_other_patients_are_checked(
         tmp_path,
         """
 steps:
-  - advance: {days: 3, hours: 5}
+  - advance: {days: 2, hours: 5}
     expect: {replies: {min: 2, max: 2}, reply_matches: ["Reply C to confirm"]}
     expect_for: {omar: {no_reply: true}}
 outcome:
-  appointments: [{patient: jane, service: botox, status: booked, weekday: thu, confirmed: false}]
+  appointments: [{patient: jane, service: botox, status: booked, weekday: wed, confirmed: false}]
   deposits: [{patient: jane, status: paid}]
   texts: [{patient: jane, kind: reminder, min: 2, max: 2}, {patient: jane, kind: confirmation, max: 0}]
 """,
@@ -53,7 +53,7 @@ def test_wrong_texts_expect_for_and_empty_appointments_fail_and_say_why(tmp_path
         tmp_path,
         """
 steps:
-  - advance: {days: 3, hours: 5}
+  - advance: {days: 2, hours: 5}
     expect_for: {omar: {replies: {min: 1}}}
 outcome:
   appointments: []
@@ -79,14 +79,14 @@ steps:
     ).read_text()
     taken = path.replace(
         "  opted_out:",
-        '    - {patient: omar, service: botox, provider: dr-lee, start: "2026-11-26T16:00:00-06:00"}\n'
+        '    - {patient: omar, service: botox, provider: dr-lee, start: "2026-11-25T16:00:00-06:00"}\n'
         "  opted_out:",
     )
     (tmp_path / "t.yaml").write_text(taken)
     result = run_scenario(load_scenario(tmp_path / "t.yaml"))
     assert not result.passed
     assert result.failures == [
-        "given failed: GivenError: given: no free botox opening at 2026-11-26T16:00:00-06:00"
+        "given failed: GivenError: given: no free botox opening at 2026-11-25T16:00:00-06:00"
     ]
 
 

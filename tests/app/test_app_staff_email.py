@@ -28,7 +28,7 @@ STAFF_EMAIL = "frontdesk@glowmedspa.example.com"
 
 def _book_and_pay(ctx: AppContext, clinic: ClinicFile) -> int:
     """Offer, hold and pay a Botox deposit through the normal path; the appointment id."""
-    return book_paid(ctx, clinic, weekdays=frozenset({3}), after=dt.time(16))[1]
+    return book_paid(ctx, clinic, weekdays=frozenset({2}), after=dt.time(16))[1]
 
 
 def _emails(ctx: AppContext) -> list[StaffEmail]:
@@ -65,8 +65,8 @@ def test_paid_booking_sends_staff_one_text_and_one_email(
     [sent] = _recording(ctx).sent
     assert sent.to_address == STAFF_EMAIL
     assert sent.subject.startswith("[frontdesk] New booking: Botox")
-    assert "Thu Nov 26 at 4:00 PM CST" in sent.subject
-    for part in ("Botox", "Dr. Maya Lee", "Thu Nov 26 at 4:00 PM CST", "$50.00"):
+    assert "Wed Nov 25 at 4:00 PM CST" in sent.subject
+    for part in ("Botox", "Dr. Maya Lee", "Wed Nov 25 at 4:00 PM CST", "$50.00"):
         assert part in sent.body
     assert "ACTION NEEDED" not in sent.subject
     with ctx.db.session() as s:
@@ -201,7 +201,7 @@ def test_booking_email_arrives_over_real_smtp(
     assert got["To"] == STAFF_EMAIL and got["From"] == "desk@glowmedspa.example.com"
     assert str(got["Subject"]).startswith("[frontdesk] New booking: Botox")
     body = got.get_content()
-    for part in ("Botox", "Thu Nov 26 at 4:00 PM CST", "deposit $50.00 paid"):
+    for part in ("Botox", "Wed Nov 25 at 4:00 PM CST", "deposit $50.00 paid"):
         assert part in body
     [row] = _emails(ctx)
     assert row.status == "sent" and got["Message-ID"] == f"<staff-email-{row.id}@frontdesk>"

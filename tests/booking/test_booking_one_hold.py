@@ -23,7 +23,8 @@ from booking.models import Appointment, Deposit
 from knowledge.clinic_file import ClinicFile
 from tests.steps import JANE, OMAR, open_conversation, pay
 
-THU_4PM = "Thu Nov 26 at 4:00 PM CST"
+# Tuesday: one Botox provider (Dr. Lee) works, so a held 4 PM is not offered twice
+TUE_4PM = "Tue Nov 24 at 4:00 PM CST"
 
 
 def _deps(ctx: AppContext, clinic: ClinicFile, phone: str) -> AgentDeps:
@@ -62,18 +63,18 @@ def test_a_new_hold_releases_the_earlier_one_for_another_patient(
 ) -> None:
     ctx = make_ctx(database_url)
     jane = _deps(ctx, demo_clinic, JANE)
-    assert _search(jane, weekdays=["thu"], after="16:00")[0] == THU_4PM
+    assert _search(jane, weekdays=["tue"], after="16:00")[0] == TUE_4PM
     assert hold_slot(jane, HoldSlotArgs(option=1))["held"] is True
     first_link = send_deposit_link(jane, SendDepositLinkArgs())["link"]
     # Jane changes her mind before paying and holds a Friday instead.
     friday = _search(jane, weekdays=["fri"])
     held = hold_slot(jane, HoldSlotArgs(option=1))
     assert held["held"] is True and held["when"] == friday[0]
-    assert _appointments(ctx, JANE) == [("cancelled", "Thu 22:00"), ("held", "Fri 15:00")]
+    assert _appointments(ctx, JANE) == [("cancelled", "Tue 22:00"), ("held", "Fri 15:00")]
     assert send_deposit_link(jane, SendDepositLinkArgs())["link"] != first_link
-    # Thursday at 4 is open again: Omar is offered it and holds it.
+    # Tuesday at 4 is open again: Omar is offered it and holds it.
     omar = _deps(ctx, demo_clinic, OMAR)
-    assert _search(omar, weekdays=["thu"], after="16:00")[0] == THU_4PM
+    assert _search(omar, weekdays=["tue"], after="16:00")[0] == TUE_4PM
     assert hold_slot(omar, HoldSlotArgs(option=1))["held"] is True
     # Jane's first link no longer books: paid anyway, it is refunded, never kept.
     with ctx.db.session() as s:
@@ -83,7 +84,7 @@ def test_a_new_hold_releases_the_earlier_one_for_another_patient(
         assert first.status == "cancelled" and first.order_id
         order = first.order_id
     assert pay(ctx, demo_clinic, order, "pay-old-link").result == "refunded"
-    assert _appointments(ctx, OMAR) == [("held", "Thu 22:00")]
+    assert _appointments(ctx, OMAR) == [("held", "Tue 22:00")]
 
 
 def test_picking_the_held_time_again_keeps_one_hold(
@@ -93,11 +94,11 @@ def test_picking_the_held_time_again_keeps_one_hold(
     "that time was just taken"."""
     ctx = make_ctx(database_url)
     jane = _deps(ctx, demo_clinic, JANE)
-    _search(jane, weekdays=["thu"], after="16:00")
+    _search(jane, weekdays=["tue"], after="16:00")
     assert hold_slot(jane, HoldSlotArgs(option=1))["held"] is True
     again = hold_slot(jane, HoldSlotArgs(option=1))
-    assert again["held"] is True and again["when"] == THU_4PM
-    assert _appointments(ctx, JANE) == [("cancelled", "Thu 22:00"), ("held", "Thu 22:00")]
+    assert again["held"] is True and again["when"] == TUE_4PM
+    assert _appointments(ctx, JANE) == [("cancelled", "Tue 22:00"), ("held", "Tue 22:00")]
 
 
 def test_a_new_pick_that_was_just_taken_keeps_the_earlier_hold(
@@ -105,10 +106,10 @@ def test_a_new_pick_that_was_just_taken_keeps_the_earlier_hold(
 ) -> None:
     ctx = make_ctx(database_url)
     jane, omar = _deps(ctx, demo_clinic, JANE), _deps(ctx, demo_clinic, OMAR)
-    _search(jane, weekdays=["thu"], after="16:00")
+    _search(jane, weekdays=["tue"], after="16:00")
     assert hold_slot(jane, HoldSlotArgs(option=1))["held"] is True
     assert _search(jane, weekdays=["fri"])[0] == _search(omar, weekdays=["fri"])[0]
     assert hold_slot(omar, HoldSlotArgs(option=1))["held"] is True  # Omar is quicker
     taken = hold_slot(jane, HoldSlotArgs(option=1))
     assert taken["held"] is False and taken["reason"] == "that time was just taken"
-    assert _appointments(ctx, JANE) == [("held", "Thu 22:00")]
+    assert _appointments(ctx, JANE) == [("held", "Tue 22:00")]

@@ -48,10 +48,11 @@ def test_fifty_patients_one_slot_one_booked_the_rest_offered_alternatives(
         offered = find_slots(
             deps,
             FindSlotsArgs.model_validate(
-                {"service_id": "botox", "weekdays": ["thu"], "after": "16:00"}
+                {"service_id": "botox", "weekdays": ["tue"], "after": "16:00"}
             ),
         )
-        assert offered["slots"][0]["when"] == "Thu Nov 26 at 4:00 PM CST"  # all see the same
+        # Tuesday: Dr. Lee is the one Botox provider, so 4 PM is one slot that all see
+        assert offered["slots"][0]["when"] == "Tue Nov 24 at 4:00 PM CST"
         patients.append(deps)
 
     barrier = threading.Barrier(PATIENTS)
@@ -77,7 +78,7 @@ def test_fifty_patients_one_slot_one_booked_the_rest_offered_alternatives(
         assert r["reason"] == "that time was just taken"
         alternatives = r["alternatives"]
         assert isinstance(alternatives, list) and alternatives
-        assert all(a["when"] != "Thu Nov 26 at 4:00 PM CST" for a in alternatives)
+        assert all(a["when"] != "Tue Nov 24 at 4:00 PM CST" for a in alternatives)
     with ctx.db.session() as s:
         active = (
             s.execute(select(Appointment).where(Appointment.status.in_(ACTIVE_STATUSES)))

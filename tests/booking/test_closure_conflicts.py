@@ -20,8 +20,8 @@ from knowledge.clinic_file import ClinicFile, parse_clinic_file
 from knowledge.seed import seed_clinic
 from tests.steps import JANE, book_paid, cli_database
 
-THURSDAY = dt.date(2026, 11, 26)  # book_paid's Botox is Thu Nov 26 at 4 PM (Chicago)
-AFTER_4 = {"weekdays": frozenset({3}), "after": dt.time(16)}
+WEDNESDAY = dt.date(2026, 11, 25)  # book_paid's Botox is Wed Nov 25 at 4 PM (Chicago)
+AFTER_4 = {"weekdays": frozenset({2}), "after": dt.time(16)}
 
 
 def _with_closures(clinic: ClinicFile, closures: list[dict[str, Any]]) -> ClinicFile:
@@ -33,9 +33,9 @@ def _with_closures(clinic: ClinicFile, closures: list[dict[str, Any]]) -> Clinic
 @pytest.mark.parametrize(
     ("closure", "listed"),
     [
-        ({"date": THURSDAY.isoformat(), "reason": "Thanksgiving"}, True),
-        ({"date": THURSDAY.isoformat(), "hours": [["09:00", "13:00"]]}, True),  # 4 PM is out
-        ({"date": THURSDAY.isoformat(), "hours": [["09:00", "17:00"]]}, False),  # still open
+        ({"date": WEDNESDAY.isoformat(), "reason": "Water leak"}, True),
+        ({"date": WEDNESDAY.isoformat(), "hours": [["09:00", "13:00"]]}, True),  # 4 PM is out
+        ({"date": WEDNESDAY.isoformat(), "hours": [["09:00", "17:00"]]}, False),  # still open
         ({"date": "2026-11-27", "reason": "Black Friday"}, False),  # another day
     ],
 )
@@ -54,7 +54,7 @@ def test_a_closure_over_a_booked_visit_lists_it(
         rows = closure_conflicts(s, info.id, info.timezone, info.closures, ctx.clock.now())
     assert [r.appointment_id for r in rows] == ([appt] if listed else [])
     if listed:
-        assert rows[0].patient_phone == JANE and "Thu Nov 26 at 4:00 PM" in rows[0].when
+        assert rows[0].patient_phone == JANE and "Wed Nov 25 at 4:00 PM" in rows[0].when
 
 
 def test_staff_api_lists_visits_on_closed_days(
@@ -62,7 +62,7 @@ def test_staff_api_lists_visits_on_closed_days(
 ) -> None:
     ctx = make_ctx(database_url)
     _, appt = book_paid(ctx, demo_clinic, **AFTER_4)
-    seed_clinic(ctx.db, _with_closures(demo_clinic, [{"date": THURSDAY.isoformat()}]))
+    seed_clinic(ctx.db, _with_closures(demo_clinic, [{"date": WEDNESDAY.isoformat()}]))
     client = create_app(context=ctx).test_client()
     assert client.get("/staff/glow-austin/closure-conflicts").status_code == 401
     auth = {"Authorization": f"Bearer {create_key(ctx.db, 'glow-austin', 'desk')}"}

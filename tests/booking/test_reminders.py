@@ -30,9 +30,9 @@ from messaging.outbound import record_opt_out
 from tests.steps import JANE, book_paid
 
 CHICAGO = ZoneInfo("America/Chicago")
-START = dt.datetime(2026, 11, 26, 16, 0, tzinfo=CHICAGO)  # Thu 4 PM: book_paid's slot
+START = dt.datetime(2026, 11, 25, 16, 0, tzinfo=CHICAGO)  # Wed 4 PM: book_paid's slot
 END = START + dt.timedelta(minutes=30)
-THURSDAY_AFTER_4 = {"weekdays": frozenset({3}), "after": dt.time(16)}
+WEDNESDAY_AFTER_4 = {"weekdays": frozenset({2}), "after": dt.time(16)}
 
 
 def _rows(ctx: AppContext) -> list[ScheduledText]:
@@ -58,9 +58,9 @@ def test_plan_skips_reminders_already_due_and_places_aftercare_and_review() -> N
         ("reminder", START - dt.timedelta(hours=24)),
         ("reminder", START - dt.timedelta(hours=2)),
         ("aftercare", END + dt.timedelta(hours=2)),
-        ("review", dt.datetime(2026, 11, 27, 10, 0, tzinfo=CHICAGO)),
+        ("review", dt.datetime(2026, 11, 26, 10, 0, tzinfo=CHICAGO)),
     ]
-    same_morning = dt.datetime(2026, 11, 26, 9, 0, tzinfo=CHICAGO)
+    same_morning = dt.datetime(2026, 11, 25, 9, 0, tzinfo=CHICAGO)
     kinds = [p.kind.value for p in plan_texts(START, END, "botox", CHICAGO, plan, same_morning)]
     assert kinds == ["reminder", "aftercare", "review"]  # the 24-hour one's time has passed
     inside_both = START - dt.timedelta(hours=2)
@@ -77,7 +77,7 @@ def test_booking_schedules_reminders_once_and_cancelling_cancels_them(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    _, appointment_id = book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    _, appointment_id = book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
     rows = _rows(ctx)
     assert [(r.kind.value, r.offset_minutes, r.status.value) for r in rows] == [
         ("reminder", 24 * 60, "pending"),
@@ -99,7 +99,7 @@ def test_due_reminder_is_sent_once_and_named_in_clinic_time(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    conversation_id, _ = book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    conversation_id, _ = book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
     with ctx.db.session() as s:
         due = next_due_instant(s, ctx.clock.now())
     assert due == START - dt.timedelta(hours=24)
@@ -123,7 +123,7 @@ def test_reminder_to_an_opted_out_number_is_skipped(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
     with ctx.db.session() as s:
         record_opt_out(s, "glow-austin", JANE, "keyword", ctx.clock.now())
     ctx.clock.set(START - dt.timedelta(hours=2))
@@ -144,7 +144,7 @@ def test_two_sweepers_at_once_on_postgres_send_one_text(
 
     _truncate(pg_app_db)
     ctx = make_ctx(pg_app_db.url)
-    book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
     ctx.clock.set(START - dt.timedelta(hours=24))
     row_id = _rows(ctx)[0].id
     barrier = threading.Barrier(8)
@@ -193,16 +193,16 @@ def test_staff_api_lists_unconfirmed_visits(
     make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
 ) -> None:
     ctx = make_ctx(database_url)
-    book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
     client = create_app(context=ctx).test_client()
     assert client.get("/staff/glow-austin/unconfirmed").status_code == 401
     auth = {"Authorization": f"Bearer {create_key(ctx.db, 'glow-austin', 'desk')}"}
     assert client.get("/staff/glow-austin/unconfirmed?hours=0", headers=auth).status_code == 400
     soon = client.get("/staff/glow-austin/unconfirmed?hours=24", headers=auth).get_json()
-    assert soon == {"appointments": []}  # Thursday is 78 hours away
+    assert soon == {"appointments": []}  # Wednesday is 54 hours away
     later = client.get("/staff/glow-austin/unconfirmed?hours=96", headers=auth).get_json()
     [visit] = later["appointments"]
-    assert visit["patient_phone"] == JANE and visit["start"].startswith("2026-11-26T16:00")
+    assert visit["patient_phone"] == JANE and visit["start"].startswith("2026-11-25T16:00")
 
 
 # --------------------------------------------------------------------------- clinic file
@@ -252,7 +252,7 @@ def test_on_rq_a_reminder_due_before_the_next_sweep_waits_for_its_second(
     ctx = make_ctx(database_url, jobs=jobs)
     set_worker_context(ctx)
     try:
-        book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+        book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
         SimpleWorker([jobs.queue], connection=jobs.redis).work(burst=True)  # the confirmation
         due = START - dt.timedelta(hours=24)
         ctx.clock.set(due - dt.timedelta(seconds=10))
@@ -280,7 +280,7 @@ def test_a_sent_reminder_and_its_confirmation_reach_the_funnel_once(
     from booking.reminders import mark_confirmed
 
     ctx = make_ctx(database_url)
-    conversation_id, _ = book_paid(ctx, demo_clinic, **THURSDAY_AFTER_4)
+    conversation_id, _ = book_paid(ctx, demo_clinic, **WEDNESDAY_AFTER_4)
     ctx.clock.set(START - dt.timedelta(hours=24))
     run_due(ctx)
     with ctx.db.session() as s:

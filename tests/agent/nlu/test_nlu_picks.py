@@ -61,6 +61,10 @@ TWO = [
         ("the thursday", None),  # two Thursday slots
         ("thursday 2pm", 1),
         ("thurs at 3:30", 2),
+        ("what about friday after 2", None),  # Friday's is at 10 AM: a new wish, not a pick
+        ("friday before 11", 3),
+        ("thursday after 3", 2),  # a bound narrows the day to the one option inside it
+        ("thursday by 3", 1),
         ("the one with amy", 2),
         ("amy", 2),
         ("nurse amy pls", 2),
