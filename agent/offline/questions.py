@@ -28,7 +28,7 @@ _QUESTION_WORD = (
     r"who|which|why|any|anything)"
 )
 _BREAK = re.compile(
-    r"(?<=[?!.])\s+|\n+|[;]\s*|,?\s+(?:and|n|&|also|plus|and also|oh and)\s+(?=(?:also\s+)?"
+    r"(?<=[?!.])\s+|\n+|[;]\s*|,?\s+(?:and|n|&|\+|also|plus|and also|oh and)\s+(?=(?:also\s+)?"
     + _QUESTION_WORD
     + r"\b)|\?\s*(?:and|also|plus)\s+",
     re.IGNORECASE,

@@ -22,6 +22,8 @@ from tests.agent.test_agent_engine import _deps
         ("whats a b12 shot cost\nand do you guys take carecredit", 2),  # a burst
         ("how much is filler. how long does it last? do you do payment plans", 3),
         ("heyyy hw much 4 sculptra?? n do yall have parkin", 2),  # "n" for "and"
+        ("whats the price on daxify + can i pay w hsa", 2),  # "+" for "and"
+        ("what do u suggest + cost", 1),  # "+ cost" asks no new question
         # one request, not several questions: answered as one text, as before
         ("can i book botox friday and do you have anything after 4", 1),
         ("hi\nhow much is botox", 1),
