@@ -17,7 +17,6 @@ import structlog
 
 from app.context import AppContext
 from app.flows.turn import take_turn
-from booking.funnel import CONVERSATION_STARTED, conversation_subject, record_step
 from messaging.base import InboundMessage
 from messaging.inbound import store_inbound, store_invalid_sender
 from messaging.phones import mask, to_e164
@@ -64,14 +63,6 @@ def receive_text(ctx: AppContext, message: InboundMessage) -> str:
             clinic_phone=clinic_phone,
             now=now,
         )
-        if stored.created:  # the first text of a conversation starts it (recorded once)
-            record_step(
-                session,
-                clinic_id,
-                CONVERSATION_STARTED,
-                conversation_subject(stored.conversation_id),
-                now,
-            )
     if not stored.created:
         log.info("inbound_duplicate", carrier=message.carrier)
         return "duplicate"

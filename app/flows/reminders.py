@@ -18,13 +18,13 @@ import structlog
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from app.flows.lead import patient_conversation
 from booking import copy_reminders as copy
 from booking.funnel import REMINDER_SENT, record_appointment_step
 from booking.models import Appointment
 from booking.reminder_models import ScheduledKind, ScheduledStatus, ScheduledText
 from booking.reminders import claim, clinic_of, due_rows, reviewed_recently, still_due
 from knowledge.clinic_file import ClinicFile
-from messaging.inbound import get_or_create_conversation
 from messaging.models import Conversation
 from messaging.outbound import is_opted_out, reply_in_conversation
 from messaging.phones import mask
@@ -111,10 +111,10 @@ def send_scheduled_text(ctx: AppContext, scheduled_id: int) -> str:
             return "early"
         body = _body(clinic, session, row, appointment, now)
         row.updated_at = now
-        if body is None:
+        if body is None or clinic is None:  # _body skips every row of a clinic that is gone
             row.status = ScheduledStatus.SKIPPED
             return "skipped"
-        conversation = _conversation(ctx, clinic, session, appointment, now)
+        conversation = _conversation(ctx, clinic, session, appointment)
         message = reply_in_conversation(session, conversation, body, now=now, kind=row.kind.value)
         row.status = ScheduledStatus.SENT
         row.message_id = message.id
@@ -171,24 +171,12 @@ def _aftercare_text(clinic: ClinicFile, service_id: str) -> str:
 
 
 def _conversation(
-    ctx: AppContext,
-    clinic: ClinicFile | None,
-    session: Session,
-    appointment: Appointment,
-    now: dt.datetime,
+    ctx: AppContext, clinic: ClinicFile, session: Session, appointment: Appointment
 ) -> Conversation:
-    """The patient's conversation with the clinic (the appointment's, else found or made),
-    so the patient's answer is a normal turn of it."""
+    """The patient's conversation with the clinic (the appointment's, else the one they
+    use, else a new one), so the patient's answer is a normal turn of it."""
     if appointment.conversation_id is not None:
         conversation = session.get(Conversation, appointment.conversation_id)
         if conversation is not None:
             return conversation
-    clinic_phone = clinic.clinic.phone_numbers[0] if clinic else ""
-    return get_or_create_conversation(
-        session,
-        clinic_id=appointment.clinic_id,
-        patient_phone=appointment.patient_phone,
-        clinic_phone=clinic_phone,
-        carrier=ctx.default_carrier(),
-        now=now,
-    )
+    return patient_conversation(ctx, session, clinic, appointment.patient_phone)

@@ -39,6 +39,7 @@ from app.context import AppContext
 from app.flows.limits import stop_at_limit
 from app.flows.staff import alert_staff, handoff
 from app.metrics import observe_turn
+from booking.funnel import CONVERSATION_STARTED, conversation_subject, record_step
 from knowledge.clinic_file import ClinicFile
 from knowledge.store import load_clinic
 from messaging.consent import apply_keywords
@@ -118,6 +119,9 @@ def _prepare(ctx: AppContext, conversation_id: int, now: dt.datetime) -> Prepare
         texts = unprocessed(session, conversation_id)
         if not texts:
             return None
+        # the funnel's first step, here in the turn job rather than on the webhook's path
+        subject = conversation_subject(conversation_id)
+        record_step(session, clinic.clinic.id, CONVERSATION_STARTED, subject, texts[0].created_at)
         bodies = apply_keywords(
             session,
             conversation,

@@ -12,21 +12,22 @@
 4. :func:`sweep` (run by the sweeper's :func:`app.flows.sweeper.run_due`) ends the offers
    whose window lapsed and offers their openings to the next patient, up to
    ``max_offers_per_opening``; it also retries openings held back by quiet hours.
-   :func:`next_waitlist_due` tells the scenario runner when that work next falls due.
+   :func:`booking.waitlist_offers.next_due` (a source of :mod:`app.flows.due`) tells when
+   that work next falls due.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.context import AppContext
 from booking.waitlist import expire_past_windows
 from booking.waitlist_models import WaitlistOpening
-from booking.waitlist_offers import OfferRules, lapse_due, next_due, offer_next, open_openings
-from knowledge.store import list_clinic_ids
+from booking.waitlist_offers import OfferRules, lapse_due, offer_next, open_openings
+from knowledge.models import Clinic
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,7 @@ def offer_opening(ctx: AppContext, opening_id: int) -> bool:
     with ctx.db.session() as session:
         opening = session.get(WaitlistOpening, opening_id)
         clinic_id = opening.clinic_id if opening is not None else None
-    clinic = ctx.clinic(clinic_id) if clinic_id else None
+    clinic = ctx.clinic_cached(clinic_id) if clinic_id else None
     if clinic is None:
         return False
     settings = clinic.clinic.waitlist
@@ -63,12 +64,11 @@ def sweep(ctx: AppContext) -> dict[str, int]:
     now = ctx.clock.now()
     with ctx.db.session() as session:
         lapsed = lapse_due(session, now)
-        clinic_ids = list_clinic_ids(session)
-    clinics = [c for c in map(ctx.clinic, clinic_ids) if c is not None]
     with ctx.db.session() as session:
-        zones = {c.clinic.id: c.clinic.zone for c in clinics}
+        zones = {
+            cid: ZoneInfo(tz) for cid, tz in session.execute(select(Clinic.id, Clinic.timezone))
+        }
         expired = expire_past_windows(session, zones, now)
-    with ctx.db.session() as session:
         due = open_openings(session, now)
     offered = sum(1 for _clinic, opening_id in due if offer_opening(ctx, opening_id))
     return {
@@ -76,9 +76,3 @@ def sweep(ctx: AppContext) -> dict[str, int]:
         "waitlist_offered": offered,
         "waitlist_expired": expired,
     }
-
-
-def next_waitlist_due(session: Session, after: dt.datetime) -> dt.datetime | None:
-    """The next instant after ``after`` when :func:`sweep` has work: an offer's claim window
-    ending, or an opening's retry after quiet hours; None when nothing is pending."""
-    return next_due(session, after)

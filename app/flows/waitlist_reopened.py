@@ -21,8 +21,8 @@ from booking.slots import search_openings
 from booking.terms import SlotFilter
 from booking.waitlist import Window, fits, record_free_slot, window_of
 from booking.waitlist_models import EntryStatus, WaitlistEntry
-from emr.base import EMRError
-from knowledge.clinic_file import ClinicFile
+from emr.base import EMRError, Slot
+from knowledge.clinic_file import ClinicFile, ServiceInfo
 
 __all__ = ["lifted_days", "offer_lifted_closures"]
 
@@ -73,47 +73,64 @@ def offer_lifted_closures(ctx: AppContext, before: ClinicFile | None, after: Cli
                 .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
             )
         ]
+    search = _Search(ctx, after, now)
     opened = 0
     for day in days:
         for service_id, window in waiting:
-            opened += _open_one(ctx, after, day, service_id, window, now)
+            opened += search.open_one(day, service_id, window)
     log.info("closure_lifted", clinic_id=after.clinic.id, days=len(days), openings=opened)
     return opened
 
 
-def _open_one(
-    ctx: AppContext,
-    clinic: ClinicFile,
-    day: dt.date,
-    service_id: str,
-    window: Window,
-    now: dt.datetime,
-) -> int:
-    """Save the earliest free time on ``day`` for one waiting patient; 1 if saved, else 0."""
-    service = next((s for s in clinic.services if s.id == service_id), None)
-    if service is None:
+class _Search:
+    """The free times of one lifted day and service, searched once for every patient waiting
+    for that service (the EMR may be a remote calendar)."""
+
+    def __init__(self, ctx: AppContext, clinic: ClinicFile, now: dt.datetime) -> None:
+        self.ctx, self.clinic, self.now = ctx, clinic, now
+        self.emr, self.terms = ctx.emr_for(clinic), ctx.clinic_terms(clinic)
+        self.found: dict[tuple[dt.date, str], list[Slot]] = {}
+
+    def free(self, day: dt.date, service: ServiceInfo) -> list[Slot]:
+        """Free slots of ``service`` on ``day`` (empty when the EMR fails: logged)."""
+        key = (day, service.id)
+        if key not in self.found:
+            try:
+                self.found[key] = search_openings(
+                    self.ctx.db,
+                    self.emr,
+                    clinic=self.terms,
+                    service=service_terms(self.clinic, service),
+                    wanted=SlotFilter(date_from=day, date_to=day),
+                    now=self.now,
+                    max_days_ahead=self.clinic.clinic.booking.max_days_ahead,
+                )
+            except EMRError:
+                log.warning("closure_lifted_search_failed", clinic_id=self.clinic.clinic.id)
+                self.found[key] = []
+        return self.found[key]
+
+    def open_one(self, day: dt.date, service_id: str, window: Window) -> int:
+        """Save the earliest free time on ``day`` for one waiting patient not already an
+        opening; 1 if saved, else 0."""
+        try:
+            service = self.clinic.service(service_id)
+        except KeyError:
+            return 0
+        zone = self.clinic.clinic.zone
+        with self.ctx.db.session() as session:
+            for slot in self.free(day, service):
+                if not fits(window, slot.start, zone):
+                    continue
+                provider = self.clinic.provider(slot.provider_id).name
+                names = {"service_name": service.name, "provider_name": provider}
+                if record_free_slot(
+                    session,
+                    self.clinic.clinic.id,
+                    slot,
+                    source="closure_lifted",
+                    now=self.now,
+                    **names,
+                ):
+                    return 1
         return 0
-    try:
-        slots = search_openings(
-            ctx.db,
-            ctx.emr_for(clinic),
-            clinic=ctx.clinic_terms(clinic),
-            service=service_terms(clinic, service),
-            wanted=SlotFilter(date_from=day, date_to=day),
-            now=now,
-            max_days_ahead=clinic.clinic.booking.max_days_ahead,
-        )
-    except EMRError:
-        log.warning("closure_lifted_search_failed", clinic_id=clinic.clinic.id)
-        return 0
-    with ctx.db.session() as session:
-        for slot in slots:
-            if not fits(window, slot.start, clinic.clinic.zone):
-                continue
-            provider = clinic.provider(slot.provider_id).name
-            names = {"service_name": service.name, "provider_name": provider}
-            if record_free_slot(
-                session, clinic.clinic.id, slot, source="closure_lifted", now=now, **names
-            ):
-                return 1
-    return 0

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from agent.tools import service_terms
 from app.context import AppContext
 from app.db import Database
-from app.flows.waitlist import next_waitlist_due, offer_opening, sweep
+from app.flows.waitlist import offer_opening, sweep
 from booking.holds import HoldFailed, release_appointment
 from booking.waitlist import Waiting, Window, fair_order, fits, join
 from booking.waitlist_models import (
@@ -28,7 +28,7 @@ from booking.waitlist_models import (
     WaitlistOffer,
     WaitlistOpening,
 )
-from booking.waitlist_offers import claim, decline, offer_claimed
+from booking.waitlist_offers import claim, decline, next_due, offer_claimed
 from knowledge.clinic_file import ClinicFile
 from messaging.models import Message
 from messaging.outbound import record_opt_out
@@ -119,7 +119,7 @@ def test_lapse_and_decline_pass_it_on_up_to_the_cap(
     _conv, appt = book_paid(ctx, demo_clinic, weekdays=FRIDAY)
     _cancel(ctx, demo_clinic, appt)
     with ctx.db.session() as s:
-        due = next_waitlist_due(s, ctx.clock.now())
+        due = next_due(s, ctx.clock.now())
     assert due == ctx.clock.now() + dt.timedelta(minutes=10)
     ctx.clock.advance(dt.timedelta(minutes=10))  # type: ignore[attr-defined]
     assert sweep(ctx)["waitlist_lapsed"] == 1
