@@ -10,6 +10,7 @@ from typing import Any
 
 from app.cli_context import cli_context
 from app.errors import UserError
+from payments.money import format_money
 
 
 def cmd_report_funnel(args: argparse.Namespace) -> int:
@@ -56,9 +57,9 @@ def format_funnel(data: dict[str, Any]) -> str:
     for step in data["steps"]:
         row = "".join(f"{counts[w].get(step, 0):>10}" for w in weeks)
         lines.append(f"{step:<24}{data['totals'][step]:>7}{row}")
-    revenue = "".join(f"{_dollars(w['deposit_revenue_cents']):>10}" for w in data["by_week"])
+    revenue = "".join(f"{format_money(w['deposit_revenue_cents']):>10}" for w in data["by_week"])
     lines.append(f"{'deposit revenue':<24}{'':>7}{revenue}")
-    lines.append(f"deposits paid: {_dollars(data['deposit_revenue_cents'])}")
+    lines.append(f"deposits paid: {format_money(data['deposit_revenue_cents'])}")
     rt = data["response_time"]
     if rt["conversations"]:
         lines.append(
@@ -68,11 +69,6 @@ def format_funnel(data: dict[str, Any]) -> str:
     else:
         lines.append("first answer: no conversations in this period")
     return "\n".join(lines)
-
-
-def _dollars(cents: int) -> str:
-    """Integer cents as ``$1,234.50``."""
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 def cmd_staff_no_show(args: argparse.Namespace) -> int:
@@ -96,7 +92,7 @@ def cmd_staff_no_show(args: argparse.Namespace) -> int:
     print(
         f"appointment {marked.appointment_id} ({marked.service_name}, {marked.when}) of "
         f"{mask(marked.patient_phone)} marked no-show; deposit kept: "
-        f"{_dollars(marked.deposit_kept_cents)}; one rebook offer queued"
+        f"{format_money(marked.deposit_kept_cents)}; one rebook offer queued"
     )
     return 0
 

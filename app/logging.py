@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 
 from app.log_scrub import scrub
-
-LogFormat = Literal["console", "json"]
 
 
 class _Stderr:

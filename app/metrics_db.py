@@ -22,13 +22,11 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.jobs import JobQueue, RQQueue
-from booking.models import Appointment, AppointmentStatus, Deposit
+from booking.models import PENDING_STATUSES, Appointment, AppointmentStatus, Deposit
 from messaging.models import Message
 
 log = structlog.get_logger(__name__)
 
-#: Appointment statuses that hold a slot waiting for the deposit.
-HOLD_STATUSES = (AppointmentStatus.HELD, AppointmentStatus.AWAITING_DEPOSIT)
 #: Appointment statuses of a booking that was made (kept, attended or missed).
 BOOKED_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 #: Outbound message kinds counted as reminders and as waitlist offers (read through the
@@ -99,7 +97,7 @@ def _booking_metrics(appts: list[Any], deposits: list[Any]) -> Iterator[Metric]:
         "frontdesk_holds_active",
         "Appointments held and waiting for their deposit.",
         [],
-        [(sum(by_status.get(s.value, 0) for s in HOLD_STATUSES),)],
+        [(sum(by_status.get(s.value, 0) for s in PENDING_STATUSES),)],
     )
     yield from gauge(
         "frontdesk_bookings",

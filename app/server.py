@@ -2,8 +2,7 @@
 
 gunicorn's own error and access logs pass through the same scrubbing handler as the app's
 (:func:`app.logging.frontdesk_handler`): ``LOG_FORMAT=json`` makes them JSON too, and a
-number in a request line is masked. With ``PROMETHEUS_MULTIPROC_DIR`` set, a worker's metric
-files are marked dead when it exits (:mod:`app.metrics`).
+number in a request line is masked.
 """
 
 from __future__ import annotations
@@ -32,14 +31,6 @@ class GunicornLogger(Logger):  # type: ignore[misc]
             for handler in list(logger.handlers):
                 logger.removeHandler(handler)
             logger.addHandler(frontdesk_handler(fmt))
-
-
-def _child_exit(server: Any, worker: Any) -> None:
-    """gunicorn hook: a worker exited; drop its live gauges from the multiprocess files."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -83,6 +74,5 @@ def serve(
             "accesslog": "-",
             "timeout": 30,
             "logger_class": GunicornLogger,
-            "child_exit": _child_exit,
         }
     ).run()

@@ -247,28 +247,17 @@ class Scenario(_Strict):
     def _names(self) -> Scenario:
         names = set(self.patients)
         for i, step in enumerate(self.steps):
-            if step.as_ is not None and step.as_ not in names:
-                raise ValueError(f"steps[{i}].as: unknown patient {step.as_!r}")
-            for name in step.expect_for:
-                if name not in names:
-                    raise ValueError(f"steps[{i}].expect_for: unknown patient {name!r}")
+            _known(names, f"steps[{i}].as", [step.as_] if step.as_ is not None else [])
+            _known(names, f"steps[{i}].expect_for", list(step.expect_for))
+        out = self.outcome
         _known(names, "given.appointments", [a.patient for a in self.given.appointments])
         _known(names, "given.opted_out", self.given.opted_out)
-        _known(names, "outcome.texts", [t.patient for t in self.outcome.texts or ()])
-        out = self.outcome
-        for a in out.appointments or []:
-            if a.patient not in names:
-                raise ValueError(f"outcome.appointments: unknown patient {a.patient!r}")
-        for d in out.deposits or []:
-            if d.patient not in names:
-                raise ValueError(f"outcome.deposits: unknown patient {d.patient!r}")
+        _known(names, "outcome.texts", [t.patient for t in out.texts or ()])
+        _known(names, "outcome.appointments", [a.patient for a in out.appointments or ()])
+        _known(names, "outcome.deposits", [d.patient for d in out.deposits or ()])
         listed = [w.patient for w in self.given.waitlist] + [w.patient for w in out.waitlist or []]
-        for p in listed:
-            if p not in names:
-                raise ValueError(f"waitlist: unknown patient {p!r}")
-        for p in out.opted_out or []:
-            if p not in names:
-                raise ValueError(f"outcome.opted_out: unknown patient {p!r}")
+        _known(names, "waitlist", listed)
+        _known(names, "outcome.opted_out", out.opted_out or [])
         return self
 
     @property

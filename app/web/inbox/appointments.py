@@ -94,7 +94,7 @@ def appointment_no_show(appointment_id: int) -> Any:
     except NoShowRefused as exc:
         flash(f"Not marked: {exc}.")
         return appointments(), 409
-    clinic = ctx().clinic(clinic_id)
+    clinic = ctx().clinic_cached(clinic_id)  # just loaded by the flow
     offered = clinic is not None and clinic.clinic.reminders.no_show_followup
     flash(
         f"Marked a no-show; deposit kept: {dollars(marked.deposit_kept_cents)}."

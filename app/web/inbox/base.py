@@ -30,7 +30,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.accounts import Account, load_account
 from app.context import AppContext
-from knowledge.models import Clinic
+from payments.money import format_money
 
 bp = Blueprint("inbox", __name__, url_prefix="/app", template_folder="templates")
 csrf = CSRFProtect()
@@ -94,12 +94,10 @@ def owner_required(view: _View) -> _View:
 
 
 def clinic_zone() -> ZoneInfo:
-    """The signed-in clinic's time zone (cached on the request)."""
-    if "zone" not in g:
-        with ctx().db.sessions() as s:
-            clinic = s.get(Clinic, account().clinic_id)
-            g.zone = ZoneInfo(clinic.timezone if clinic else "UTC")
-    return cast(ZoneInfo, g.zone)
+    """The signed-in clinic's time zone (from the per-process clinic cache: every page and
+    every 3-second poll formats times)."""
+    clinic = ctx().clinic_cached(account().clinic_id)
+    return clinic.clinic.zone if clinic is not None else ZoneInfo("UTC")
 
 
 @bp.app_template_filter("local")
@@ -112,5 +110,5 @@ def local_time(value: dt.datetime | None, fmt: str = "%a %b %-d, %-I:%M %p") -> 
 
 @bp.app_template_filter("dollars")
 def dollars(cents: int) -> str:
-    """Integer cents as ``$1,234.50``."""
-    return f"${cents / 100:,.2f}"
+    """Integer cents as ``$1,234.50`` (:func:`payments.money.format_money`)."""
+    return format_money(cents)

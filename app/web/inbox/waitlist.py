@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from app.web.inbox.base import account, bp, clinic_zone, ctx, login_required
+from app.web.inbox.base import account, bp, clinic_zone, ctx, local_time, login_required
 from booking.closure_conflicts import closure_conflicts
 from booking.waitlist_staff import waitlist_rows
 
@@ -41,12 +41,9 @@ def waitlist() -> Any:
             else []
         )
     for row in rows:  # the ISO strings as staff read them, in the clinic's zone
-        row["joined"] = _local(row["joined_at"])
+        row["joined"] = local_time(dt.datetime.fromisoformat(row["joined_at"]))
         if row["offer"]:
-            row["offer"]["until"] = _local(row["offer"]["expires_at"])
+            row["offer"]["until"] = local_time(
+                dt.datetime.fromisoformat(row["offer"]["expires_at"])
+            )
     return render_template("waitlist.html", rows=rows, conflicts=conflicts, everyone=everyone)
-
-
-def _local(iso: str) -> str:
-    """``Mon Nov 23, 10:05 AM`` from an ISO 8601 instant already in the clinic's zone."""
-    return dt.datetime.fromisoformat(iso).strftime("%a %b %-d, %-I:%M %p")
