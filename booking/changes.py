@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from booking import copy
 from booking.deposits import cancel_links, close_unpaid_links, refund_key
-from booking.funnel import continue_steps, record_cancelled
+from booking.funnel import CANCELLED, continue_steps
 from booking.holds import (
     HeldSlot,
     HoldFailed,
@@ -187,8 +187,9 @@ def cancel_by_patient(
         when, service = format_when(appt.start_at, appt.timezone), appt.service_name
         paid = _paid_deposit(session, appointment_id, refunding=not late)
         link_ids = close_unpaid_links(session, appointment_id, DepositStatus.CANCELLED)
-    if release_appointment(db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now):
-        record_cancelled(db, appointment_id, now)
+    release_appointment(
+        db, emr, appointment_id, status=AppointmentStatus.CANCELLED, now=now, funnel_step=CANCELLED
+    )
     cancel_links(provider, link_ids)
     outcome, amount = "none", 0
     if paid is not None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base, Database, UTCDateTime, insert_or_ignore
+from app.db import Base, UTCDateTime, insert_or_ignore
 
 if TYPE_CHECKING:
     from booking.models import Appointment
@@ -148,32 +148,6 @@ def record_appointment_step(
     return record_step(
         session, appointment.clinic_id, step, appointment_subject(appointment.id), at
     )
-
-
-def record_step_now(db: Database, appointment_id: int, step: str, at: dt.datetime) -> bool:
-    """:func:`record_appointment_step` in its own transaction, for a flow that has ended its
-    own (a cancellation after the EMR call).
-
-    Returns:
-        True when this call recorded it; False when recorded before or the row is gone.
-    """
-    from booking.models import Appointment
-
-    with db.session() as session:
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None:
-            return False
-        return record_appointment_step(session, appointment, step, at)
-
-
-def record_cancelled(db: Database, appointment_id: int, at: dt.datetime) -> bool:
-    """Record :data:`CANCELLED` for an appointment the patient or staff cancelled (a
-    reschedule's old slot or a replaced hold is not a cancellation: never call it for them).
-
-    Returns:
-        True when this call recorded it.
-    """
-    return record_step_now(db, appointment_id, CANCELLED, at)
 
 
 def continue_steps(session: Session, old_appointment_id: int, new_appointment_id: int) -> int:

@@ -264,6 +264,7 @@ def release_appointment(
     status: str,
     now: dt.datetime,
     source: str | None = None,
+    funnel_step: str | None = None,
 ) -> bool:
     """End an active appointment with ``status`` (expired | cancelled) and cancel it in the EMR.
 
@@ -276,6 +277,9 @@ def release_appointment(
         appointment_id: our appointment.
         status: an :class:`AppointmentStatus` value that ends it (plain strings accepted).
         now: the current instant.
+        funnel_step: a :mod:`booking.funnel` step this end counts as (a patient's or staff's
+            cancellation: ``CANCELLED``), recorded in the same transaction; None for a hold
+            replaced, moved or lapsed.
 
     Returns:
         True when this call ended it; False when it was no longer active (idempotent). The
@@ -291,6 +295,8 @@ def release_appointment(
         cancel_pending(session, appointment_id, now)
         emr_id = row.emr_appointment_id
         record_opening(session, row, source=source, now=now)
+        if funnel_step is not None:
+            record_appointment_step(session, row, funnel_step, now)
     if emr_id is not None:
         sync_emr(db, emr, appointment_id, emr_id, "cancel")
     return True

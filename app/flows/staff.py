@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import copy
 from app.context import AppContext
 from booking.deposits import refund_key
-from booking.funnel import record_cancelled
+from booking.funnel import CANCELLED
 from booking.holds import release_appointment
 from booking.models import ACTIVE_STATUSES, Appointment, Deposit, DepositStatus
 from booking.notify import tell_patient
@@ -181,8 +181,9 @@ def cancel_appointment_by_clinic(ctx: AppContext, appointment_id: int) -> int | 
     if clinic is None:
         raise LookupError(f"clinic {appt.clinic_id} of appointment {appt.id} is gone")
     emr = ctx.emr_for(clinic)
-    if release_appointment(ctx.db, emr, appt.id, status="cancelled", now=now, source="staff"):
-        record_cancelled(ctx.db, appt.id, now)
+    release_appointment(
+        ctx.db, emr, appt.id, status="cancelled", now=now, source="staff", funnel_step=CANCELLED
+    )
     refunded = _refund_in_full(ctx, appt.id)
     with ctx.db.session() as session:
         tell_patient(
