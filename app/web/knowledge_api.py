@@ -28,6 +28,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.context import AppContext
 from app.db import utcnow
+from app.flows.waitlist_reopened import offer_lifted_closures
 from app.untrusted import UntrustedJSON, load_json
 from knowledge.apikeys import find_key
 from knowledge.clinic_file import ClinicFile, ClinicFileError, parse_clinic_file
@@ -190,7 +191,9 @@ def _update_clinic_file(ctx: AppContext, clinic_id: str, key_id: str, data: Any)
     """Validate and re-seed the clinic file, keeping the uploaded documents."""
     try:
         clinic = check_owner_clinic_file(ctx, clinic_id, data)
+        before = ctx.clinic(clinic_id)
         report = seed_with_uploads(ctx.db, clinic, embedder=ctx.embedder)
+        offer_lifted_closures(ctx, before, clinic)  # a reopened day goes to the waitlist
     except OtherClinicError as exc:
         return _error(400, str(exc))
     except ClinicFileError as exc:

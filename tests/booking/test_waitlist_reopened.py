@@ -80,3 +80,19 @@ def test_a_lifted_closure_offers_each_waiting_patient_their_own_time(
         assert sorted(o.patient_phone for o in offers) == sorted([ROSA, MIA])
     assert sorted(texts) == sorted([ROSA, MIA])
     assert offer_lifted_closures(ctx, demo_clinic, demo_clinic) == 0  # nothing lifted now
+
+
+def test_an_owner_lifting_a_closure_on_the_settings_page_offers_the_day(
+    make_ctx: Callable[..., AppContext], database_url: str, demo_clinic: ClinicFile
+) -> None:
+    from tests.app.inbox_helpers import OWNER, post_form, signed_in_client
+
+    ctx = make_ctx(database_url)
+    seed_clinic(ctx.db, _closed(demo_clinic, [{"date": WEDNESDAY.isoformat()}]))
+    _wait(ctx, ROSA, frozenset({2}))
+    client = signed_in_client(ctx, OWNER)
+    assert post_form(client, "/app/settings", "/app/settings/closures", value="[]").status_code == 303
+    with ctx.db.session() as s:
+        [opening] = s.scalars(select(WaitlistOpening)).all()
+        assert opening.source == "closure_lifted"
+        assert s.scalars(select(WaitlistOffer.patient_phone)).all() == [ROSA]

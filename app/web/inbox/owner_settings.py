@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.flows.waitlist_reopened import offer_lifted_closures
 from app.untrusted import UntrustedJSON, load_json
 from app.web.inbox.base import account, bp, ctx, owner_required
 from app.web.knowledge_api import OtherClinicError, check_owner_clinic_file
@@ -109,7 +110,9 @@ def _save(data: dict[str, Any], name: str, value: Any) -> list[str]:
             target[name] = value
         data.pop("documents", None)  # uploads are not part of the file
         clinic = check_owner_clinic_file(ctx(), clinic_id, data)
+        before = ctx().clinic(clinic_id)
         save_owner_edit(ctx().db, clinic, faqs=name == "faqs", embedder=ctx().embedder)
+        offer_lifted_closures(ctx(), before, clinic)  # a reopened day goes to the waitlist
     except (ClinicFileError, KeyScopeError, DocumentsError) as exc:
         return list(exc.problems)
     except OtherClinicError as exc:
