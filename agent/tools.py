@@ -129,25 +129,20 @@ def _away(deps: AgentDeps, provider_id: str | None, wanted: SlotFilter) -> dict[
     ``{"provider": name, "from": iso date, "to": iso date}``; else None."""
     if not provider_id or wanted.date_from is None or wanted.date_to is None:
         return None
-    provider = deps.clinic.provider(provider_id)
-    for off in provider.time_off:
-        if off.start <= wanted.date_from and wanted.date_to <= off.end:
-            return {
-                "provider": provider.name,
-                "from": off.start.isoformat(),
-                "to": off.end.isoformat(),
-            }
-    return None
+    off = deps.terms.away(provider_id, wanted.date_from, wanted.date_to)
+    if off is None:
+        return None
+    name = deps.clinic.provider(provider_id).name
+    return {"provider": name, "from": off[0].isoformat(), "to": off[1].isoformat()}
 
 
 def _all_closed(deps: AgentDeps, wanted: SlotFilter) -> bool:
     """True when every day of ``wanted``'s bounded date range is a whole-day closure."""
     if wanted.date_from is None or wanted.date_to is None:
         return False
-    closed = {c.date for c in deps.clinic.clinic.closures if c.hours is None}
     days = (wanted.date_to - wanted.date_from).days + 1
     return 0 < days <= 7 and all(
-        wanted.date_from + dt.timedelta(days=i) in closed for i in range(days)
+        deps.terms.closed_all_day(wanted.date_from + dt.timedelta(days=i)) for i in range(days)
     )
 
 

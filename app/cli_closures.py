@@ -27,7 +27,7 @@ def print_closure_conflicts(ctx: Any, clinic_id: str, *, as_json: bool = False) 
         raise UserError(f"no clinic {clinic_id!r} (seed it first)")
     with ctx.db.session() as session:
         rows = closure_conflicts(
-            session, clinic_id, clinic.clinic.timezone, clinic.clinic.closures, ctx.clock.now()
+            session, ctx.clinic_terms(clinic), clinic.clinic.closure_reasons, ctx.clock.now()
         )
     if as_json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))

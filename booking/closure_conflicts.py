@@ -11,32 +11,16 @@ them after a clinic file is loaded, and ``frontdesk staff closures CLINIC`` and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booking.models import ACTIVE_STATUSES, Appointment
-from booking.terms import format_when
+from booking.terms import ClinicTerms, format_when
 
-__all__ = ["ClosureConflict", "ClosureDay", "closure_conflicts"]
-
-
-class ClosureDay(Protocol):
-    """A closure as the clinic file gives it (``knowledge.clinic_file.Closure``): a local
-    ``date``, a ``reason``, and ``hours`` open that day (None: closed all day)."""
-
-    @property
-    def date(self) -> dt.date: ...  # noqa: D102 - attributes of the protocol
-
-    @property
-    def reason(self) -> str: ...  # noqa: D102
-
-    @property
-    def hours(self) -> Sequence[tuple[str, str]] | None: ...  # noqa: D102
+__all__ = ["ClosureConflict", "closure_conflicts"]
 
 
 @dataclass(frozen=True)
@@ -76,65 +60,43 @@ class ClosureConflict:
         }
 
 
-def _outside(closure: ClosureDay, start: dt.time, end: dt.time) -> bool:
-    """True when a visit from ``start`` to ``end`` (local) is not inside the short day's hours
-    (a whole-day closure has none: every visit is outside)."""
-    if closure.hours is None:
-        return True
-    for opens, closes in closure.hours:
-        if dt.time.fromisoformat(opens) <= start and end <= dt.time.fromisoformat(closes):
-            return False
-    return True
-
-
 def closure_conflicts(
-    session: Session,
-    clinic_id: str,
-    timezone: str,
-    closures: Sequence[ClosureDay],
-    now: dt.datetime,
+    session: Session, terms: ClinicTerms, reasons: Mapping[dt.date, str], now: dt.datetime
 ) -> list[ClosureConflict]:
     """The clinic's active appointments (booked, held) from ``now`` on that fall in a closure.
 
     Args:
         session: an open session (read only).
-        clinic_id: the clinic.
-        timezone: its IANA zone (closures are clinic-local days).
-        closures: the clinic file's ``clinic.closures``.
+        terms: the clinic as booking sees it (its closures, by :meth:`ClinicTerms.closed_at`).
+        reasons: local date -> the closure's reason ("Christmas Eve"), for staff.
         now: aware instant; visits that already started are left out.
 
     Returns:
         Soonest first; empty when no closure covers a visit.
     """
-    by_day = {c.date: c for c in closures}
-    if not by_day:
+    if not terms.closures:
         return []
-    zone = ZoneInfo(timezone)
+    zone = terms.zone
     rows = session.scalars(
         select(Appointment)
         .where(
-            Appointment.clinic_id == clinic_id,
+            Appointment.clinic_id == terms.clinic_id,
             Appointment.status.in_(ACTIVE_STATUSES),
             Appointment.start_at >= now,
         )
         .order_by(Appointment.start_at, Appointment.id)
     )
-    out: list[ClosureConflict] = []
-    for appt in rows:
-        start, end = appt.start_at.astimezone(zone), appt.end_at.astimezone(zone)
-        closure = by_day.get(start.date())
-        if closure is None or not _outside(closure, start.time(), end.time()):
-            continue
-        out.append(
-            ClosureConflict(
-                appointment_id=appt.id,
-                patient_phone=appt.patient_phone,
-                service=appt.service_name or appt.service_id,
-                provider=appt.provider_name or appt.provider_id,
-                start_at=appt.start_at,
-                when=format_when(appt.start_at, timezone),
-                status=str(appt.status.value),
-                reason=closure.reason,
-            )
+    return [
+        ClosureConflict(
+            appointment_id=appt.id,
+            patient_phone=appt.patient_phone,
+            service=appt.service_name or appt.service_id,
+            provider=appt.provider_name or appt.provider_id,
+            start_at=appt.start_at,
+            when=format_when(appt.start_at, terms.timezone),
+            status=str(appt.status.value),
+            reason=reasons.get(appt.start_at.astimezone(zone).date(), ""),
         )
-    return out
+        for appt in rows
+        if terms.closed_at(appt.start_at.astimezone(zone), appt.end_at.astimezone(zone))
+    ]

@@ -77,11 +77,30 @@ class ClinicTerms:
         day = start_local.date()
         if any(a <= day <= b for a, b in self.time_off.get(provider_id, ())):
             return False
+        return not self.closed_at(start_local, end_local)
+
+    def closed_at(self, start_local: dt.datetime, end_local: dt.datetime) -> bool:
+        """True when a visit from ``start_local`` to ``end_local`` (clinic-local) falls on a
+        day the clinic is closed, or outside a short day's hours."""
+        day = start_local.date()
         if day not in self.closures:
-            return True
+            return False
         start = start_local.hour * 60 + start_local.minute
         end = start + int((end_local - start_local).total_seconds() // 60)
-        return any(a <= start and end <= b for a, b in self.closures[day])
+        return not any(a <= start and end <= b for a, b in self.closures[day])
+
+    def closed_all_day(self, day: dt.date) -> bool:
+        """True when ``day`` (clinic-local) is a whole-day closure."""
+        return self.closures.get(day) == ()
+
+    def away(
+        self, provider_id: str, first: dt.date, last: dt.date
+    ) -> tuple[dt.date, dt.date] | None:
+        """The provider's time off that covers every day ``first``..``last``, if any."""
+        return next(
+            ((a, b) for a, b in self.time_off.get(provider_id, ()) if a <= first and last <= b),
+            None,
+        )
 
 
 @dataclass(frozen=True)

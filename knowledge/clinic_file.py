@@ -252,6 +252,11 @@ class ClinicInfo(_Strict):
         """The clinic's IANA zone."""
         return ZoneInfo(self.timezone)
 
+    @property
+    def closure_reasons(self) -> dict[dt.date, str]:
+        """Local date -> why the clinic is closed or short that day ("" when unsaid)."""
+        return {c.date: c.reason for c in self.closures}
+
     def day_start(self, now: dt.datetime) -> dt.datetime:
         """The instant (UTC) the clinic-local day holding ``now`` (aware) began: the clinic's
         daily limits count from it."""

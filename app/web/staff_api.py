@@ -242,6 +242,6 @@ def closure_conflict_list(clinic_id: str) -> Any:
         return refused
     with ctx.db.session() as session:
         rows = closure_conflicts(
-            session, clinic_id, clinic.clinic.timezone, clinic.clinic.closures, ctx.clock.now()
+            session, ctx.clinic_terms(clinic), clinic.clinic.closure_reasons, ctx.clock.now()
         )
     return jsonify({"appointments": [r.to_dict() for r in rows]})

@@ -49,9 +49,9 @@ def test_a_closure_over_a_booked_visit_lists_it(
     ctx = make_ctx(database_url)
     _, appt = book_paid(ctx, demo_clinic, **AFTER_4)
     clinic = _with_closures(demo_clinic, [closure])
-    info = clinic.clinic
+    info, terms = clinic.clinic, ctx.clinic_terms(clinic)
     with ctx.db.session() as s:
-        rows = closure_conflicts(s, info.id, info.timezone, info.closures, ctx.clock.now())
+        rows = closure_conflicts(s, terms, info.closure_reasons, ctx.clock.now())
     assert [r.appointment_id for r in rows] == ([appt] if listed else [])
     if listed:
         assert rows[0].patient_phone == JANE and "Wed Nov 25 at 4:00 PM" in rows[0].when

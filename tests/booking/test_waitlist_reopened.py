@@ -91,7 +91,9 @@ def test_an_owner_lifting_a_closure_on_the_settings_page_offers_the_day(
     seed_clinic(ctx.db, _closed(demo_clinic, [{"date": WEDNESDAY.isoformat()}]))
     _wait(ctx, ROSA, frozenset({2}))
     client = signed_in_client(ctx, OWNER)
-    assert post_form(client, "/app/settings", "/app/settings/closures", value="[]").status_code == 303
+    assert (
+        post_form(client, "/app/settings", "/app/settings/closures", value="[]").status_code == 303
+    )
     with ctx.db.session() as s:
         [opening] = s.scalars(select(WaitlistOpening)).all()
         assert opening.source == "closure_lifted"

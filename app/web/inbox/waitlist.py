@@ -32,9 +32,8 @@ def waitlist() -> Any:
         conflicts = (
             closure_conflicts(
                 session,
-                clinic_id,
-                clinic.clinic.timezone,
-                clinic.clinic.closures,
+                ctx().clinic_terms(clinic),
+                clinic.clinic.closure_reasons,
                 ctx().clock.now(),
             )
             if clinic is not None
