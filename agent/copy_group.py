@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from agent.copy import describe
+from booking.terms import clock_label
 
 #: The question "how many of you?" (its reply stores :attr:`agent.dialog.Asked.COUNT`, so the
 #: next text's bare number reads as a count).
@@ -28,8 +29,7 @@ def _you(count: int) -> str:
 
 
 def _clock(start: str) -> str:
-    local = dt.datetime.fromisoformat(start)
-    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M %p')}"
+    return clock_label(dt.datetime.fromisoformat(start))
 
 
 def _day(start: str) -> str:

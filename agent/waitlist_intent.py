@@ -101,14 +101,15 @@ def waitlist_reply(deps: AgentDeps, text: str, history: Sequence[ChatMessage] = 
         return _leave(deps, offer_id)
     if offer_id is not None and answer is not None:
         return _claim(deps, offer_id) if answer else _pass(deps, offer_id)
-    if answer is True and not wants_to_join(text, last_reply):
+    joining = wants_to_join(text, last_reply)
+    if answer is True and not joining:
         with deps.db.session() as session:
             if late_answer(session, deps.terms.clinic_id, deps.patient_phone, deps.now):
                 return copy_waitlist.GONE
     asked_days = copy_waitlist.ASK_OTHER_DAYS in last_reply
     if asked_days and parse_when(text, deps.now.astimezone(deps.terms.zone)) is not None:
         return _join(deps, text)  # the days asked for after "we're closed then"
-    if not wants_to_join(text, last_reply):
+    if not joining:
         return None
     if _ASKS_ABOUT.search(_clean(text)) and "?" in text:
         named = match_services(text, deps.clinic.services)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from booking.terms import clock_label
+
 
 def _with(provider_name: str) -> str:
     return f" with {provider_name}" if provider_name else ""
@@ -27,8 +29,7 @@ def _day_word(start: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
 
 
 def _clock(start: dt.datetime, zone: ZoneInfo) -> str:
-    local = start.astimezone(zone)
-    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M %p')}"
+    return clock_label(start.astimezone(zone))
 
 
 def reminder(

@@ -148,10 +148,13 @@ class SlotFilter:
         return not (self.before and t >= self.before)
 
 
+def clock_label(local: dt.datetime) -> str:
+    """``4:30 PM``: the wall-clock time of an aware local instant."""
+    return f"{local.strftime('%I').lstrip('0')}:{local.strftime('%M %p')}"
+
+
 def format_when(start: dt.datetime, timezone: str) -> str:
     """``Thu Nov 26 at 4:30 PM CST``: a start instant in the clinic's zone, with abbreviation."""
     local = start.astimezone(ZoneInfo(timezone))
-    hour = local.strftime("%I").lstrip("0")
-    minute = local.strftime("%M")
-    clock = f"{hour}:{minute} {local.strftime('%p')}"
+    clock = clock_label(local)
     return f"{local.strftime('%a %b')} {local.day} at {clock} {local.strftime('%Z')}"

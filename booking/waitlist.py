@@ -23,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+from booking.terms import SlotFilter
 from booking.waitlist_models import (
     ACTIVE_ENTRY,
     EntryStatus,
+    OfferStatus,
     OpeningStatus,
     WaitlistEntry,
     WaitlistOffer,
@@ -192,17 +194,16 @@ def _window(
 
 
 def fits(window: Window, start: dt.datetime, zone: ZoneInfo) -> bool:
-    """True when a slot starting at ``start`` (aware) lies inside ``window`` in ``zone``."""
-    local = start.astimezone(zone)
-    if window.weekdays and local.weekday() not in window.weekdays:
-        return False
-    if window.after and local.time() < window.after:
-        return False
-    if window.before and local.time() >= window.before:
-        return False
-    if window.date_from and local.date() < window.date_from:
-        return False
-    return not (window.date_to and local.date() > window.date_to)
+    """True when a slot starting at ``start`` (aware) lies inside ``window`` in ``zone``
+    (the same test as a patient's search: :meth:`booking.terms.SlotFilter.accepts`)."""
+    wanted = SlotFilter(
+        date_from=window.date_from,
+        date_to=window.date_to,
+        weekdays=window.weekdays,
+        after=window.after,
+        before=window.before,
+    )
+    return wanted.accepts(start.astimezone(zone))
 
 
 def width_minutes(window: Window) -> int:
@@ -389,7 +390,7 @@ def reserved_slots(
         .join(WaitlistOffer, WaitlistOffer.opening_id == WaitlistOpening.id)
         .where(
             WaitlistOpening.clinic_id == clinic_id,
-            WaitlistOffer.status == "pending",
+            WaitlistOffer.status == OfferStatus.PENDING,
             WaitlistOpening.start_at < end,
             WaitlistOpening.end_at > start,
         )
