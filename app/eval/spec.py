@@ -22,8 +22,6 @@ from pydantic import (
     model_validator,
 )
 
-from app.eval.waitlist_check import ExpectedWaitlistEntry, GivenWaitlistEntry
-
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -183,6 +181,26 @@ class ExpectedTexts(_Strict):
     kind: Literal["reminder", "confirmation", "aftercare", "review", "waitlist", "no_show"]
     min: int | None = Field(None, ge=0)
     max: int | None = Field(None, ge=0)
+
+
+class GivenWaitlistEntry(_Strict):
+    """A patient already on the waitlist when the scenario starts (list order = join order)."""
+
+    patient: str
+    service: str
+    days: list[Weekday] = Field(default_factory=list)
+    after: str | None = None
+    before: str | None = None
+
+    _times = field_validator("after", "before")(_hhmm)
+
+
+class ExpectedWaitlistEntry(_Strict):
+    """A waitlist entry that must exist at the end, with that status."""
+
+    patient: str
+    service: str
+    status: Literal["waiting", "offered", "booked", "expired"]
 
 
 class GivenAppointment(_Strict):

@@ -1,57 +1,23 @@
-"""The scenario runner's waitlist parts (DESIGN.md §4.2): ``given.waitlist`` entries, the
-``waitlist`` outcome check, and stepping an ``advance`` through the waitlist's due instants
-(claim windows ending, quiet hours ending) so each runs at its own time.
+"""The scenario runner's waitlist parts (DESIGN.md §4.2): ``given.waitlist`` entries and the
+``waitlist`` outcome check (the spec's :class:`~app.eval.spec.GivenWaitlistEntry` and
+:class:`~app.eval.spec.ExpectedWaitlistEntry`); ``advance`` reaches the waitlist's due
+instants through :mod:`app.flows.due`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from app.context import AppContext
+from app.eval.spec import ExpectedWaitlistEntry, GivenWaitlistEntry
 from booking.waitlist import Window, join
 from booking.waitlist_models import WaitlistEntry
 from knowledge.clinic_file import WEEKDAYS
 
-if TYPE_CHECKING:
-    pass
-
-_Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 #: The outcome's ``expired`` is an entry no longer on the list without a booking.
 _STATUS_NAMES = {"removed": "expired"}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _hhmm(value: str | None) -> str | None:
-    if value is not None:
-        dt.time.fromisoformat(value)
-    return value
-
-
-class GivenWaitlistEntry(_Strict):
-    """A patient already on the waitlist when the scenario starts (list order = join order)."""
-
-    patient: str
-    service: str
-    days: list[_Weekday] = Field(default_factory=list)
-    after: str | None = None
-    before: str | None = None
-
-    _times = field_validator("after", "before")(_hhmm)
-
-
-class ExpectedWaitlistEntry(_Strict):
-    """A waitlist entry that must exist at the end, with that status."""
-
-    patient: str
-    service: str
-    status: Literal["waiting", "offered", "booked", "expired"]
 
 
 def seed_waitlist(

@@ -14,18 +14,15 @@ from sqlalchemy import func, select
 
 from app.cli import main
 from app.context import AppContext
-from app.db import Database
 from app.web import create_app
 from booking import funnel
 from booking.changes import cancel_by_patient, reschedule
 from booking.funnel import FunnelEvent, record_step
 from booking.funnel_report import funnel_report
 from booking.models import Deposit
-from knowledge.clinic_file import ClinicFile, load_clinic_file
-from knowledge.seed import seed_clinic
+from knowledge.clinic_file import ClinicFile
 from messaging.models import Conversation, Direction, Message, MessageStatus
-from tests.conftest import DEMO_CLINIC
-from tests.steps import book_paid, offer_botox, open_conversation, pay, post_text
+from tests.steps import book_paid, cli_database, offer_botox, open_conversation, pay, post_text
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -162,12 +159,7 @@ def test_the_report_counts_by_local_day_and_iso_week_with_deposits_and_answer_ti
 def test_report_funnel_prints_the_same_numbers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path}/cli.db"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert main(["db", "upgrade"]) == 0
-    db = Database(url)
-    seed_clinic(db, load_clinic_file(DEMO_CLINIC))
+    db = cli_database(monkeypatch, tmp_path)
     recent = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     with db.session() as s:
         record_step(s, "glow-austin", funnel.DEPOSIT_PAID, "deposit:1", recent, 5000)
