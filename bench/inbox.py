@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 import tempfile
@@ -22,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import make_url, text  # noqa: E402
 
 from app.accounts import Role, add_account  # noqa: E402
 from app.clock import FrozenClock  # noqa: E402
@@ -32,6 +30,7 @@ from app.migrations.registry import create_all  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from app.web import create_app  # noqa: E402
 from app.wiring import build_context  # noqa: E402
+from bench.scratch import drop_schema, fresh_schema, pct  # noqa: E402
 from knowledge.clinic_file import load_clinic_file  # noqa: E402
 from knowledge.seed import seed_clinic  # noqa: E402
 from messaging.models import (  # noqa: E402
@@ -44,17 +43,10 @@ from messaging.models import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = os.environ.get("DATABASE_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SCHEMA = "bench_inbox"
 NOW = dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC)
 CLINIC_NUMBER = "+15125550100"
 PASSWORD = "bench password 1"
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of ``values`` (seconds) in milliseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 def fill(db: Database, conversations: int) -> None:
@@ -138,26 +130,13 @@ def measure(url: str, conversations: int, requests: int, instance: Path) -> dict
     return figures
 
 
-def _postgres_url() -> str | None:
-    """A scratch schema on ``DATABASE_TEST_URL``, or None when Postgres is unreachable."""
-    admin = Database(PG, connect_args={"connect_timeout": 3})
+def _postgres() -> tuple[Database, str] | None:
+    """A scratch schema on ``DATABASE_TEST_URL`` (:mod:`bench.scratch`), or None when
+    Postgres is unreachable."""
     try:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+        return fresh_schema(SCHEMA)
     except Exception:  # noqa: BLE001 - any failure means no Postgres here
         return None
-    finally:
-        admin.dispose()
-    url = make_url(PG).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
-def _drop_schema() -> None:
-    admin = Database(PG)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-    admin.dispose()
 
 
 def main() -> int:
@@ -168,7 +147,8 @@ def main() -> int:
     args = parser.parse_args()
     configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as tmp:
-        backends = {"sqlite": f"sqlite:///{tmp}/bench.db", "postgres": _postgres_url()}
+        pg = _postgres()
+        backends = {"sqlite": f"sqlite:///{tmp}/bench.db", "postgres": pg[1] if pg else None}
         for name, url in backends.items():
             if url is None:
                 print(f"{name}: skipped (not reachable)")
@@ -176,8 +156,8 @@ def main() -> int:
             try:
                 figures = measure(url, args.conversations, args.requests, Path(tmp))
             finally:
-                if name == "postgres":
-                    _drop_schema()
+                if name == "postgres" and pg is not None:
+                    drop_schema(pg[0], SCHEMA)
             shown = "  ".join(f"{k} {v:.1f} ms" for k, v in figures.items())
             print(f"{name}, {args.conversations} conversations: {shown}")
     return 0
